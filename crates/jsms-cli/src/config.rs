@@ -1,0 +1,172 @@
+//! Configuration loading for `jsms serve` and `jsms init`: `jsms.toml`, then `JSMS_*`
+//! environment variables, then command-line flags, each overriding the one before.
+//!
+//! ```toml
+//! data_dir = "/var/lib/jsms"
+//! addr = "0.0.0.0:8443"
+//! max_body_bytes = 262144
+//! [tls]
+//! cert = "/etc/jsms/cert.pem"
+//! key = "/etc/jsms/key.pem"
+//! [sessions]
+//! idle_timeout_secs = 1800
+//! absolute_timeout_secs = 43200
+//! [keys]
+//! pii_key_file = "/run/secrets/jsms-pii.key"
+//! [[parties]]               # used by `jsms init`
+//! code = "HN"
+//! name = "Host Nation"
+//! kind = "host"
+//! ```
+//!
+//! Environment: `JSMS_DATA_DIR`, `JSMS_ADDR`, `JSMS_TLS_CERT`, `JSMS_TLS_KEY`,
+//! `JSMS_SESSION_IDLE_TIMEOUT_SECS`, `JSMS_SESSION_ABSOLUTE_TIMEOUT_SECS`, `JSMS_MAX_BODY_BYTES`,
+//! `JSMS_PII_KEY` (base64) or `JSMS_PII_KEY_FILE`.
+
+use crate::Failure;
+use jsms_server::config::{KeySource, ServerConfig, SessionPolicy, TlsConfig};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The file format.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    data_dir: Option<PathBuf>,
+    addr: Option<SocketAddr>,
+    max_body_bytes: Option<usize>,
+    tls: Option<TlsConfig>,
+    #[serde(default)]
+    sessions: SessionsFile,
+    #[serde(default)]
+    keys: KeysFile,
+    /// Parties for `jsms init`.
+    #[serde(default)]
+    pub parties: Vec<PartyFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionsFile {
+    idle_timeout_secs: Option<u64>,
+    absolute_timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeysFile {
+    pii_key_file: Option<PathBuf>,
+}
+
+/// A party in the config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartyFile {
+    /// Code (`HN`).
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// `host` or `partner`.
+    pub kind: String,
+}
+
+/// Reads the config file, if given.
+pub fn read_file(path: Option<&Path>) -> Result<FileConfig, Failure> {
+    let Some(path) = path else {
+        return Ok(FileConfig::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::config(format!("{}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| Failure::config(format!("{}: {e}", path.display())))
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn env_parse<T: std::str::FromStr>(name: &str) -> Result<Option<T>, Failure>
+where
+    T::Err: std::fmt::Display,
+{
+    env(name)
+        .map(|v| {
+            v.parse::<T>()
+                .map_err(|e| Failure::config(format!("{name}={v:?}: {e}")))
+        })
+        .transpose()
+}
+
+/// Flags that override configuration.
+#[derive(Debug, Default)]
+pub struct Overrides {
+    /// `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+    /// `--addr`.
+    pub addr: Option<SocketAddr>,
+}
+
+/// Resolves the server configuration: file < environment < flags.
+pub fn resolve(file: &FileConfig, flags: Overrides) -> Result<ServerConfig, Failure> {
+    let data_dir = flags
+        .data_dir
+        .or_else(|| env("JSMS_DATA_DIR").map(PathBuf::from))
+        .or_else(|| file.data_dir.clone())
+        .ok_or_else(|| Failure::config("no data directory: pass --data-dir, set JSMS_DATA_DIR, or set data_dir in the config file"))?;
+    let mut config = ServerConfig::for_data_dir(data_dir);
+    if let Some(addr) = flags.addr.or(env_parse("JSMS_ADDR")?).or(file.addr) {
+        config.addr = addr;
+    }
+    if let Some(max) = env_parse("JSMS_MAX_BODY_BYTES")?.or(file.max_body_bytes) {
+        if !(1024..=64 * 1024 * 1024).contains(&max) {
+            return Err(Failure::config(
+                "max_body_bytes must be between 1 KiB and 64 MiB",
+            ));
+        }
+        config.max_body_bytes = max;
+    }
+    config.tls = match (env("JSMS_TLS_CERT"), env("JSMS_TLS_KEY")) {
+        (Some(cert), Some(key)) => Some(TlsConfig {
+            cert: cert.into(),
+            key: key.into(),
+        }),
+        (None, None) => file.tls.clone(),
+        _ => {
+            return Err(Failure::config(
+                "set both JSMS_TLS_CERT and JSMS_TLS_KEY, or neither",
+            ));
+        }
+    };
+    let idle = env_parse("JSMS_SESSION_IDLE_TIMEOUT_SECS")?.or(file.sessions.idle_timeout_secs);
+    let absolute =
+        env_parse("JSMS_SESSION_ABSOLUTE_TIMEOUT_SECS")?.or(file.sessions.absolute_timeout_secs);
+    let defaults = SessionPolicy::default();
+    config.sessions = SessionPolicy {
+        idle_timeout: idle
+            .map(Duration::from_secs)
+            .unwrap_or(defaults.idle_timeout),
+        absolute_timeout: absolute
+            .map(Duration::from_secs)
+            .unwrap_or(defaults.absolute_timeout),
+    };
+    if config.sessions.idle_timeout.is_zero()
+        || config.sessions.idle_timeout > config.sessions.absolute_timeout
+        || config.sessions.absolute_timeout > Duration::from_secs(7 * 24 * 3600)
+    {
+        return Err(Failure::config(
+            "session timeouts: 0 < idle_timeout_secs <= absolute_timeout_secs <= 7 days",
+        ));
+    }
+    config.key_source = if let Some(b64) = env("JSMS_PII_KEY") {
+        KeySource::Base64(b64)
+    } else if let Some(f) = env("JSMS_PII_KEY_FILE")
+        .map(PathBuf::from)
+        .or_else(|| file.keys.pii_key_file.clone())
+    {
+        KeySource::File(f)
+    } else {
+        KeySource::DataDir
+    };
+    Ok(config)
+}

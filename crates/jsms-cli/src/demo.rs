@@ -1,0 +1,463 @@
+//! `jsms demo`: a complete fictional scenario on the Karachi old-city map, served on
+//! 127.0.0.1 with one printed login per role. Every name here is invented; no real person
+//! or organisation is depicted.
+
+use crate::Failure;
+use crate::init::{Login, PartySpec, check_parties, create_parties, generate_password};
+use crate::serve;
+use jsms_domain::geo::{Coordinate, Polygon};
+use jsms_domain::ids::{OrgId, PartyId};
+use jsms_domain::registry::{
+    PersonDraft, PersonStatus, PersonalData, ProtectionLevel, SecurityPosture, SiteDraft, SiteKind,
+};
+use jsms_domain::user::{
+    Clearance, Compartment, OrgKind, OrganisationDraft, PartyCode, PartyKind, Role, UserProfile,
+    Username,
+};
+use jsms_identity::password;
+use jsms_identity::totp::TotpSecret;
+use jsms_server::config::{KeySource, ServerConfig};
+use jsms_server::instance::DataDir;
+use jsms_store::{NewUser, SqliteStore, Store};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Arguments of `jsms demo`.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Address to serve on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// Keep the demo instance in this (new) directory instead of a temporary one that is
+    /// deleted at exit.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+fn fail(e: impl std::fmt::Display) -> Failure {
+    Failure::runtime(e)
+}
+
+struct Seeder<'a> {
+    store: &'a SqliteStore,
+    now: i64,
+    logins: Vec<Login>,
+}
+
+impl Seeder<'_> {
+    fn org(&self, party: PartyId, name: &str, kind: OrgKind) -> Result<OrgId, Failure> {
+        let draft = OrganisationDraft::new(name, kind).map_err(fail)?;
+        Ok(self
+            .store
+            .create_org(party, &draft, self.now)
+            .map_err(fail)?
+            .id)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn user(
+        &mut self,
+        party: PartyKind,
+        org: OrgId,
+        username: &str,
+        display: &str,
+        role: Role,
+        clearance: Clearance,
+        compartments: &[&str],
+        print: bool,
+    ) -> Result<(), Failure> {
+        let pw = generate_password()?;
+        let secret = TotpSecret::generate().map_err(fail)?;
+        let compartments = compartments
+            .iter()
+            .map(|c| Compartment::parse(c))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(fail)?;
+        let profile =
+            UserProfile::new(display, vec![role], clearance, compartments, party).map_err(fail)?;
+        let user = NewUser {
+            org_id: org,
+            username: Username::parse(username).map_err(fail)?,
+            profile,
+            password_hash: password::hash(&pw).map_err(fail)?,
+            enrolled_totp: Some(secret.clone()),
+        };
+        self.store.create_user(&user, self.now).map_err(fail)?;
+        if print {
+            self.logins.push(Login {
+                role: role.as_str().to_owned(),
+                username: username.to_owned(),
+                password: pw,
+                totp_secret: Some(secret.to_base32()),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn point(lat: f64, lon: f64) -> Result<Coordinate, Failure> {
+    Coordinate::new(lat, lon).map_err(fail)
+}
+
+/// Seeds the fictional scenario into a fresh instance. Returns the logins to print.
+pub fn seed(store: &SqliteStore, now: i64) -> Result<Vec<Login>, Failure> {
+    let parties = vec![
+        PartySpec {
+            code: PartyCode::parse("HN").map_err(fail)?,
+            kind: PartyKind::Host,
+            name: "Host Nation".into(),
+        },
+        PartySpec {
+            code: PartyCode::parse("PN").map_err(fail)?,
+            kind: PartyKind::Partner,
+            name: "Partner Nation".into(),
+        },
+    ];
+    check_parties(&parties)?;
+    let (ids, admin_logins) = create_parties(store, &parties, now)?;
+    let (Some(&host), Some(&partner)) = (ids.first(), ids.get(1)) else {
+        return Err(Failure::runtime("party creation returned no ids"));
+    };
+    // The demo prints the administrators with the others; they enrol TOTP at first sign-in.
+    let mut s = Seeder {
+        store,
+        now,
+        logins: Vec::new(),
+    };
+
+    let directorate = s.org(host, "Provincial Security Directorate", OrgKind::Agency)?;
+    let protection_unit = s.org(host, "Special Protection Unit", OrgKind::Agency)?;
+    let host_intel = s.org(host, "Threat Assessment Cell", OrgKind::Agency)?;
+    let host_oversight = s.org(host, "Inspectorate of Security Services", OrgKind::Agency)?;
+    let embassy = s.org(
+        partner,
+        "Partner Embassy — Security Office",
+        OrgKind::EmbassyOffice,
+    )?;
+    let bridgeworks = s.org(
+        partner,
+        "Indus Bridgeworks Ltd (fictional)",
+        OrgKind::Company,
+    )?;
+    let harbour = s.org(
+        partner,
+        "Harbour Power Consortium (fictional)",
+        OrgKind::Company,
+    )?;
+
+    use Clearance::{Confidential, Restricted, Secret};
+    s.user(
+        PartyKind::Host,
+        directorate,
+        "hn.coordinator",
+        "Coordinator Amina Rehmat",
+        Role::MovementCoordinator,
+        Secret,
+        &["karachi-ops"],
+        true,
+    )?;
+    s.user(
+        PartyKind::Host,
+        directorate,
+        "hn.coordinator2",
+        "Coordinator Bilal Soomro",
+        Role::MovementCoordinator,
+        Secret,
+        &["karachi-ops"],
+        false,
+    )?;
+    s.user(
+        PartyKind::Host,
+        protection_unit,
+        "hn.escort",
+        "Inspector Tariq Baloch",
+        Role::EscortCommander,
+        Confidential,
+        &["karachi-ops"],
+        true,
+    )?;
+    s.user(
+        PartyKind::Host,
+        host_intel,
+        "hn.analyst",
+        "Analyst Sana Mirza",
+        Role::IntelligenceAnalyst,
+        Secret,
+        &[],
+        true,
+    )?;
+    s.user(
+        PartyKind::Host,
+        host_oversight,
+        "hn.auditor",
+        "Auditor Farah Qazi",
+        Role::Auditor,
+        Secret,
+        &[],
+        true,
+    )?;
+    s.user(
+        PartyKind::Partner,
+        embassy,
+        "pn.liaison",
+        "Liaison Officer Hu Jianing",
+        Role::LiaisonOfficer,
+        Confidential,
+        &[],
+        true,
+    )?;
+    s.user(
+        PartyKind::Partner,
+        bridgeworks,
+        "pn.officer",
+        "Security Officer Tang Wenjie",
+        Role::CompanySecurityOfficer,
+        Restricted,
+        &[],
+        true,
+    )?;
+    s.user(
+        PartyKind::Partner,
+        harbour,
+        "pn.officer2",
+        "Security Officer Luo Xinyi",
+        Role::CompanySecurityOfficer,
+        Restricted,
+        &[],
+        false,
+    )?;
+    s.user(
+        PartyKind::Partner,
+        embassy,
+        "pn.analyst",
+        "Analyst Pei Shuang",
+        Role::IntelligenceAnalyst,
+        Confidential,
+        &[],
+        false,
+    )?;
+    s.user(
+        PartyKind::Partner,
+        embassy,
+        "pn.auditor",
+        "Auditor Qian Yutong",
+        Role::Auditor,
+        Confidential,
+        &[],
+        false,
+    )?;
+
+    // Sites inside the Karachi old-city extract (66.9832,24.8488 – 67.0159,24.8795).
+    let site = |owner,
+                name: &str,
+                kind,
+                lat,
+                lon,
+                perimeter: Option<Vec<[f64; 2]>>,
+                posture|
+     -> Result<_, Failure> {
+        let perimeter = perimeter
+            .map(|p| Polygon::from_positions(&p))
+            .transpose()
+            .map_err(fail)?;
+        let draft = SiteDraft::new(
+            owner,
+            name,
+            kind,
+            point(lat, lon)?,
+            perimeter,
+            posture,
+            None,
+        )
+        .map_err(fail)?;
+        Ok(store.create_site(&draft, now).map_err(fail)?.id)
+    };
+    let kharadar = site(
+        bridgeworks,
+        "Kharadar Bridge Works (project site)",
+        SiteKind::ProjectSite,
+        24.8548,
+        66.9958,
+        Some(vec![
+            [66.9948, 24.8540],
+            [66.9968, 24.8540],
+            [66.9968, 24.8556],
+            [66.9948, 24.8556],
+            [66.9948, 24.8540],
+        ]),
+        SecurityPosture::Elevated,
+    )?;
+    let residence = site(
+        bridgeworks,
+        "Staff Residence, M.A. Jinnah Road",
+        SiteKind::Residence,
+        24.8668,
+        67.0105,
+        None,
+        SecurityPosture::Normal,
+    )?;
+    let harbour_office = site(
+        harbour,
+        "Harbour Power Site Office",
+        SiteKind::Office,
+        24.8590,
+        67.0030,
+        None,
+        SecurityPosture::Normal,
+    )?;
+    let _port = site(
+        directorate,
+        "West Wharf Port Gate",
+        SiteKind::Port,
+        24.8505,
+        66.9905,
+        None,
+        SecurityPosture::High,
+    )?;
+    let _lyari = site(
+        harbour,
+        "Lyari Substation Works (project site)",
+        SiteKind::ProjectSite,
+        24.8735,
+        66.9945,
+        None,
+        SecurityPosture::Elevated,
+    )?;
+
+    let today = time::OffsetDateTime::from_unix_timestamp(now)
+        .map_err(fail)?
+        .date();
+    let person = |name: &str,
+                  employer,
+                  site_id,
+                  level,
+                  status,
+                  passport: &str,
+                  phone: &str|
+     -> Result<(), Failure> {
+        let pd = PersonalData::new(
+            Some(passport),
+            Some(phone),
+            None,
+            Some("Project housing, Karachi (demo)"),
+            today,
+        )
+        .map_err(fail)?;
+        let draft = PersonDraft::new(
+            name,
+            Some("Partner Nation"),
+            employer,
+            site_id,
+            level,
+            status,
+            pd,
+        )
+        .map_err(fail)?;
+        store.create_person(&draft, now).map_err(fail)?;
+        Ok(())
+    };
+    person(
+        "Wen Lianhe",
+        bridgeworks,
+        Some(kharadar),
+        ProtectionLevel::A,
+        PersonStatus::InCountry,
+        "PD0000101",
+        "+92 300 0000101",
+    )?;
+    person(
+        "Gao Mingyu",
+        bridgeworks,
+        Some(kharadar),
+        ProtectionLevel::B,
+        PersonStatus::InCountry,
+        "PD0000102",
+        "+92 300 0000102",
+    )?;
+    person(
+        "Lin Shuyao",
+        bridgeworks,
+        Some(residence),
+        ProtectionLevel::B,
+        PersonStatus::OnLeave,
+        "PD0000103",
+        "+92 300 0000103",
+    )?;
+    person(
+        "Zhou Peiran",
+        harbour,
+        Some(harbour_office),
+        ProtectionLevel::A,
+        PersonStatus::InCountry,
+        "PD0000201",
+        "+92 300 0000201",
+    )?;
+    person(
+        "Ma Qiyuan",
+        harbour,
+        Some(harbour_office),
+        ProtectionLevel::C,
+        PersonStatus::InCountry,
+        "PD0000202",
+        "+92 300 0000202",
+    )?;
+
+    let mut logins = s.logins;
+    logins.extend(admin_logins);
+    Ok(logins)
+}
+
+/// Runs `jsms demo`.
+pub fn run(args: DemoArgs) -> Result<(), Failure> {
+    let (dir, _guard) = match args.data_dir {
+        Some(d) => (d, None),
+        None => {
+            let tmp = tempfile::Builder::new()
+                .prefix("jsms-demo-")
+                .tempdir()
+                .map_err(Failure::runtime)?;
+            (tmp.path().join("instance"), Some(tmp))
+        }
+    };
+    let data = DataDir::new(&dir);
+    data.create(&KeySource::DataDir)?;
+    let store = data.create_store(&KeySource::DataDir)?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let logins = seed(&store, now)?;
+    let mut config = ServerConfig::for_data_dir(dir.clone());
+    config.addr = args.addr;
+    serve::runtime()?.block_on(serve::serve(config, store, |url| {
+        println!();
+        println!("JSMS demo — a fictional scenario on the Karachi old-city map");
+        println!("  URL:       {url}");
+        println!("  API:       {url}/api/v1/openapi.json");
+        println!(
+            "  Data:      {}{}",
+            dir.display(),
+            if _guard.is_some() {
+                " (deleted at exit)"
+            } else {
+                ""
+            }
+        );
+        println!();
+        println!(
+            "  {:<26} {:<16} {:<22} TOTP secret (RFC 6238, SHA-1, 6 digits, 30 s)",
+            "role", "username", "password"
+        );
+        for l in &logins {
+            println!(
+                "  {:<26} {:<16} {:<22} {}",
+                l.role,
+                l.username,
+                l.password,
+                l.totp_secret
+                    .as_deref()
+                    .unwrap_or("(enrols at first sign-in)")
+            );
+        }
+        println!();
+        println!("  A current code: oathtool --totp -b SECRET (or any authenticator app).");
+        println!("  Press Ctrl-C to stop.");
+    }))
+}

@@ -1,0 +1,116 @@
+//! `jsms serve`: run an instance.
+
+use crate::Failure;
+use crate::config::{self, Overrides};
+use jsms_server::config::ServerConfig;
+use jsms_server::instance::DataDir;
+use jsms_server::state::{AppState, SystemClock};
+use jsms_store::{SqliteStore, Store};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Arguments of `jsms serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The instance's data directory (overrides JSMS_DATA_DIR and the config file).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Configuration file (TOML).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Address to listen on, e.g. 127.0.0.1:8080 (overrides JSMS_ADDR and the config file).
+    #[arg(long)]
+    addr: Option<SocketAddr>,
+}
+
+/// Runs `jsms serve`.
+pub fn run(args: ServeArgs) -> Result<(), Failure> {
+    let file = config::read_file(args.config.as_deref())?;
+    let config = config::resolve(
+        &file,
+        Overrides {
+            data_dir: args.data_dir,
+            addr: args.addr,
+        },
+    )?;
+    let store = DataDir::new(&config.data_dir).open_store(&config.key_source)?;
+    runtime()?.block_on(serve(config, store, |url| {
+        println!("JSMS is serving on {url}");
+    }))
+}
+
+/// A multi-threaded Tokio runtime.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Failure::runtime)
+}
+
+/// Serves `store` with `config` until Ctrl-C or SIGTERM; `on_ready` gets the URL once bound.
+pub async fn serve(
+    config: ServerConfig,
+    store: SqliteStore,
+    on_ready: impl FnOnce(&str),
+) -> Result<(), Failure> {
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| {
+            Failure::runtime(format!(
+                "cannot listen on {}: {e} (choose another with --addr)",
+                config.addr
+            ))
+        })?;
+    let local = listener.local_addr().map_err(Failure::runtime)?;
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    if config.tls.is_none() && !local.ip().is_loopback() {
+        tracing::warn!(
+            addr = %local,
+            "SERVING PLAIN HTTP ON A NON-LOOPBACK ADDRESS: passwords and session cookies cross the network \
+             unencrypted. Configure [tls] cert and key."
+        );
+    }
+    let store: Arc<dyn Store> = Arc::new(store);
+    let state = AppState::new(
+        store,
+        Arc::new(SystemClock),
+        config.sessions,
+        config.tls.is_some(),
+    );
+    jsms_server::spawn_session_purger(state.clone());
+    let router = jsms_server::app(state, config.max_body_bytes);
+    on_ready(&format!("{scheme}://{local}"));
+    tracing::info!(%local, scheme, "listening");
+    jsms_server::run(listener, router, config.tls.as_ref(), shutdown_signal())
+        .await
+        .map_err(Failure::runtime)?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

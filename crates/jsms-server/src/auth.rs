@@ -1,0 +1,469 @@
+//! Authentication: session cookies and API tokens, the extractors that turn them into an
+//! [`Actor`], CSRF checks, and the sign-in, TOTP enrolment, password and sign-out endpoints.
+//!
+//! Sessions are random 256-bit tokens stored as SHA-256 hashes, rotated at every sign-in
+//! and at MFA completion, carried in an `HttpOnly; SameSite=Strict` cookie (`Secure` and the
+//! `__Host-` prefix under TLS), ending after 30 minutes idle or 12 hours, at sign-out, and at
+//! once when the account is disabled. Cookie-authenticated state changes need the session's
+//! CSRF token in `X-CSRF-Token`.
+
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{ApiJson, ClientAddr};
+use crate::state::AppState;
+use crate::wire::{
+    MfaState, PasswordChange, SessionInfo, SignInRequest, TotpConfirmation, TotpEnrollment,
+    UserView, rfc3339,
+};
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jsms_domain::access::{Actor, ActorKind};
+use jsms_domain::user::User;
+use jsms_identity::{password, token, totp};
+use jsms_store::SessionRecord;
+use subtle::ConstantTimeEq;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+const COOKIE_PLAIN: &str = "jsms_session";
+const COOKIE_SECURE: &str = "__Host-jsms_session";
+/// The CSRF header name.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+fn cookie_name(state: &AppState) -> &'static str {
+    if state.secure_cookies {
+        COOKIE_SECURE
+    } else {
+        COOKIE_PLAIN
+    }
+}
+
+fn session_cookie(state: &AppState, value: &str, max_age: u64) -> HeaderValue {
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    let text = format!(
+        "{}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}",
+        cookie_name(state)
+    );
+    HeaderValue::from_str(&text)
+        .unwrap_or_else(|_| HeaderValue::from_static("jsms_session=; Max-Age=0"))
+}
+
+fn presented_cookie<'a>(state: &AppState, headers: &'a HeaderMap) -> Option<&'a str> {
+    let name = cookie_name(state);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// A live session (verified or awaiting MFA enrolment), from the cookie.
+#[derive(Debug, Clone)]
+pub struct SessionAuth {
+    /// The session.
+    pub record: SessionRecord,
+    /// Its user.
+    pub user: User,
+}
+
+async fn load_session(parts: &Parts, state: &AppState) -> ApiResult<SessionAuth> {
+    let Some(cookie) = presented_cookie(state, &parts.headers) else {
+        return Err(ApiError::Unauthenticated);
+    };
+    let hash = token::hash(cookie);
+    let now = state.clock.now();
+    let found = state.db(move |s| s.session(&hash)).await?;
+    let Some((record, user)) = found else {
+        return Err(ApiError::Unauthenticated);
+    };
+    let idle = i64::try_from(state.sessions.idle_timeout.as_secs()).unwrap_or(i64::MAX);
+    if user.disabled || now >= record.expires_at || now - record.last_seen_at > idle {
+        state.db(move |s| s.delete_session(&hash)).await?;
+        return Err(ApiError::SessionExpired);
+    }
+    if !is_safe(&parts.method) {
+        let presented = parts
+            .headers
+            .get(CSRF_HEADER)
+            .map(HeaderValue::as_bytes)
+            .unwrap_or_default();
+        let ok: bool = presented.ct_eq(record.csrf_token.as_bytes()).into();
+        if !ok {
+            return Err(ApiError::Csrf);
+        }
+    }
+    if now > record.last_seen_at {
+        state.db(move |s| s.touch_session(&hash, now)).await?;
+    }
+    Ok(SessionAuth { record, user })
+}
+
+impl FromRequestParts<AppState> for SessionAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        load_session(parts, state).await
+    }
+}
+
+/// A fully authenticated caller: a user whose session passed MFA, or an API token.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// Attributes for access decisions.
+    pub actor: Actor,
+    /// The user, for human callers.
+    pub user: Option<User>,
+}
+
+impl Principal {
+    /// The human user, or 403 for machine callers.
+    pub fn human(&self) -> ApiResult<&User> {
+        self.user.as_ref().ok_or(ApiError::Forbidden(
+            "this endpoint is for signed-in users, not API tokens",
+        ))
+    }
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(secret) = bearer(&parts.headers) {
+            let hash = token::hash(secret);
+            let now = state.clock.now();
+            let record = state.db(move |s| s.api_token_by_hash(&hash)).await?;
+            let Some(t) = record.filter(|t| t.revoked_at.is_none() && t.expires_at > now) else {
+                return Err(ApiError::Unauthenticated);
+            };
+            let party = state.party(t.party_id).await?;
+            let id = t.id;
+            state.db(move |s| s.touch_api_token(id, now)).await?;
+            return Ok(Principal {
+                actor: Actor {
+                    party_id: t.party_id,
+                    party_kind: party.kind,
+                    org_id: t.org_id,
+                    kind: ActorKind::Machine {
+                        token_id: t.id,
+                        scopes: t.scopes,
+                    },
+                },
+                user: None,
+            });
+        }
+        let session = load_session(parts, state).await?;
+        if !session.record.mfa_verified {
+            return Err(ApiError::MfaRequired);
+        }
+        let party = state.party(session.user.party_id).await?;
+        let user = session.user;
+        Ok(Principal {
+            actor: Actor {
+                party_id: user.party_id,
+                party_kind: party.kind,
+                org_id: user.org_id,
+                kind: ActorKind::Human {
+                    user_id: user.id,
+                    roles: user.roles.clone(),
+                },
+            },
+            user: Some(user),
+        })
+    }
+}
+
+/// The auth routes.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(sign_in))
+        .routes(routes!(sign_out))
+        .routes(routes!(current_session))
+        .routes(routes!(enroll_totp))
+        .routes(routes!(confirm_totp))
+        .routes(routes!(change_password))
+}
+
+async fn start_session(
+    state: &AppState,
+    user: &User,
+    mfa_verified: bool,
+) -> ApiResult<(HeaderValue, SessionInfo)> {
+    let issued = token::issue("jsms_s_")?;
+    let csrf = token::issue("")?.text;
+    let now = state.clock.now();
+    let absolute = i64::try_from(state.sessions.absolute_timeout.as_secs()).unwrap_or(i64::MAX);
+    let record = SessionRecord {
+        token_hash: issued.hash,
+        user_id: user.id,
+        mfa_verified,
+        csrf_token: csrf,
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now.saturating_add(absolute),
+    };
+    let info = session_info(state, &record, user);
+    state.db(move |s| s.create_session(&record)).await?;
+    Ok((
+        session_cookie(
+            state,
+            &issued.text,
+            state.sessions.absolute_timeout.as_secs(),
+        ),
+        info,
+    ))
+}
+
+fn session_info(state: &AppState, record: &SessionRecord, user: &User) -> SessionInfo {
+    SessionInfo {
+        user: UserView::from(user),
+        csrf_token: record.csrf_token.clone(),
+        mfa: if record.mfa_verified {
+            MfaState::Verified
+        } else {
+            MfaState::EnrollmentRequired
+        },
+        expires_at: rfc3339(record.expires_at),
+        idle_timeout_seconds: state.sessions.idle_timeout.as_secs(),
+    }
+}
+
+/// Ends the session presented with the request, if any (rotation at sign-in).
+async fn end_presented_session(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
+    if let Some(old) = presented_cookie(state, headers) {
+        let hash = token::hash(old);
+        state.db(move |s| s.delete_session(&hash)).await?;
+    }
+    Ok(())
+}
+
+/// Signs in with username, password and (once enrolled) a TOTP code. A user without TOTP
+/// gets a session that can only enrol it. Failures never say which part was wrong.
+#[utoipa::path(post, path = "/api/v1/auth/sign-in", tag = "auth", request_body = SignInRequest,
+    responses((status = 200, description = "Signed in; the session cookie is set", body = SessionInfo),
+              (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+async fn sign_in(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<SignInRequest>,
+) -> ApiResult<Response> {
+    let now = state.clock.now();
+    let username = req.username.trim().to_owned();
+    if let Some(retry_after) = state.throttle.retry_after(&username, &addr, now) {
+        state
+            .metrics
+            .sign_in_throttled
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tracing::warn!(%addr, "sign-in throttled");
+        return Err(ApiError::TooManyAttempts { retry_after });
+    }
+    let lookup = username.clone();
+    let creds = state.db(move |s| s.user_credentials(&lookup)).await?;
+    let password_text = req.password;
+    let code = req.totp_code;
+    // Verify on a blocking thread: Argon2id is deliberately slow.
+    let outcome = tokio::task::spawn_blocking(
+        move || -> Result<Option<jsms_store::UserCredentials>, ApiError> {
+            let Some(creds) = creds else {
+                password::verify_dummy(&password_text);
+                return Ok(None);
+            };
+            let ok = password::verify(&creds.password_hash, &password_text)?;
+            Ok((ok && !creds.user.disabled).then_some(creds))
+        },
+    )
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
+
+    let fail = |state: &AppState| {
+        state.throttle.fail(&username, &addr, now);
+        state
+            .metrics
+            .sign_in_failure
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tracing::info!(%addr, "sign-in failed");
+        ApiError::InvalidCredentials
+    };
+    let Some(creds) = outcome else {
+        return Err(fail(&state));
+    };
+    let mfa_verified = if creds.user.mfa_enrolled {
+        let secret = creds
+            .totp_secret
+            .as_ref()
+            .ok_or_else(|| ApiError::Internal("enrolled user has no TOTP secret".into()))?;
+        let Some(step) = code
+            .as_deref()
+            .and_then(|c| totp::verify(secret, c, now, creds.totp_last_step))
+        else {
+            return Err(fail(&state));
+        };
+        let id = creds.user.id;
+        if !state.db(move |s| s.record_totp_step(id, step)).await? {
+            return Err(fail(&state));
+        }
+        true
+    } else {
+        false
+    };
+    state.throttle.succeed(&username);
+    state
+        .metrics
+        .sign_in_success
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    end_presented_session(&state, &headers).await?;
+    let (cookie, info) = start_session(&state, &creds.user, mfa_verified).await?;
+    tracing::info!(user = %creds.user.username, mfa_verified, "signed in");
+    Ok(([(header::SET_COOKIE, cookie)], Json(info)).into_response())
+}
+
+/// Ends the current session.
+#[utoipa::path(post, path = "/api/v1/auth/sign-out", tag = "auth",
+    responses((status = 204, description = "Signed out; the cookie is cleared"),
+              (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+async fn sign_out(State(state): State<AppState>, session: SessionAuth) -> ApiResult<Response> {
+    let hash = session.record.token_hash;
+    state.db(move |s| s.delete_session(&hash)).await?;
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, session_cookie(&state, "", 0))],
+    )
+        .into_response())
+}
+
+/// The current session, its CSRF token and MFA state.
+#[utoipa::path(get, path = "/api/v1/auth/session", tag = "auth",
+    responses((status = 200, body = SessionInfo),
+              (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+async fn current_session(
+    State(state): State<AppState>,
+    session: SessionAuth,
+) -> ApiResult<Json<SessionInfo>> {
+    Ok(Json(session_info(&state, &session.record, &session.user)))
+}
+
+/// Starts TOTP enrolment: a new secret for the authenticator app. Only for users who have
+/// not enrolled (an administrator resets a lost enrolment).
+#[utoipa::path(post, path = "/api/v1/auth/totp/enrollment", tag = "auth",
+    responses((status = 200, body = TotpEnrollment),
+              (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+async fn enroll_totp(
+    State(state): State<AppState>,
+    session: SessionAuth,
+) -> ApiResult<Json<TotpEnrollment>> {
+    if session.user.mfa_enrolled {
+        return Err(ApiError::Conflict(
+            "TOTP is already enrolled; an administrator must reset it".into(),
+        ));
+    }
+    let secret = totp::TotpSecret::generate()?;
+    let out = TotpEnrollment {
+        secret: secret.to_base32(),
+        otpauth_uri: secret.otpauth_uri("JSMS", session.user.username.as_str()),
+    };
+    let id = session.user.id;
+    let now = state.clock.now();
+    state
+        .db(move |s| s.set_pending_totp(id, &secret, now))
+        .await?;
+    Ok(Json(out))
+}
+
+/// Completes TOTP enrolment with a first code; the session is replaced by a verified one.
+#[utoipa::path(post, path = "/api/v1/auth/totp/confirmation", tag = "auth", request_body = TotpConfirmation,
+    responses((status = 200, description = "Enrolled; a new session cookie is set", body = SessionInfo),
+              (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+async fn confirm_totp(
+    State(state): State<AppState>,
+    session: SessionAuth,
+    ApiJson(req): ApiJson<TotpConfirmation>,
+) -> ApiResult<Response> {
+    let id = session.user.id;
+    let creds = state.db(move |s| s.user_credentials_by_id(id)).await?;
+    if creds.user.mfa_enrolled {
+        return Err(ApiError::Conflict("TOTP is already enrolled".into()));
+    }
+    let secret = creds
+        .totp_secret
+        .ok_or_else(|| ApiError::Conflict("no enrolment is pending; start one first".into()))?;
+    let now = state.clock.now();
+    let step = totp::verify(&secret, &req.code, now, None).ok_or_else(|| {
+        ApiError::Validation(jsms_domain::ValidationError::new(
+            "/code",
+            "the code does not match; check the app's clock",
+        ))
+    })?;
+    state.db(move |s| s.confirm_totp(id, step, now)).await?;
+    let hash = session.record.token_hash;
+    state.db(move |s| s.delete_session(&hash)).await?;
+    let user = state.db(move |s| s.user(id)).await?;
+    let (cookie, info) = start_session(&state, &user, true).await?;
+    Ok(([(header::SET_COOKIE, cookie)], Json(info)).into_response())
+}
+
+/// Changes the signed-in user's password. Every session of the user ends; sign in again.
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", request_body = PasswordChange,
+    responses((status = 204, description = "Changed; every session ended"),
+              (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+async fn change_password(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(req): ApiJson<PasswordChange>,
+) -> ApiResult<Response> {
+    let user = principal.human()?.clone();
+    password::check_policy(&req.new_password).map_err(|e| {
+        ApiError::Validation(jsms_domain::ValidationError::new(
+            "/new_password",
+            e.to_string(),
+        ))
+    })?;
+    let id = user.id;
+    let creds = state.db(move |s| s.user_credentials_by_id(id)).await?;
+    let hash = tokio::task::spawn_blocking(move || -> ApiResult<Option<String>> {
+        if !password::verify(&creds.password_hash, &req.current_password)? {
+            return Ok(None);
+        }
+        Ok(Some(password::hash(&req.new_password)?))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let Some(hash) = hash else {
+        return Err(ApiError::Validation(jsms_domain::ValidationError::new(
+            "/current_password",
+            "the current password is not correct",
+        )));
+    };
+    let now = state.clock.now();
+    state.db(move |s| s.set_password(id, &hash, now)).await?;
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, session_cookie(&state, "", 0))],
+    )
+        .into_response())
+}

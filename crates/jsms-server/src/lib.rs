@@ -1,0 +1,202 @@
+//! JSMS HTTP server: the axum router ([`app`]), its middleware (request ids, problem
+//! documents, metrics, security headers, body limits), and [`run`], which serves it over
+//! HTTP or TLS until shut down.
+//!
+//! Only this crate knows HTTP and JSON. Handlers are thin: extract, parse into domain
+//! types, ask `jsms_domain::access`, call the store, convert to wire types.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod instance;
+pub mod metrics;
+pub mod routes;
+pub mod state;
+pub mod throttle;
+mod tls;
+pub mod wire;
+
+use crate::error::{ApiError, Problem, ProblemLog};
+use crate::state::AppState;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::connect_info::Connected;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::serve::IncomingStream;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Instant;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "JSMS — Joint Security Management System", version = "0.0.0",
+         description = "JSON API. Errors are RFC 9457 problem documents (application/problem+json) with a stable `type`."),
+    modifiers(&SecuritySchemes),
+    tags((name = "auth", description = "Sign-in, sessions, TOTP"),
+         (name = "users", description = "A party's own users"),
+         (name = "api-tokens", description = "Machine tokens"),
+         (name = "registry", description = "Parties, organisations, protected persons, sites"),
+         (name = "ops", description = "Health, readiness, metrics"))
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("jsms_session"))),
+        );
+        components.add_security_scheme(
+            "api_token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The router with every API route, and the OpenAPI document generated from the same routes.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(routes::ops::routes())
+        .merge(auth::routes())
+        .merge(routes::admin::routes())
+        .merge(routes::registry::routes())
+        .split_for_parts()
+}
+
+/// The complete application: routes, OpenAPI document, middleware.
+pub fn app(state: AppState, max_body_bytes: usize) -> Router {
+    let (router, mut openapi) = api();
+    openapi.openapi = utoipa::openapi::OpenApiVersion::Version31;
+    let spec = std::sync::Arc::new(openapi.to_json().unwrap_or_else(|_| "{}".into()));
+    router
+        .route(
+            "/api/v1/openapi.json",
+            axum::routing::get(move || {
+                let spec = std::sync::Arc::clone(&spec);
+                async move { ([(header::CONTENT_TYPE, "application/json")], spec.as_str().to_owned()).into_response() }
+            }),
+        )
+        .fallback(|| async { ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(middleware::from_fn_with_state(state.clone(), finish))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<Body>| {
+                    let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                })
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .with_state(state)
+}
+
+/// Renders problem documents with the request id, logs internal errors once, and counts
+/// responses.
+async fn finish(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut response = next.run(req).await;
+    if let Some(mut problem) = response.extensions_mut().remove::<Problem>() {
+        if let Some(ProblemLog(Some(detail))) = response.extensions_mut().remove::<ProblemLog>() {
+            tracing::error!(request_id = request_id.as_deref().unwrap_or("-"), error = %detail, "request failed");
+        }
+        problem.request_id = request_id;
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let (mut parts, _) = response.into_parts();
+        parts.headers.remove(header::CONTENT_LENGTH);
+        response = Response::from_parts(parts, Body::from(body));
+    }
+    state
+        .metrics
+        .observe(response.status().as_u16(), started.elapsed().as_secs_f64());
+    response
+}
+
+/// The client's socket address, recorded for every connection (plain or TLS).
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAddr(pub SocketAddr);
+
+impl Connected<IncomingStream<'_, tokio::net::TcpListener>> for PeerAddr {
+    fn connect_info(stream: IncomingStream<'_, tokio::net::TcpListener>) -> Self {
+        PeerAddr(*stream.remote_addr())
+    }
+}
+
+impl Connected<IncomingStream<'_, tls::TlsListener>> for PeerAddr {
+    fn connect_info(stream: IncomingStream<'_, tls::TlsListener>) -> Self {
+        PeerAddr(*stream.remote_addr())
+    }
+}
+
+/// Serves `router` on `listener` (TLS when `tls` is given) until `shutdown` completes.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    tls: Option<&config::TlsConfig>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let service = router.into_make_service_with_connect_info::<PeerAddr>();
+    match tls {
+        None => {
+            axum::serve(listener, service)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        Some(tls) => {
+            let acceptor = tls::acceptor(tls)?;
+            let listener = tls::TlsListener::new(listener, acceptor);
+            axum::serve(listener, service)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+    }
+}
+
+/// Removes expired sessions every few minutes, until the process ends.
+pub fn spawn_session_purger(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
+        loop {
+            tick.tick().await;
+            let now = state.clock.now();
+            let idle = i64::try_from(state.sessions.idle_timeout.as_secs()).unwrap_or(i64::MAX);
+            match state
+                .db(move |s| s.purge_sessions(now.saturating_sub(idle), now))
+                .await
+            {
+                Ok(n) if n > 0 => tracing::debug!(purged = n, "expired sessions removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "session purge failed"),
+            }
+        }
+    });
+}
