@@ -83,14 +83,13 @@ impl Seeder<'_> {
             enrolled_totp: Some(secret.clone()),
         };
         self.store.create_user(&user, self.now).map_err(fail)?;
-        if print {
-            self.logins.push(Login {
-                role: role.as_str().to_owned(),
-                username: username.to_owned(),
-                password: pw,
-                totp_secret: Some(secret.to_base32()),
-            });
-        }
+        self.logins.push(Login {
+            role: role.as_str().to_owned(),
+            username: username.to_owned(),
+            password: pw,
+            totp_secret: Some(secret.to_base32()),
+            shown: print,
+        });
         Ok(())
     }
 }
@@ -99,7 +98,7 @@ fn point(lat: f64, lon: f64) -> Result<Coordinate, Failure> {
     Coordinate::new(lat, lon).map_err(fail)
 }
 
-/// Seeds the fictional scenario into a fresh instance. Returns the logins to print.
+/// Seeds the fictional scenario into a fresh instance. Returns every login created.
 pub fn seed(store: &SqliteStore, now: i64) -> Result<Vec<Login>, Failure> {
     let parties = vec![
         PartySpec {
@@ -445,7 +444,7 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
             "  {:<26} {:<16} {:<22} TOTP secret (RFC 6238, SHA-1, 6 digits, 30 s)",
             "role", "username", "password"
         );
-        for l in &logins {
+        for l in logins.iter().filter(|l| l.shown) {
             println!(
                 "  {:<26} {:<16} {:<22} {}",
                 l.role,

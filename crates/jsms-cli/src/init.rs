@@ -100,6 +100,9 @@ pub struct Login {
     pub password: String,
     /// TOTP secret, if pre-enrolled.
     pub totp_secret: Option<String>,
+    /// Whether `jsms demo` prints it (one login per role is printed; the rest exist for
+    /// two-person rules and tests).
+    pub shown: bool,
 }
 
 /// A random password of 20 characters from an unambiguous alphabet (~114 bits).
@@ -177,6 +180,7 @@ pub fn create_parties(
             username: username.to_string(),
             password: pw,
             totp_secret: None,
+            shown: true,
         });
     }
     Ok((ids, logins))

@@ -40,6 +40,7 @@ impl InstanceArgs {
 pub enum UserCommand {
     /// Create a user; prints a generated initial password. TOTP is enrolled at first sign-in.
     Add {
+        /// Where the instance is.
         #[command(flatten)]
         instance: InstanceArgs,
         /// Username: 3–64 of a-z, 0-9, '.', '_', '-'.
@@ -64,6 +65,7 @@ pub enum UserCommand {
     },
     /// List users.
     List {
+        /// Where the instance is.
         #[command(flatten)]
         instance: InstanceArgs,
         /// Only this party (code).
@@ -72,6 +74,7 @@ pub enum UserCommand {
     },
     /// Disable a user: sign-in refused, every session ended at once.
     Disable {
+        /// Where the instance is.
         #[command(flatten)]
         instance: InstanceArgs,
         /// Username.
@@ -79,6 +82,7 @@ pub enum UserCommand {
     },
     /// Re-enable a disabled user.
     Enable {
+        /// Where the instance is.
         #[command(flatten)]
         instance: InstanceArgs,
         /// Username.
@@ -86,6 +90,7 @@ pub enum UserCommand {
     },
     /// Remove a user's TOTP enrolment; the user enrols again at next sign-in.
     ResetMfa {
+        /// Where the instance is.
         #[command(flatten)]
         instance: InstanceArgs,
         /// Username.

@@ -1,0 +1,353 @@
+//! Test harness: a real `jsms serve` process on 127.0.0.1:0 over a temporary instance seeded
+//! with the demo scenario, and an HTTP client that signs in with password and TOTP.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use jsms_cli::init::Login;
+use jsms_identity::totp::{self, TotpSecret};
+use jsms_server::config::KeySource;
+use jsms_server::instance::DataDir;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A running server over its own instance.
+pub struct TestServer {
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    pub logins: Vec<Login>,
+    child: Child,
+    /// Last TOTP step used per user (the server refuses a code twice).
+    used_steps: Arc<Mutex<HashMap<String, i64>>>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+impl TestServer {
+    /// Seeds a fresh demo instance and serves it.
+    pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Like [`start`] with extra environment variables for `jsms serve`.
+    pub fn start_with(env: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir::new(dir.path().join("instance"));
+        data.create(&KeySource::DataDir).unwrap();
+        let store = data.create_store(&KeySource::DataDir).unwrap();
+        let logins =
+            jsms_cli::demo::seed(&store, now()).unwrap_or_else(|f| panic!("seed failed: {f:?}"));
+        drop(store);
+        let mut server = Self::serve(dir, logins, env);
+        server.wait_ready();
+        server
+    }
+
+    fn serve(dir: tempfile::TempDir, logins: Vec<Login>, env: &[(&str, &str)]) -> Self {
+        let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_jsms"));
+        cmd.args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path().join("instance"))
+            .env("JSMS_LOG", "debug")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log));
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("JSMS is serving on ")
+            .unwrap_or_else(|| {
+                panic!(
+                    "unexpected first line {line:?}; log: {}",
+                    std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default()
+                )
+            })
+            .to_owned();
+        Self {
+            url,
+            dir,
+            logins,
+            child,
+            used_steps: Arc::default(),
+        }
+    }
+
+    fn wait_ready(&mut self) {
+        for _ in 0..100 {
+            if http_status(&format!("{}/readyz", self.url)) == Some(200) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("server never became ready");
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("instance")
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("server.log")
+    }
+
+    pub fn login(&self, username: &str) -> &Login {
+        self.logins
+            .iter()
+            .find(|l| l.username == username)
+            .unwrap_or_else(|| panic!("no demo login {username}"))
+    }
+
+    /// A fresh client with its own cookie jar.
+    pub fn client(&self) -> Client {
+        Client {
+            base: self.url.clone(),
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .unwrap(),
+            csrf: None,
+            bearer: None,
+            used_steps: Arc::clone(&self.used_steps),
+        }
+    }
+
+    /// A client signed in as `username` (TOTP enrolled in the demo).
+    pub async fn signed_in(&self, username: &str) -> Client {
+        let mut c = self.client();
+        let (status, body) = c.sign_in_as(self.login(username)).await;
+        assert_eq!(status, StatusCode::OK, "sign-in of {username}: {body}");
+        c
+    }
+
+    /// A TOTP code for `username` that the server has not seen yet.
+    pub fn next_code(&self, username: &str) -> String {
+        next_code(&self.used_steps, self.login(username), username)
+    }
+
+    /// Runs the `jsms` binary with arguments; returns (exit code, stdout, stderr).
+    pub fn cli(&self, args: &[&str]) -> (i32, String, String) {
+        run_cli(args)
+    }
+}
+
+pub fn run_cli(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_jsms"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn next_code(used: &Mutex<HashMap<String, i64>>, login: &Login, username: &str) -> String {
+    let secret =
+        TotpSecret::from_base32(login.totp_secret.as_deref().expect("user has TOTP")).unwrap();
+    loop {
+        let now_step = totp::step_at(now());
+        let mut used = used.lock().unwrap();
+        let last = used.get(username).copied().unwrap_or(i64::MIN);
+        let step = (now_step - 1).max(last.saturating_add(1));
+        if step <= now_step + 1 {
+            used.insert(username.to_owned(), step);
+            return totp::code_for_step(&secret, step, totp::DIGITS);
+        }
+        drop(used);
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// An HTTP client that remembers the CSRF token of its session.
+pub struct Client {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub csrf: Option<String>,
+    pub bearer: Option<String>,
+    used_steps: Arc<Mutex<HashMap<String, i64>>>,
+}
+
+/// A response: status, headers, JSON body (or `Value::Null`).
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl std::fmt::Debug for Resp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status, self.body)
+    }
+}
+
+impl Client {
+    pub async fn sign_in_as(&mut self, login: &Login) -> (StatusCode, Value) {
+        let code = login
+            .totp_secret
+            .as_ref()
+            .map(|_| next_code(&self.used_steps, login, &login.username));
+        let r = self
+            .send(Method::POST, "/api/v1/auth/sign-in", Some(json!({"username": login.username, "password": login.password, "totp_code": code})))
+            .await;
+        if r.status == StatusCode::OK {
+            self.csrf = r.body["csrf_token"].as_str().map(str::to_owned);
+        }
+        (r.status, r.body)
+    }
+
+    pub async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
+        let mut req = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        if let Some(t) = &self.csrf {
+            req = req.header("x-csrf-token", t);
+        }
+        if let Some(b) = &self.bearer {
+            req = req.bearer_auth(b);
+        }
+        Self::finish(req).await
+    }
+
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(t) = &self.csrf {
+            req = req.header("x-csrf-token", t);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        Self::finish(req).await
+    }
+
+    pub async fn finish(req: reqwest::RequestBuilder) -> Resp {
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.bytes().await.unwrap();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.send(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Resp {
+        self.send(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Resp {
+        self.send(Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, version: i64) -> Resp {
+        let mut req = self
+            .http
+            .delete(format!("{}{path}", self.base))
+            .header("if-match", format!("\"v{version}\""));
+        if let Some(t) = &self.csrf {
+            req = req.header("x-csrf-token", t);
+        }
+        Self::finish(req).await
+    }
+}
+
+/// Asserts a problem document with this status and type slug; returns it.
+#[track_caller]
+pub fn assert_problem(r: &Resp, status: u16, slug: &str) -> Value {
+    assert_eq!(r.status.as_u16(), status, "{r:?}");
+    assert_eq!(
+        r.headers.get("content-type").and_then(|v| v.to_str().ok()),
+        Some("application/problem+json"),
+        "{r:?}"
+    );
+    assert_eq!(r.body["type"], format!("urn:jsms:problem:{slug}"), "{r:?}");
+    assert_eq!(r.body["status"], status, "{r:?}");
+    assert!(
+        r.body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{r:?}"
+    );
+    assert!(r.body["request_id"].is_string(), "{r:?}");
+    r.body.clone()
+}
+
+/// Every file under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p)
+            } else {
+                out.push(p)
+            }
+        }
+    }
+    out
+}
+
+/// Minimal blocking GET over a raw socket, returning the status (the harness starts servers
+/// outside any async runtime).
+pub fn http_status(url: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://")?;
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap_or((rest, "/".into()));
+    let mut s = std::net::TcpStream::connect(host).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).ok()?;
+    buf.split_whitespace().nth(1)?.parse().ok()
+}
