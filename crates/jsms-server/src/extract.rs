@@ -28,12 +28,16 @@ fn pointer(path: &serde_path_to_error::Path, message: &str) -> String {
             Segment::Unknown => out.push_str("/?"),
         }
     }
-    // serde reports unknown and missing fields at the parent; name the field itself.
+    // serde reports a missing field at its parent (an unknown one already at itself); name
+    // the field.
     for prefix in ["unknown field `", "missing field `"] {
-        if let Some(rest) = message.strip_prefix(prefix) {
-            if let Some(name) = rest.split('`').next() {
-                out.push('/');
-                out.push_str(name);
+        if let Some(name) = message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').next())
+        {
+            let segment = format!("/{name}");
+            if !out.ends_with(&segment) {
+                out.push_str(&segment);
             }
         }
     }
