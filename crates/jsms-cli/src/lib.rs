@@ -88,6 +88,9 @@ impl Failure {
 impl From<jsms_server::instance::InstanceError> for Failure {
     fn from(e: jsms_server::instance::InstanceError) -> Self {
         match e {
+            jsms_server::instance::InstanceError::Store(jsms_store::StoreError::WrongKey) => {
+                Failure::config(jsms_store::StoreError::WrongKey)
+            }
             jsms_server::instance::InstanceError::Store(s) => Failure::runtime(s),
             other => Failure::config(other),
         }

@@ -303,6 +303,7 @@ impl From<StoreError> for ApiError {
             StoreError::InUse(d) => ApiError::InUse(d),
             StoreError::UnknownReference(d) => ApiError::Validation(ValidationError::new("", d)),
             StoreError::Internal(d) => ApiError::Internal(d),
+            StoreError::WrongKey => ApiError::Internal("wrong sealing key".into()),
         }
     }
 }

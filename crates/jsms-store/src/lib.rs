@@ -39,6 +39,9 @@ pub enum StoreError {
     /// A reference points at nothing (e.g. an unknown organisation).
     #[error("unknown reference: {0}")]
     UnknownReference(String),
+    /// The sealing key given is not the one this database was created with.
+    #[error("the sealing key does not match this database (wrong JSMS_PII_KEY or key file?)")]
+    WrongKey,
     /// The database failed or holds data this version cannot read.
     #[error("storage failure: {0}")]
     Internal(String),

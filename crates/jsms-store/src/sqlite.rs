@@ -59,6 +59,7 @@ impl SqliteStore {
         let mut writer = Connection::open(path).map_err(internal)?;
         configure(&writer).map_err(internal)?;
         migrate(&mut writer)?;
+        check_key(&writer, &key)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let conn = Connection::open_with_flags(
@@ -155,6 +156,38 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
         tx.commit().map_err(internal)?;
     }
     Ok(())
+}
+
+const KEY_CHECK: &[u8] = b"jsms sealing key check";
+
+/// Seals a known value at first open and opens it at every later one, so a wrong key stops
+/// the instance at start-up instead of failing on the first person read.
+fn check_key(conn: &Connection, key: &SealingKey) -> StoreResult<()> {
+    let stored: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT value FROM instance_meta WHERE name = 'key_check'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(internal)?;
+    match stored {
+        Some(sealed) => match key.open("instance:key_check", &sealed) {
+            Ok(plain) if plain.as_slice() == KEY_CHECK => Ok(()),
+            _ => Err(StoreError::WrongKey),
+        },
+        None => {
+            let sealed = key
+                .seal("instance:key_check", KEY_CHECK)
+                .map_err(internal)?;
+            conn.execute(
+                "INSERT INTO instance_meta (name, value) VALUES ('key_check', ?1)",
+                [sealed],
+            )
+            .map_err(internal)?;
+            Ok(())
+        }
+    }
 }
 
 // ---------------------------------------------------------------- column helpers

@@ -2,6 +2,12 @@
 -- Ids are UUIDv7 as 16-byte blobs: they sort by creation time and serve as cursors.
 -- Times are Unix seconds (UTC).
 
+-- Instance facts, e.g. a value sealed with the instance key, to detect a wrong key at start-up.
+CREATE TABLE instance_meta (
+    name   TEXT PRIMARY KEY,
+    value  BLOB NOT NULL
+) STRICT;
+
 CREATE TABLE parties (
     id          BLOB PRIMARY KEY,
     code        TEXT NOT NULL UNIQUE,
