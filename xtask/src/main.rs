@@ -1,1 +1,66 @@
-fn main() {}
+//! Automation for JSMS. `cargo xtask test` runs the whole suite the way CI does: formatting,
+//! clippy with warnings denied, then every test of the workspace (unit, property, end-to-end
+//! and repository checks). `cargo xtask help` lists the tasks.
+
+use std::process::{Command, ExitCode};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let task = args.first().map(String::as_str).unwrap_or("help");
+    let result = match task {
+        "test" => test(args.get(1..).unwrap_or_default()),
+        "help" | "--help" | "-h" => {
+            println!(
+                "cargo xtask test [ARGS…]   formatting, clippy (-D warnings), then cargo test --workspace [ARGS…]"
+            );
+            Ok(())
+        }
+        other => Err(format!("unknown task {other:?}; try `cargo xtask help`")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn run(step: &str, mut cmd: Command) -> Result<(), String> {
+    eprintln!("xtask: {step}");
+    let status = cmd
+        .status()
+        .map_err(|e| format!("{step}: cannot start: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{step} failed ({status})"))
+    }
+}
+
+fn test(extra: &[String]) -> Result<(), String> {
+    let mut fmt = cargo();
+    fmt.args(["fmt", "--all", "--", "--check"]);
+    run("cargo fmt --check", fmt)?;
+    let mut clippy = cargo();
+    clippy.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    run("cargo clippy -D warnings", clippy)?;
+    let mut tests = cargo();
+    tests.args(["test", "--workspace", "--locked"]).args(extra);
+    run("cargo test --workspace", tests)
+}
+
+#[cfg(test)]
+mod tidy;

@@ -146,12 +146,12 @@ pub fn create_parties(
                     &format!("{} — JSMS administration", spec.name),
                     OrgKind::Agency,
                 )
-                .map_err(|e| Failure::config(e))?,
+                .map_err(Failure::config)?,
                 now,
             )
             .map_err(Failure::runtime)?;
         let username = Username::parse(&format!("{}.admin", spec.code.as_str().to_lowercase()))
-            .map_err(|e| Failure::config(e))?;
+            .map_err(Failure::config)?;
         let pw = generate_password()?;
         let profile = UserProfile::new(
             &format!("{} administrator", spec.code),
@@ -160,7 +160,7 @@ pub fn create_parties(
             vec![],
             spec.kind,
         )
-        .map_err(|e| Failure::config(e))?;
+        .map_err(Failure::config)?;
         let hash = password::hash(&pw).map_err(Failure::runtime)?;
         store
             .create_user(

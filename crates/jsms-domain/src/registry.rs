@@ -55,13 +55,13 @@ impl PersonalData {
             None => None,
             Some(p) => {
                 let p = text::optional("/personal_data/passport_number", p, 20)?;
-                if let Some(v) = &p {
-                    if !v.chars().all(|c| c.is_ascii_alphanumeric()) {
-                        return Err(ValidationError::new(
-                            "/personal_data/passport_number",
-                            "a passport number is letters and digits only",
-                        ));
-                    }
+                if let Some(v) = &p
+                    && !v.chars().all(|c| c.is_ascii_alphanumeric())
+                {
+                    return Err(ValidationError::new(
+                        "/personal_data/passport_number",
+                        "a passport number is letters and digits only",
+                    ));
                 }
                 p.map(|v| v.to_ascii_uppercase())
             }
@@ -83,13 +83,13 @@ impl PersonalData {
                 p
             }
         };
-        if let Some(dob) = date_of_birth {
-            if dob > today || dob.year() < 1900 {
-                return Err(ValidationError::new(
-                    "/personal_data/date_of_birth",
-                    "the date of birth must be between 1900-01-01 and today",
-                ));
-            }
+        if let Some(dob) = date_of_birth
+            && (dob > today || dob.year() < 1900)
+        {
+            return Err(ValidationError::new(
+                "/personal_data/date_of_birth",
+                "the date of birth must be between 1900-01-01 and today",
+            ));
         }
         let home_address = match home_address {
             None => None,

@@ -405,19 +405,19 @@ impl UserProfile {
             ));
         }
         for (i, role) in roles.iter().enumerate() {
-            if let Some(required) = role.required_party() {
-                if required != party {
-                    return Err(ValidationError::new(
-                        format!("/roles/{i}"),
-                        format!(
-                            "role {role} belongs to the {} party",
-                            match required {
-                                PartyKind::Host => "host",
-                                PartyKind::Partner => "partner",
-                            }
-                        ),
-                    ));
-                }
+            if let Some(required) = role.required_party()
+                && required != party
+            {
+                return Err(ValidationError::new(
+                    format!("/roles/{i}"),
+                    format!(
+                        "role {role} belongs to the {} party",
+                        match required {
+                            PartyKind::Host => "host",
+                            PartyKind::Partner => "partner",
+                        }
+                    ),
+                ));
             }
         }
         if roles.contains(&Role::PartyAdmin) && roles.len() > 1 {

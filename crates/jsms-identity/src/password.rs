@@ -35,10 +35,10 @@ pub fn check_policy(password: &str) -> Result<(), PolicyError> {
         return Err(PolicyError::TooLong);
     }
     let mut chars = password.chars();
-    if let Some(first) = chars.next() {
-        if chars.all(|c| c == first) {
-            return Err(PolicyError::Repetitive);
-        }
+    if let Some(first) = chars.next()
+        && chars.all(|c| c == first)
+    {
+        return Err(PolicyError::Repetitive);
     }
     Ok(())
 }

@@ -100,7 +100,8 @@ pub fn code_for_step(secret: &TotpSecret, step: i64, digits: u32) -> String {
     let offset = usize::from(digest.last().copied().unwrap_or(0) & 0x0f);
     let word = digest
         .get(offset..offset + 4)
-        .map(|b| u32::from_be_bytes([b[0] & 0x7f, b[1], b[2], b[3]]))
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(|b| u32::from_be_bytes(b) & 0x7fff_ffff)
         .unwrap_or(0);
     let modulus = 10u32.pow(digits);
     format!("{:0width$}", word % modulus, width = digits as usize)

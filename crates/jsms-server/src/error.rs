@@ -277,10 +277,10 @@ impl IntoResponse for ApiError {
             )],
         )
             .into_response();
-        if let ApiError::TooManyAttempts { retry_after } = self {
-            if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+        if let ApiError::TooManyAttempts { retry_after } = self
+            && let Ok(v) = HeaderValue::from_str(&retry_after.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
         }
         response.extensions_mut().insert(problem);
         response.extensions_mut().insert(ProblemLog(internal));

@@ -87,10 +87,10 @@ impl SqliteStore {
     fn read(&self) -> StoreResult<MutexGuard<'_, Connection>> {
         let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
         for i in 0..self.readers.len() {
-            if let Some(m) = self.readers.get((start + i) % self.readers.len()) {
-                if let Ok(guard) = m.try_lock() {
-                    return Ok(guard);
-                }
+            if let Some(m) = self.readers.get((start + i) % self.readers.len())
+                && let Ok(guard) = m.try_lock()
+            {
+                return Ok(guard);
             }
         }
         self.readers

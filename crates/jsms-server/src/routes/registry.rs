@@ -324,10 +324,10 @@ async fn visible_person(
 }
 
 async fn check_site_exists(state: &AppState, site: Option<SiteId>, field: &str) -> ApiResult<()> {
-    if let Some(id) = site {
-        if state.db(move |s| s.site(id)).await.is_err() {
-            return Err(ValidationError::new(field, "no such site").into());
-        }
+    if let Some(id) = site
+        && state.db(move |s| s.site(id)).await.is_err()
+    {
+        return Err(ValidationError::new(field, "no such site").into());
     }
     Ok(())
 }

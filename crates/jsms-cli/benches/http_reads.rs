@@ -1,0 +1,165 @@
+//! Protected registry reads over HTTP: a signed-in host coordinator reads random protected
+//! persons (personal data opened) through the real router and middleware, from concurrent
+//! keep-alive connections. Baseline: the same reads straight from the store, in the same
+//! process. Prints reads per second, latency percentiles and the ratio.
+//!
+//! Run: `cargo bench -p jsms-cli --bench http_reads` (optional env: `BENCH_SECONDS`,
+//! `BENCH_CONNECTIONS`).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use jsms_domain::access::PersonScope;
+use jsms_identity::totp::{self, TotpSecret};
+use jsms_server::config::{KeySource, SessionPolicy};
+use jsms_server::instance::DataDir;
+use jsms_server::state::{AppState, SystemClock};
+use jsms_store::{PageRequest, Store};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+#[tokio::main]
+async fn main() {
+    let seconds = env_or("BENCH_SECONDS", 5);
+    let connections = env_or("BENCH_CONNECTIONS", 16) as usize;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = DataDir::new(tmp.path().join("instance"));
+    data.create(&KeySource::DataDir).unwrap();
+    let store = data.create_store(&KeySource::DataDir).unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let logins = jsms_cli::demo::seed(&store, now).unwrap_or_else(|f| panic!("{f:?}"));
+    let store: Arc<dyn Store> = Arc::new(store);
+    let ids: Vec<_> = store
+        .persons(
+            PersonScope::All,
+            &PageRequest {
+                after: None,
+                limit: 500,
+                q: None,
+            },
+        )
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|p| p.person.id)
+        .collect();
+
+    // Baseline: the store alone, on one blocking thread.
+    let base_store = Arc::clone(&store);
+    let base_ids = ids.clone();
+    let baseline = tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        let mut n = 0u64;
+        while started.elapsed() < Duration::from_secs(2) {
+            let id = base_ids[(n as usize) % base_ids.len()];
+            base_store.person(id).unwrap();
+            n += 1;
+        }
+        n as f64 / started.elapsed().as_secs_f64()
+    })
+    .await
+    .unwrap();
+
+    let state = AppState::new(
+        Arc::clone(&store),
+        Arc::new(SystemClock),
+        SessionPolicy::default(),
+        false,
+    );
+    let router = jsms_server::app(state, 256 * 1024);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(jsms_server::run(
+        listener,
+        router,
+        None,
+        std::future::pending(),
+    ));
+
+    let login = logins
+        .iter()
+        .find(|l| l.username == "hn.coordinator")
+        .unwrap();
+    let secret = TotpSecret::from_base32(login.totp_secret.as_deref().unwrap()).unwrap();
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .pool_max_idle_per_host(connections)
+        .build()
+        .unwrap();
+    let r = client
+        .post(format!("{url}/api/v1/auth/sign-in"))
+        .json(&json!({"username": login.username, "password": login.password,
+                      "totp_code": totp::code_at(&secret, time::OffsetDateTime::now_utc().unix_timestamp())}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "sign-in");
+
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for worker in 0..connections {
+        let client = client.clone();
+        let url = url.clone();
+        let ids = ids.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut i = worker;
+            while Instant::now() < deadline {
+                let id = ids[i % ids.len()];
+                i += connections;
+                let t = Instant::now();
+                let resp = client
+                    .get(format!("{url}/api/v1/persons/{id}"))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(resp.status(), 200);
+                let body = resp.bytes().await.unwrap();
+                assert!(body.len() > 100);
+                latencies.push(t.elapsed());
+            }
+            latencies
+        }));
+    }
+    let started = Instant::now();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let elapsed = started.elapsed().as_secs_f64().max(seconds as f64);
+    all.sort_unstable();
+    let rate = all.len() as f64 / elapsed;
+    println!(
+        "http_reads: {connections} connections, {seconds} s, client and server in one process on {} cores",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
+    );
+    println!(
+        "  HTTP GET /api/v1/persons/{{id}} (session, access rule, personal data opened): {rate:.0} reads/s, p50 {:.2} ms, p99 {:.2} ms",
+        percentile(&all, 0.50).as_secs_f64() * 1e3,
+        percentile(&all, 0.99).as_secs_f64() * 1e3
+    );
+    println!("  baseline Store::person (no HTTP, one thread): {baseline:.0} reads/s");
+    println!("  ratio baseline / HTTP: {:.1}x", baseline / rate);
+}
