@@ -456,3 +456,173 @@ async fn api_tokens_are_shown_once_scoped_and_revocable() {
         1
     );
 }
+
+#[tokio::test]
+async fn expired_tokens_are_refused_and_address_throttling_applies_across_names() {
+    let server = TestServer::start();
+    // An expired token, written straight into the running instance's database.
+    let store = jsms_server::instance::DataDir::new(server.data_dir())
+        .open_store(&jsms_server::config::KeySource::DataDir)
+        .unwrap();
+    use jsms_store::Store;
+    let admin = store.user_credentials("hn.admin").unwrap().unwrap().user;
+    let issued = jsms_identity::token::issue("jsms_at_").unwrap();
+    store
+        .create_api_token(&jsms_store::ApiTokenRecord {
+            id: jsms_domain::ids::ApiTokenId::generate(),
+            token_hash: issued.hash,
+            party_id: admin.party_id,
+            org_id: admin.org_id,
+            name: "expired".into(),
+            scopes: vec![jsms_domain::user::ApiScope::RegistryRead],
+            created_by: admin.id,
+            created_at: common::now() - 7200,
+            expires_at: common::now() - 60,
+            revoked_at: None,
+            last_used_at: None,
+        })
+        .unwrap();
+    let mut machine = server.client();
+    machine.bearer = Some(issued.text);
+    assert_problem(&machine.get("/api/v1/sites").await, 401, "unauthenticated");
+
+    // Twenty failures from one address under different names lock the address.
+    for i in 0..20 {
+        let r = server
+            .client()
+            .post(
+                "/api/v1/auth/sign-in",
+                json!({"username": format!("guess{i}"), "password": "wrong password 1"}),
+            )
+            .await;
+        assert_problem(&r, 401, "invalid-credentials");
+    }
+    let mut c = server.client();
+    assert_eq!(
+        c.sign_in_as(&server.login("hn.auditor").clone()).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn password_change_and_profile_changes_end_sessions() {
+    let server = TestServer::start();
+    let login = server.login("pn.liaison").clone();
+    let c = server.signed_in("pn.liaison").await;
+    let other_device = server.signed_in("pn.liaison").await;
+    let wrong = c
+        .post(
+            "/api/v1/auth/password",
+            json!({"current_password": "not it at all", "new_password": "a brand new passphrase"}),
+        )
+        .await;
+    assert_eq!(
+        assert_problem(&wrong, 422, "validation")["field"],
+        "/current_password"
+    );
+    let weak = c
+        .post(
+            "/api/v1/auth/password",
+            json!({"current_password": login.password, "new_password": "short"}),
+        )
+        .await;
+    assert_eq!(
+        assert_problem(&weak, 422, "validation")["field"],
+        "/new_password"
+    );
+    let ok = c
+        .post(
+            "/api/v1/auth/password",
+            json!({"current_password": login.password, "new_password": "a brand new passphrase"}),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::NO_CONTENT, "{ok:?}");
+    assert_eq!(
+        other_device.get("/api/v1/me").await.status,
+        StatusCode::UNAUTHORIZED,
+        "every session ended"
+    );
+    let old = server
+        .client()
+        .post(
+            "/api/v1/auth/sign-in",
+            json!({"username": login.username, "password": login.password}),
+        )
+        .await;
+    assert_problem(&old, 401, "invalid-credentials");
+    let mut renewed = login.clone();
+    renewed.password = "a brand new passphrase".into();
+    let mut fresh = server.client();
+    assert_eq!(fresh.sign_in_as(&renewed).await.0, StatusCode::OK);
+
+    // A role change by the administrator ends the user's sessions; so does an MFA reset,
+    // after which the user must enrol again. (Another user: TOTP allows 3 sign-ins a window.)
+    let admin = enrolled_admin(&server, "pn.admin").await;
+    let officer = server.signed_in("pn.officer2").await;
+    let me = officer.get("/api/v1/me").await.body;
+    let path = format!("/api/v1/users/{}", me["id"].as_str().unwrap());
+    let changed = admin.patch(&path, json!({"version": me["version"], "clearance": "secret", "compartments": ["karachi-ops"]})).await;
+    assert_eq!(changed.status, StatusCode::OK, "{changed:?}");
+    assert_eq!(changed.body["clearance"], "secret");
+    assert_problem(&officer.get("/api/v1/me").await, 401, "unauthenticated");
+    let stale = admin
+        .patch(
+            &path,
+            json!({"version": me["version"], "display_name": "X"}),
+        )
+        .await;
+    assert_problem(&stale, 409, "stale-version");
+    let bad = admin
+        .patch(
+            &path,
+            json!({"version": changed.body["version"], "compartments": ["Not Valid"]}),
+        )
+        .await;
+    assert_eq!(
+        assert_problem(&bad, 422, "validation")["field"],
+        "/compartments/0"
+    );
+
+    let again = server.signed_in("pn.officer2").await;
+    let reset = admin
+        .send(Method::POST, &format!("{path}/reset-mfa"), None)
+        .await;
+    assert_eq!(reset.body["mfa_enrolled"], false, "{reset:?}");
+    assert_eq!(
+        again.get("/api/v1/me").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let mut no_mfa = server.login("pn.officer2").clone();
+    no_mfa.totp_secret = None;
+    let mut enrol = server.client();
+    let (status, body) = enrol.sign_in_as(&no_mfa).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["mfa"], "enrollment_required");
+    // Administrators cannot reset or disable themselves.
+    let admin_id = admin.get("/api/v1/me").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_problem(
+        &admin
+            .send(
+                Method::POST,
+                &format!("/api/v1/users/{admin_id}/disable"),
+                None,
+            )
+            .await,
+        409,
+        "conflict",
+    );
+    assert_problem(
+        &admin
+            .send(
+                Method::POST,
+                &format!("/api/v1/users/{admin_id}/reset-mfa"),
+                None,
+            )
+            .await,
+        409,
+        "conflict",
+    );
+}
