@@ -10,16 +10,11 @@
 
 mod common;
 
-use common::{TestServer, assert_problem};
+use common::{TestServer, assert_problem, enrolled_admin, without_request_id};
 use jsms_identity::totp::{self, TotpSecret};
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::Duration;
-
-fn without_request_id(mut v: Value) -> Value {
-    v.as_object_mut().unwrap().remove("request_id");
-    v
-}
 
 #[tokio::test]
 async fn sign_in_needs_password_and_a_fresh_totp_code() {
@@ -365,26 +360,6 @@ async fn disabling_an_account_ends_its_sessions_at_once() {
     ]);
     assert_eq!(code, 0, "{out}{err}");
     assert_problem(&again.get("/api/v1/me").await, 401, "unauthenticated");
-}
-
-/// Signs in an administrator, enrols TOTP, returns a verified client.
-pub async fn enrolled_admin(server: &TestServer, username: &str) -> common::Client {
-    let mut c = server.client();
-    let (status, _) = c.sign_in_as(&server.login(username).clone()).await;
-    assert_eq!(status, StatusCode::OK);
-    let enrol = c
-        .send(Method::POST, "/api/v1/auth/totp/enrollment", None)
-        .await;
-    let secret = TotpSecret::from_base32(enrol.body["secret"].as_str().unwrap()).unwrap();
-    let ok = c
-        .post(
-            "/api/v1/auth/totp/confirmation",
-            json!({"code": totp::code_at(&secret, common::now())}),
-        )
-        .await;
-    assert_eq!(ok.status, StatusCode::OK, "{ok:?}");
-    c.csrf = ok.body["csrf_token"].as_str().map(str::to_owned);
-    c
 }
 
 #[tokio::test]

@@ -10,30 +10,9 @@
 
 mod common;
 
-use common::{Client, TestServer, assert_problem, files_under};
-use jsms_identity::totp::{self, TotpSecret};
+use common::{Client, TestServer, assert_problem, enrolled_admin, files_under, without_request_id};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-async fn enrolled_admin(server: &TestServer, username: &str) -> Client {
-    let mut c = server.client();
-    assert_eq!(
-        c.sign_in_as(&server.login(username).clone()).await.0,
-        StatusCode::OK
-    );
-    let enrol = c
-        .send(Method::POST, "/api/v1/auth/totp/enrollment", None)
-        .await;
-    let secret = TotpSecret::from_base32(enrol.body["secret"].as_str().unwrap()).unwrap();
-    let ok = c
-        .post(
-            "/api/v1/auth/totp/confirmation",
-            json!({"code": totp::code_at(&secret, common::now())}),
-        )
-        .await;
-    c.csrf = ok.body["csrf_token"].as_str().map(str::to_owned);
-    c
-}
 
 async fn org_id(c: &Client, name_part: &str) -> String {
     let r = c
@@ -363,11 +342,10 @@ async fn persons_are_visible_by_need_and_personal_data_only_to_the_entitled() {
         .get(&format!("/api/v1/persons/{}", uuid::Uuid::now_v7()))
         .await;
     assert_problem(&hidden, 404, "not-found");
-    let strip = |mut v: Value| {
-        v.as_object_mut().unwrap().remove("request_id");
-        v
-    };
-    assert_eq!(strip(hidden.body.clone()), strip(missing.body.clone()));
+    assert_eq!(
+        without_request_id(hidden.body.clone()),
+        without_request_id(missing.body.clone())
+    );
     assert_eq!(
         hidden.headers.get("content-type"),
         missing.headers.get("content-type")
@@ -479,16 +457,15 @@ async fn administrators_manage_only_their_own_party_and_see_no_operational_data(
             .all(|u| u["username"].as_str().unwrap().starts_with("pn."))
     );
 
-    let strip = |mut v: Value| {
-        v.as_object_mut().unwrap().remove("request_id");
-        v
-    };
     let foreign = pn_admin.get(&format!("/api/v1/users/{hn_id}")).await;
     let missing = pn_admin
         .get(&format!("/api/v1/users/{}", uuid::Uuid::now_v7()))
         .await;
     assert_problem(&foreign, 404, "not-found");
-    assert_eq!(strip(foreign.body), strip(missing.body));
+    assert_eq!(
+        without_request_id(foreign.body),
+        without_request_id(missing.body)
+    );
     for action in ["disable", "enable", "reset-mfa"] {
         assert_problem(
             &pn_admin

@@ -351,3 +351,31 @@ pub fn http_status(url: &str) -> Option<u16> {
     s.read_to_string(&mut buf).ok()?;
     buf.split_whitespace().nth(1)?.parse().ok()
 }
+
+/// Signs in an administrator (no TOTP in the demo), enrols TOTP, returns a verified client.
+pub async fn enrolled_admin(server: &TestServer, username: &str) -> Client {
+    let mut c = server.client();
+    let (status, _) = c.sign_in_as(&server.login(username).clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    let enrol = c
+        .send(Method::POST, "/api/v1/auth/totp/enrollment", None)
+        .await;
+    let secret = TotpSecret::from_base32(enrol.body["secret"].as_str().unwrap()).unwrap();
+    let ok = c
+        .post(
+            "/api/v1/auth/totp/confirmation",
+            json!({"code": totp::code_at(&secret, now())}),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{ok:?}");
+    c.csrf = ok.body["csrf_token"].as_str().map(str::to_owned);
+    c
+}
+
+/// A problem document without its (per-request) id, to compare two answers.
+pub fn without_request_id(mut v: Value) -> Value {
+    if let Some(o) = v.as_object_mut() {
+        o.remove("request_id");
+    }
+    v
+}
