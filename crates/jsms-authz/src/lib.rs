@@ -1,0 +1,1 @@
+//! jsms-authz
