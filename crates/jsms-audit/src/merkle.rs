@@ -94,7 +94,7 @@ impl MerkleTree {
                 break;
             };
             row.push(hash);
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 break;
             }
             // The new node completes a pair: its parent is perfect too.
@@ -132,7 +132,7 @@ impl MerkleTree {
     /// MTH of leaves `[start, end)` (end > start).
     fn subtree(&self, start: u64, end: u64) -> Hash {
         let size = end - start;
-        if size.is_power_of_two() && start % size == 0 {
+        if size.is_power_of_two() && start.is_multiple_of(size) {
             return self.perfect(start, size);
         }
         let k = split(size);
