@@ -32,9 +32,7 @@ fn cargo() -> Command {
 
 fn run(step: &str, mut cmd: Command) -> Result<(), String> {
     eprintln!("xtask: {step}");
-    let status = cmd
-        .status()
-        .map_err(|e| format!("{step}: cannot start: {e}"))?;
+    let status = cmd.status().map_err(|e| format!("{step}: cannot start: {e}"))?;
     if status.success() {
         Ok(())
     } else {

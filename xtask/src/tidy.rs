@@ -18,9 +18,7 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
-            if p.file_name()
-                .is_some_and(|n| n != "target" && n != "node_modules")
-            {
+            if p.file_name().is_some_and(|n| n != "target" && n != "node_modules") {
                 rust_files(&p, out);
             }
         } else if p.extension().is_some_and(|x| x == "rs") {
@@ -46,10 +44,7 @@ fn every_source_file_starts_with_a_doc_comment() {
         })
         .map(|p| p.display().to_string())
         .collect();
-    assert!(
-        missing.is_empty(),
-        "files without a //! doc comment: {missing:#?}"
-    );
+    assert!(missing.is_empty(), "files without a //! doc comment: {missing:#?}");
 }
 
 #[test]
@@ -75,22 +70,12 @@ fn no_stubs_or_ignored_tests() {
 #[test]
 fn crates_follow_the_workspace_conventions() {
     let mut problems = Vec::new();
-    for entry in std::fs::read_dir(root().join("crates"))
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
+    for entry in std::fs::read_dir(root().join("crates")).into_iter().flatten().flatten() {
         let dir = entry.path();
         let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap_or_default();
-        let folder = dir
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default()
-            .to_owned();
+        let folder = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
         if !manifest.contains(&format!("name = \"{folder}\"")) {
-            problems.push(format!(
-                "{folder}: the package name must equal the folder name"
-            ));
+            problems.push(format!("{folder}: the package name must equal the folder name"));
         }
         for needle in [
             "version.workspace = true",
@@ -129,10 +114,7 @@ fn readme_gives_the_two_commands_and_ci_runs_the_suite() {
         readme.contains("cargo run --release -- demo"),
         "README lacks the demo command"
     );
-    assert!(
-        readme.contains("cargo xtask test"),
-        "README lacks the test command"
-    );
+    assert!(readme.contains("cargo xtask test"), "README lacks the test command");
     let ci = std::fs::read_to_string(root().join(".ci/run")).unwrap_or_default();
     assert!(
         ci.contains("cargo xtask test"),

@@ -136,10 +136,7 @@ impl MerkleTree {
             return self.perfect(start, size);
         }
         let k = split(size);
-        node_hash(
-            &self.subtree(start, start + k),
-            &self.subtree(start + k, end),
-        )
+        node_hash(&self.subtree(start, start + k), &self.subtree(start + k, end))
     }
 
     /// The root of the first `size` leaves.
@@ -150,11 +147,7 @@ impl MerkleTree {
                 size: self.len(),
             });
         }
-        Ok(if size == 0 {
-            empty_root()
-        } else {
-            self.subtree(0, size)
-        })
+        Ok(if size == 0 { empty_root() } else { self.subtree(0, size) })
     }
 
     /// The root of the whole tree.
@@ -190,10 +183,7 @@ impl MerkleTree {
     /// The consistency proof from the tree of `old` leaves to the tree of `new` leaves.
     pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, ProofError> {
         if new > self.len() || old > new {
-            return Err(ProofError::OutOfRange {
-                index: old,
-                size: new,
-            });
+            return Err(ProofError::OutOfRange { index: old, size: new });
         }
         let mut proof = Vec::new();
         if old > 0 && old < new {
@@ -223,13 +213,7 @@ impl MerkleTree {
 
 /// Verifies that `leaf` is at `index` in the tree of `size` leaves with `root`
 /// (RFC 9162 §2.1.3.2).
-pub fn verify_inclusion(
-    leaf: &Hash,
-    index: u64,
-    size: u64,
-    proof: &[Hash],
-    root: &Hash,
-) -> Result<(), ProofError> {
+pub fn verify_inclusion(leaf: &Hash, index: u64, size: u64, proof: &[Hash], root: &Hash) -> Result<(), ProofError> {
     if index >= size {
         return Err(ProofError::OutOfRange { index, size });
     }
@@ -273,10 +257,7 @@ pub fn verify_consistency(
     proof: &[Hash],
 ) -> Result<(), ProofError> {
     if old > new {
-        return Err(ProofError::OutOfRange {
-            index: old,
-            size: new,
-        });
+        return Err(ProofError::OutOfRange { index: old, size: new });
     }
     if old == new {
         return if !proof.is_empty() {
@@ -390,9 +371,7 @@ mod tests {
     }
 
     fn leaves(n: usize) -> Vec<Hash> {
-        (0..n)
-            .map(|i| leaf_hash(format!("entry {i}").as_bytes()))
-            .collect()
+        (0..n).map(|i| leaf_hash(format!("entry {i}").as_bytes())).collect()
     }
 
     fn tree(leaves: &[Hash]) -> MerkleTree {
@@ -419,8 +398,7 @@ mod tests {
             &[0x40, 0x41, 0x42, 0x43],
             &[0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57],
             &[
-                0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d,
-                0x6e, 0x6f,
+                0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f,
             ],
         ];
         let t = tree(&data.iter().map(|d| leaf_hash(d)).collect::<Vec<_>>());
@@ -541,11 +519,7 @@ mod tests {
         assert!(t.consistency_proof(4, 6).is_err());
         assert!(t.consistency_proof(5, 4).is_err());
         assert_eq!(t.consistency_proof(5, 5).unwrap(), Vec::<Hash>::new());
-        assert!(
-            verify_consistency(3, 3, &t.root_at(3).unwrap(), &t.root_at(3).unwrap(), &[]).is_ok()
-        );
-        assert!(
-            verify_consistency(3, 3, &t.root_at(3).unwrap(), &t.root_at(4).unwrap(), &[]).is_err()
-        );
+        assert!(verify_consistency(3, 3, &t.root_at(3).unwrap(), &t.root_at(3).unwrap(), &[]).is_ok());
+        assert!(verify_consistency(3, 3, &t.root_at(3).unwrap(), &t.root_at(4).unwrap(), &[]).is_err());
     }
 }

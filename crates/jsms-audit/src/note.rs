@@ -38,10 +38,7 @@ fn key_id(name: &str, kind: u8, public: &[u8]) -> u32 {
     h.update([b'\n', kind]);
     h.update(public);
     let d = h.finalize();
-    d.as_slice()
-        .first_chunk::<4>()
-        .copied()
-        .map_or(0, u32::from_be_bytes)
+    d.as_slice().first_chunk::<4>().copied().map_or(0, u32::from_be_bytes)
 }
 
 fn valid_name(name: &str) -> bool {
@@ -70,15 +67,12 @@ impl NoteSigner {
     /// A signer from a 32-byte seed.
     pub fn from_seed(name: &str, kind: u8, seed: [u8; 32]) -> Result<Self, NoteError> {
         if !valid_name(name) {
-            return Err(NoteError::Malformed(
-                "key names are non-empty, without spaces or '+'",
-            ));
+            return Err(NoteError::Malformed("key names are non-empty, without spaces or '+'"));
         }
         if kind != TYPE_ED25519 && kind != TYPE_COSIGNATURE {
             return Err(NoteError::Malformed("unsupported signature type"));
         }
-        let pair = Ed25519KeyPair::from_seed_unchecked(&seed)
-            .map_err(|_| NoteError::Crypto("bad Ed25519 seed"))?;
+        let pair = Ed25519KeyPair::from_seed_unchecked(&seed).map_err(|_| NoteError::Crypto("bad Ed25519 seed"))?;
         let id = key_id(name, kind, pair.public_key().as_ref());
         Ok(Self {
             name: name.to_owned(),
@@ -94,9 +88,7 @@ impl NoteSigner {
         let rest = text
             .trim()
             .strip_prefix("PRIVATE+KEY+")
-            .ok_or(NoteError::Malformed(
-                "a private key starts with PRIVATE+KEY+",
-            ))?;
+            .ok_or(NoteError::Malformed("a private key starts with PRIVATE+KEY+"))?;
         let mut parts = rest.splitn(3, '+');
         let (Some(name), Some(hex), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(NoteError::Malformed("private key: expected name+id+key"));
@@ -104,9 +96,7 @@ impl NoteSigner {
         let raw = STANDARD
             .decode(b64)
             .map_err(|_| NoteError::Malformed("private key: bad base64"))?;
-        let (kind, seed) = raw
-            .split_first()
-            .ok_or(NoteError::Malformed("private key: empty"))?;
+        let (kind, seed) = raw.split_first().ok_or(NoteError::Malformed("private key: empty"))?;
         let seed: [u8; 32] = seed
             .try_into()
             .map_err(|_| NoteError::Malformed("private key: seed must be 32 bytes"))?;
@@ -121,12 +111,7 @@ impl NoteSigner {
     pub fn to_text(&self) -> String {
         let mut raw = vec![self.kind];
         raw.extend_from_slice(&self.seed);
-        format!(
-            "PRIVATE+KEY+{}+{:08x}+{}",
-            self.name,
-            self.id,
-            STANDARD.encode(raw)
-        )
+        format!("PRIVATE+KEY+{}+{:08x}+{}", self.name, self.id, STANDARD.encode(raw))
     }
 
     /// The verifier key text to give to others.
@@ -163,9 +148,7 @@ impl NoteSigner {
     /// returns the complete signed note.
     pub fn sign_note(&self, text: &str) -> Result<String, NoteError> {
         if self.kind != TYPE_ED25519 {
-            return Err(NoteError::Crypto(
-                "this key makes cosignatures, not note signatures",
-            ));
+            return Err(NoteError::Crypto("this key makes cosignatures, not note signatures"));
         }
         check_text(text)?;
         let sig = self.pair.sign(text.as_bytes());
@@ -175,9 +158,7 @@ impl NoteSigner {
     /// A cosignature line over checkpoint body `text` at `timestamp` (Unix seconds).
     pub fn cosign(&self, text: &str, timestamp: u64) -> Result<String, NoteError> {
         if self.kind != TYPE_COSIGNATURE {
-            return Err(NoteError::Crypto(
-                "this key makes note signatures, not cosignatures",
-            ));
+            return Err(NoteError::Crypto("this key makes note signatures, not cosignatures"));
         }
         check_text(text)?;
         let sig = self.pair.sign(cosigned_message(text, timestamp).as_bytes());
@@ -196,9 +177,7 @@ fn check_text(text: &str) -> Result<(), NoteError> {
         return Err(NoteError::Malformed("note text must end with a newline"));
     }
     if text.chars().any(|c| c < ' ' && c != '\n') {
-        return Err(NoteError::Malformed(
-            "note text must not contain control characters",
-        ));
+        return Err(NoteError::Malformed("note text must not contain control characters"));
     }
     Ok(())
 }
@@ -225,16 +204,12 @@ impl NoteVerifier {
         let raw = STANDARD
             .decode(b64)
             .map_err(|_| NoteError::Malformed("verifier key: bad base64"))?;
-        let (kind, public) = raw
-            .split_first()
-            .ok_or(NoteError::Malformed("verifier key: empty"))?;
+        let (kind, public) = raw.split_first().ok_or(NoteError::Malformed("verifier key: empty"))?;
         let public: [u8; 32] = public
             .try_into()
             .map_err(|_| NoteError::Malformed("verifier key: 32-byte Ed25519 key expected"))?;
         if *kind != TYPE_ED25519 && *kind != TYPE_COSIGNATURE {
-            return Err(NoteError::Malformed(
-                "verifier key: unsupported signature type",
-            ));
+            return Err(NoteError::Malformed("verifier key: unsupported signature type"));
         }
         let id = key_id(name, *kind, &public);
         if format!("{id:08x}") != hex {
@@ -298,22 +273,13 @@ impl NoteVerifier {
     }
 
     /// Verifies one cosignature line over checkpoint body `text`.
-    pub fn verify_cosignature_line(
-        &self,
-        text: &str,
-        line: &SignatureLine,
-    ) -> Result<u64, NoteError> {
+    pub fn verify_cosignature_line(&self, text: &str, line: &SignatureLine) -> Result<u64, NoteError> {
         if self.kind != TYPE_COSIGNATURE || !self.matches(line) || line.payload.len() != 72 {
             return Err(NoteError::BadSignature(self.name.clone()));
         }
         let (ts, sig) = line.payload.split_at(8);
-        let timestamp = u64::from_be_bytes(
-            ts.try_into()
-                .map_err(|_| NoteError::Malformed("timestamp"))?,
-        );
-        if timestamp > i64::MAX as u64
-            || !self.check(cosigned_message(text, timestamp).as_bytes(), sig)
-        {
+        let timestamp = u64::from_be_bytes(ts.try_into().map_err(|_| NoteError::Malformed("timestamp"))?);
+        if timestamp > i64::MAX as u64 || !self.check(cosigned_message(text, timestamp).as_bytes(), sig) {
             return Err(NoteError::BadSignature(self.name.clone()));
         }
         Ok(timestamp)
@@ -379,9 +345,7 @@ impl Note {
     /// Parses a signed note; the text ends at the last blank line.
     pub fn parse(note: &str) -> Result<Self, NoteError> {
         if note.chars().any(|c| c < ' ' && c != '\n') {
-            return Err(NoteError::Malformed(
-                "notes must not contain control characters",
-            ));
+            return Err(NoteError::Malformed("notes must not contain control characters"));
         }
         let split = note.rfind("\n\n").ok_or(NoteError::Malformed(
             "a signed note needs a blank line before its signatures",
@@ -391,10 +355,7 @@ impl Note {
         if !sigs.ends_with('\n') {
             return Err(NoteError::Malformed("signature lines end with a newline"));
         }
-        let signatures = sigs
-            .lines()
-            .map(SignatureLine::parse)
-            .collect::<Result<Vec<_>, _>>()?;
+        let signatures = sigs.lines().map(SignatureLine::parse).collect::<Result<Vec<_>, _>>()?;
         if signatures.is_empty() || signatures.len() > MAX_SIGNATURES {
             return Err(NoteError::Malformed("a note has 1 to 64 signatures"));
         }
@@ -430,12 +391,7 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// The note text.
     pub fn to_text(&self) -> String {
-        let mut out = format!(
-            "{}\n{}\n{}\n",
-            self.origin,
-            self.size,
-            STANDARD.encode(self.root)
-        );
+        let mut out = format!("{}\n{}\n{}\n", self.origin, self.size, STANDARD.encode(self.root));
         for e in &self.extensions {
             out.push_str(e);
             out.push('\n');
@@ -453,9 +409,7 @@ impl Checkpoint {
             .next()
             .filter(|o| !o.is_empty())
             .ok_or(NoteError::Malformed("checkpoint: origin line"))?;
-        let size_text = lines
-            .next()
-            .ok_or(NoteError::Malformed("checkpoint: size line"))?;
+        let size_text = lines.next().ok_or(NoteError::Malformed("checkpoint: size line"))?;
         if size_text.is_empty()
             || (size_text.len() > 1 && size_text.starts_with('0'))
             || !size_text.bytes().all(|b| b.is_ascii_digit())
@@ -467,16 +421,12 @@ impl Checkpoint {
         let size = size_text
             .parse()
             .map_err(|_| NoteError::Malformed("checkpoint: size too large"))?;
-        let root_text = lines
-            .next()
-            .ok_or(NoteError::Malformed("checkpoint: root line"))?;
+        let root_text = lines.next().ok_or(NoteError::Malformed("checkpoint: root line"))?;
         let root: Hash = STANDARD
             .decode(root_text)
             .ok()
             .and_then(|r| r.try_into().ok())
-            .ok_or(NoteError::Malformed(
-                "checkpoint: root is 32 bytes of base64",
-            ))?;
+            .ok_or(NoteError::Malformed("checkpoint: root is 32 bytes of base64"))?;
         let extensions: Vec<String> = lines.map(str::to_owned).collect();
         if extensions.iter().any(String::is_empty) {
             return Err(NoteError::Malformed("checkpoint: empty extension line"));
@@ -507,10 +457,7 @@ mod tests {
         assert_eq!(v, s.verifier());
         assert!(NoteVerifier::from_text("name+00000000+AQ==").is_err());
         let mut wrong_id = s.verifier_text();
-        wrong_id.replace_range(
-            wrong_id.find('+').unwrap() + 1..wrong_id.find('+').unwrap() + 3,
-            "zz",
-        );
+        wrong_id.replace_range(wrong_id.find('+').unwrap() + 1..wrong_id.find('+').unwrap() + 3, "zz");
         assert!(NoteVerifier::from_text(&wrong_id).is_err());
     }
 
@@ -537,12 +484,8 @@ mod tests {
         );
 
         let line = witness.cosign(&text, 1_700_000_000).unwrap();
-        note.signatures
-            .push(SignatureLine::parse(line.trim_end()).unwrap());
-        assert_eq!(
-            witness.verifier().verify_cosignature(&note).unwrap(),
-            1_700_000_000
-        );
+        note.signatures.push(SignatureLine::parse(line.trim_end()).unwrap());
+        assert_eq!(witness.verifier().verify_cosignature(&note).unwrap(), 1_700_000_000);
         let reparsed = Note::parse(&note.to_text()).unwrap();
         assert_eq!(reparsed, note);
         // A cosignature over another checkpoint does not verify.
@@ -552,19 +495,10 @@ mod tests {
         }
         .to_text();
         let l = SignatureLine::parse(line.trim_end()).unwrap();
-        assert!(
-            witness
-                .verifier()
-                .verify_cosignature_line(&other, &l)
-                .is_err()
-        );
+        assert!(witness.verifier().verify_cosignature_line(&other, &l).is_err());
         // A tampered note text fails the log signature.
         let tampered = signed.replace("20852163", "20852162");
-        assert!(
-            log.verifier()
-                .verify_note(&Note::parse(&tampered).unwrap())
-                .is_err()
-        );
+        assert!(log.verifier().verify_note(&Note::parse(&tampered).unwrap()).is_err());
     }
 
     #[test]
@@ -582,10 +516,6 @@ mod tests {
         assert!(Note::parse("text\n\n— name AAAA\n").is_err());
         assert!(Note::parse("text\n\nnot a signature\n").is_err());
         assert!(NoteSigner::from_seed("bad name", TYPE_ED25519, [0; 32]).is_err());
-        assert!(
-            signer("a", TYPE_ED25519, 1)
-                .sign_note("no newline")
-                .is_err()
-        );
+        assert!(signer("a", TYPE_ED25519, 1).sign_note("no newline").is_err());
     }
 }

@@ -86,9 +86,9 @@ impl AddCheckpoint {
     /// Parses the request body.
     pub fn parse(body: &str) -> Result<Self, WitnessError> {
         let bad = |m: &str| WitnessError::BadRequest(m.to_owned());
-        let (head, note_text) = body.split_once("\n\n").ok_or_else(|| {
-            bad("expected the old size and proof, a blank line, then the checkpoint")
-        })?;
+        let (head, note_text) = body
+            .split_once("\n\n")
+            .ok_or_else(|| bad("expected the old size and proof, a blank line, then the checkpoint"))?;
         let mut lines = head.split('\n');
         let old_line = lines.next().ok_or_else(|| bad("missing old size line"))?;
         let old_text = old_line
@@ -138,11 +138,7 @@ impl AddCheckpoint {
 
 /// Checks a request against the witness's `latest` view of the log; returns the view to
 /// persist (atomically, before cosigning) on success.
-pub fn check(
-    logs: &[WitnessedLog],
-    latest: Option<&LogView>,
-    req: &AddCheckpoint,
-) -> Result<LogView, WitnessError> {
+pub fn check(logs: &[WitnessedLog], latest: Option<&LogView>, req: &AddCheckpoint) -> Result<LogView, WitnessError> {
     let cp = &req.checkpoint;
     let log = logs
         .iter()
@@ -152,15 +148,11 @@ pub fn check(
         .verify_note(&req.note)
         .map_err(|_| WitnessError::Forbidden)?;
     if req.old > cp.size {
-        return Err(WitnessError::BadRequest(
-            "old size is above the checkpoint size".into(),
-        ));
+        return Err(WitnessError::BadRequest("old size is above the checkpoint size".into()));
     }
     let (latest_size, latest_root) = latest.map_or((0, None), |v| (v.size, Some(v.root)));
     if req.old != latest_size {
-        return Err(WitnessError::Conflict {
-            latest: latest_size,
-        });
+        return Err(WitnessError::Conflict { latest: latest_size });
     }
     match latest_root {
         Some(root) if req.old == cp.size => {
@@ -168,8 +160,9 @@ pub fn check(
                 return Err(WitnessError::Fork);
             }
         }
-        Some(root) => verify_consistency(req.old, cp.size, &root, &cp.root, &req.proof)
-            .map_err(|_| WitnessError::InvalidProof)?,
+        Some(root) => {
+            verify_consistency(req.old, cp.size, &root, &cp.root, &req.proof).map_err(|_| WitnessError::InvalidProof)?
+        }
         None => {
             if !req.proof.is_empty() {
                 return Err(WitnessError::InvalidProof);
@@ -202,13 +195,7 @@ mod tests {
         (log, logs, tree)
     }
 
-    fn request(
-        log: &NoteSigner,
-        tree: &MerkleTree,
-        old: u64,
-        size: u64,
-        root: Option<Hash>,
-    ) -> AddCheckpoint {
+    fn request(log: &NoteSigner, tree: &MerkleTree, old: u64, size: u64, root: Option<Hash>) -> AddCheckpoint {
         let cp = Checkpoint {
             origin: "jsms.test/audit".into(),
             size,
@@ -247,12 +234,7 @@ mod tests {
         );
         // Fork at the same size, and a fork that grows from a different history.
         assert_eq!(
-            check(
-                &logs,
-                Some(&second),
-                &request(&log, &tree, 15, 15, Some([7; 32]))
-            )
-            .unwrap_err(),
+            check(&logs, Some(&second), &request(&log, &tree, 15, 15, Some([7; 32]))).unwrap_err(),
             WitnessError::Fork
         );
         let mut other = MerkleTree::new();
@@ -290,13 +272,7 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(check(&logs, None, &req).unwrap_err().status(), 404);
-        for bad in [
-            "",
-            "old 1\n",
-            "old 01\n\nx",
-            "new 1\n\nx",
-            "old 1\nnot-base64\n\nx",
-        ] {
+        for bad in ["", "old 1\n", "old 01\n\nx", "new 1\n\nx", "old 1\nnot-base64\n\nx"] {
             assert!(AddCheckpoint::parse(bad).is_err(), "{bad:?}");
         }
         let _ = log;

@@ -6,12 +6,7 @@
 //! Run: `cargo bench -p jsms-cli --bench http_reads` (optional env: `BENCH_SECONDS`,
 //! `BENCH_CONNECTIONS`).
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use jsms_domain::access::PersonScope;
 use jsms_identity::totp::{self, TotpSecret};
@@ -24,10 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -80,26 +72,14 @@ async fn main() {
     .await
     .unwrap();
 
-    let state = AppState::new(
-        Arc::clone(&store),
-        Arc::new(SystemClock),
-        SessionPolicy::default(),
-        false,
-    );
+    let audit = data.open_audit(Arc::new(SystemClock)).unwrap();
+    let state = AppState::new(Arc::clone(&store), audit, Arc::new(SystemClock), SessionPolicy::default(), false);
     let router = jsms_server::app(state, 256 * 1024);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(jsms_server::run(
-        listener,
-        router,
-        None,
-        std::future::pending(),
-    ));
+    tokio::spawn(jsms_server::run(listener, router, None, std::future::pending()));
 
-    let login = logins
-        .iter()
-        .find(|l| l.username == "hn.coordinator")
-        .unwrap();
+    let login = logins.iter().find(|l| l.username == "hn.coordinator").unwrap();
     let secret = TotpSecret::from_base32(login.totp_secret.as_deref().unwrap()).unwrap();
     let client = reqwest::Client::builder()
         .cookie_store(true)
@@ -128,11 +108,7 @@ async fn main() {
                 let id = ids[i % ids.len()];
                 i += connections;
                 let t = Instant::now();
-                let resp = client
-                    .get(format!("{url}/api/v1/persons/{id}"))
-                    .send()
-                    .await
-                    .unwrap();
+                let resp = client.get(format!("{url}/api/v1/persons/{id}")).send().await.unwrap();
                 assert_eq!(resp.status(), 200);
                 let body = resp.bytes().await.unwrap();
                 assert!(body.len() > 100);
@@ -151,9 +127,7 @@ async fn main() {
     let rate = all.len() as f64 / elapsed;
     println!(
         "http_reads: {connections} connections, {seconds} s, client and server in one process on {} cores",
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(0)
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
     );
     println!(
         "  HTTP GET /api/v1/persons/{{id}} (session, access rule, personal data opened): {rate:.0} reads/s, p50 {:.2} ms, p99 {:.2} ms",

@@ -13,6 +13,11 @@
 //! absolute_timeout_secs = 43200
 //! [keys]
 //! pii_key_file = "/run/secrets/jsms-pii.key"
+//! [audit]
+//! checkpoint_interval_secs = 2
+//! [[witnesses]]             # the other party's witness (`jsms witness serve`)
+//! url = "https://witness.partner.example"
+//! key = "partner.example/witness+0a1b2c3d+BA…"
 //! [[parties]]               # used by `jsms init`
 //! code = "HN"
 //! name = "Host Nation"
@@ -21,9 +26,12 @@
 //!
 //! Environment: `JSMS_DATA_DIR`, `JSMS_ADDR`, `JSMS_TLS_CERT`, `JSMS_TLS_KEY`,
 //! `JSMS_SESSION_IDLE_TIMEOUT_SECS`, `JSMS_SESSION_ABSOLUTE_TIMEOUT_SECS`, `JSMS_MAX_BODY_BYTES`,
-//! `JSMS_PII_KEY` (base64) or `JSMS_PII_KEY_FILE`.
+//! `JSMS_PII_KEY` (base64) or `JSMS_PII_KEY_FILE`, `JSMS_CHECKPOINT_INTERVAL_SECS`,
+//! `JSMS_WITNESSES` (`URL=KEY`, comma-separated).
 
 use crate::Failure;
+use jsms_audit::note::NoteVerifier;
+use jsms_server::audit::WitnessEndpoint;
 use jsms_server::config::{KeySource, ServerConfig, SessionPolicy, TlsConfig};
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -42,6 +50,10 @@ pub struct FileConfig {
     sessions: SessionsFile,
     #[serde(default)]
     keys: KeysFile,
+    #[serde(default)]
+    audit: AuditFile,
+    #[serde(default)]
+    witnesses: Vec<WitnessFile>,
     /// Parties for `jsms init`.
     #[serde(default)]
     pub parties: Vec<PartyFile>,
@@ -52,6 +64,32 @@ pub struct FileConfig {
 struct SessionsFile {
     idle_timeout_secs: Option<u64>,
     absolute_timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditFile {
+    checkpoint_interval_secs: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WitnessFile {
+    url: String,
+    key: String,
+}
+
+fn witness(url: &str, key: &str) -> Result<WitnessEndpoint, Failure> {
+    let verifier = NoteVerifier::from_text(key).map_err(|e| Failure::config(format!("witness key {key:?}: {e}")))?;
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(Failure::config(format!(
+            "witness url {url:?} must start with http:// or https://"
+        )));
+    }
+    Ok(WitnessEndpoint {
+        url: url.to_owned(),
+        verifier,
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -77,8 +115,7 @@ pub fn read_file(path: Option<&Path>) -> Result<FileConfig, Failure> {
     let Some(path) = path else {
         return Ok(FileConfig::default());
     };
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::config(format!("{}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| Failure::config(format!("{}: {e}", path.display())))?;
     toml::from_str(&text).map_err(|e| Failure::config(format!("{}: {e}", path.display())))
 }
 
@@ -113,16 +150,16 @@ pub fn resolve(file: &FileConfig, flags: Overrides) -> Result<ServerConfig, Fail
         .data_dir
         .or_else(|| env("JSMS_DATA_DIR").map(PathBuf::from))
         .or_else(|| file.data_dir.clone())
-        .ok_or_else(|| Failure::config("no data directory: pass --data-dir, set JSMS_DATA_DIR, or set data_dir in the config file"))?;
+        .ok_or_else(|| {
+            Failure::config("no data directory: pass --data-dir, set JSMS_DATA_DIR, or set data_dir in the config file")
+        })?;
     let mut config = ServerConfig::for_data_dir(data_dir);
     if let Some(addr) = flags.addr.or(env_parse("JSMS_ADDR")?).or(file.addr) {
         config.addr = addr;
     }
     if let Some(max) = env_parse("JSMS_MAX_BODY_BYTES")?.or(file.max_body_bytes) {
         if !(1024..=64 * 1024 * 1024).contains(&max) {
-            return Err(Failure::config(
-                "max_body_bytes must be between 1 KiB and 64 MiB",
-            ));
+            return Err(Failure::config("max_body_bytes must be between 1 KiB and 64 MiB"));
         }
         config.max_body_bytes = max;
     }
@@ -133,22 +170,15 @@ pub fn resolve(file: &FileConfig, flags: Overrides) -> Result<ServerConfig, Fail
         }),
         (None, None) => file.tls.clone(),
         _ => {
-            return Err(Failure::config(
-                "set both JSMS_TLS_CERT and JSMS_TLS_KEY, or neither",
-            ));
+            return Err(Failure::config("set both JSMS_TLS_CERT and JSMS_TLS_KEY, or neither"));
         }
     };
     let idle = env_parse("JSMS_SESSION_IDLE_TIMEOUT_SECS")?.or(file.sessions.idle_timeout_secs);
-    let absolute =
-        env_parse("JSMS_SESSION_ABSOLUTE_TIMEOUT_SECS")?.or(file.sessions.absolute_timeout_secs);
+    let absolute = env_parse("JSMS_SESSION_ABSOLUTE_TIMEOUT_SECS")?.or(file.sessions.absolute_timeout_secs);
     let defaults = SessionPolicy::default();
     config.sessions = SessionPolicy {
-        idle_timeout: idle
-            .map(Duration::from_secs)
-            .unwrap_or(defaults.idle_timeout),
-        absolute_timeout: absolute
-            .map(Duration::from_secs)
-            .unwrap_or(defaults.absolute_timeout),
+        idle_timeout: idle.map(Duration::from_secs).unwrap_or(defaults.idle_timeout),
+        absolute_timeout: absolute.map(Duration::from_secs).unwrap_or(defaults.absolute_timeout),
     };
     if config.sessions.idle_timeout.is_zero()
         || config.sessions.idle_timeout > config.sessions.absolute_timeout
@@ -158,6 +188,29 @@ pub fn resolve(file: &FileConfig, flags: Overrides) -> Result<ServerConfig, Fail
             "session timeouts: 0 < idle_timeout_secs <= absolute_timeout_secs <= 7 days",
         ));
     }
+    if let Some(secs) = env_parse::<u64>("JSMS_CHECKPOINT_INTERVAL_SECS")?.or(file.audit.checkpoint_interval_secs) {
+        if !(1..=3600).contains(&secs) {
+            return Err(Failure::config("checkpoint_interval_secs must be 1 to 3600"));
+        }
+        config.checkpoint_interval = Duration::from_secs(secs);
+    }
+    config.witnesses = match env("JSMS_WITNESSES") {
+        Some(list) => list
+            .split(',')
+            .map(|item| {
+                let (url, key) = item
+                    .trim()
+                    .split_once('=')
+                    .ok_or_else(|| Failure::config("JSMS_WITNESSES is URL=KEY[,URL=KEY…]"))?;
+                witness(url, key)
+            })
+            .collect::<Result<_, _>>()?,
+        None => file
+            .witnesses
+            .iter()
+            .map(|w| witness(&w.url, &w.key))
+            .collect::<Result<_, _>>()?,
+    };
     config.key_source = if let Some(b64) = env("JSMS_PII_KEY") {
         KeySource::Base64(b64)
     } else if let Some(f) = env("JSMS_PII_KEY_FILE")

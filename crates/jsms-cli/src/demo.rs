@@ -11,8 +11,7 @@ use jsms_domain::registry::{
     PersonDraft, PersonStatus, PersonalData, ProtectionLevel, SecurityPosture, SiteDraft, SiteKind,
 };
 use jsms_domain::user::{
-    Clearance, Compartment, OrgKind, OrganisationDraft, PartyCode, PartyKind, Role, UserProfile,
-    Username,
+    Clearance, Compartment, OrgKind, OrganisationDraft, PartyCode, PartyKind, Role, UserProfile, Username,
 };
 use jsms_identity::password;
 use jsms_identity::totp::TotpSecret;
@@ -47,11 +46,7 @@ struct Seeder<'a> {
 impl Seeder<'_> {
     fn org(&self, party: PartyId, name: &str, kind: OrgKind) -> Result<OrgId, Failure> {
         let draft = OrganisationDraft::new(name, kind).map_err(fail)?;
-        Ok(self
-            .store
-            .create_org(party, &draft, self.now)
-            .map_err(fail)?
-            .id)
+        Ok(self.store.create_org(party, &draft, self.now).map_err(fail)?.id)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -73,8 +68,7 @@ impl Seeder<'_> {
             .map(|c| Compartment::parse(c))
             .collect::<Result<Vec<_>, _>>()
             .map_err(fail)?;
-        let profile =
-            UserProfile::new(display, vec![role], clearance, compartments, party).map_err(fail)?;
+        let profile = UserProfile::new(display, vec![role], clearance, compartments, party).map_err(fail)?;
         let user = NewUser {
             org_id: org,
             username: Username::parse(username).map_err(fail)?,
@@ -128,21 +122,9 @@ pub fn seed(store: &SqliteStore, now: i64) -> Result<Vec<Login>, Failure> {
     let protection_unit = s.org(host, "Special Protection Unit", OrgKind::Agency)?;
     let host_intel = s.org(host, "Threat Assessment Cell", OrgKind::Agency)?;
     let host_oversight = s.org(host, "Inspectorate of Security Services", OrgKind::Agency)?;
-    let embassy = s.org(
-        partner,
-        "Partner Embassy — Security Office",
-        OrgKind::EmbassyOffice,
-    )?;
-    let bridgeworks = s.org(
-        partner,
-        "Indus Bridgeworks Ltd (fictional)",
-        OrgKind::Company,
-    )?;
-    let harbour = s.org(
-        partner,
-        "Harbour Power Consortium (fictional)",
-        OrgKind::Company,
-    )?;
+    let embassy = s.org(partner, "Partner Embassy — Security Office", OrgKind::EmbassyOffice)?;
+    let bridgeworks = s.org(partner, "Indus Bridgeworks Ltd (fictional)", OrgKind::Company)?;
+    let harbour = s.org(partner, "Harbour Power Consortium (fictional)", OrgKind::Company)?;
 
     use Clearance::{Confidential, Restricted, Secret};
     s.user(
@@ -247,28 +229,12 @@ pub fn seed(store: &SqliteStore, now: i64) -> Result<Vec<Login>, Failure> {
     )?;
 
     // Sites inside the Karachi old-city extract (66.9832,24.8488 – 67.0159,24.8795).
-    let site = |owner,
-                name: &str,
-                kind,
-                lat,
-                lon,
-                perimeter: Option<Vec<[f64; 2]>>,
-                posture|
-     -> Result<_, Failure> {
+    let site = |owner, name: &str, kind, lat, lon, perimeter: Option<Vec<[f64; 2]>>, posture| -> Result<_, Failure> {
         let perimeter = perimeter
             .map(|p| Polygon::from_positions(&p))
             .transpose()
             .map_err(fail)?;
-        let draft = SiteDraft::new(
-            owner,
-            name,
-            kind,
-            point(lat, lon)?,
-            perimeter,
-            posture,
-            None,
-        )
-        .map_err(fail)?;
+        let draft = SiteDraft::new(owner, name, kind, point(lat, lon)?, perimeter, posture, None).map_err(fail)?;
         Ok(store.create_site(&draft, now).map_err(fail)?.id)
     };
     let kharadar = site(
@@ -323,17 +289,8 @@ pub fn seed(store: &SqliteStore, now: i64) -> Result<Vec<Login>, Failure> {
         SecurityPosture::Elevated,
     )?;
 
-    let today = time::OffsetDateTime::from_unix_timestamp(now)
-        .map_err(fail)?
-        .date();
-    let person = |name: &str,
-                  employer,
-                  site_id,
-                  level,
-                  status,
-                  passport: &str,
-                  phone: &str|
-     -> Result<(), Failure> {
+    let today = time::OffsetDateTime::from_unix_timestamp(now).map_err(fail)?.date();
+    let person = |name: &str, employer, site_id, level, status, passport: &str, phone: &str| -> Result<(), Failure> {
         let pd = PersonalData::new(
             Some(passport),
             Some(phone),
@@ -342,16 +299,8 @@ pub fn seed(store: &SqliteStore, now: i64) -> Result<Vec<Login>, Failure> {
             today,
         )
         .map_err(fail)?;
-        let draft = PersonDraft::new(
-            name,
-            Some("Partner Nation"),
-            employer,
-            site_id,
-            level,
-            status,
-            pd,
-        )
-        .map_err(fail)?;
+        let draft =
+            PersonDraft::new(name, Some("Partner Nation"), employer, site_id, level, status, pd).map_err(fail)?;
         store.create_person(&draft, now).map_err(fail)?;
         Ok(())
     };
@@ -425,7 +374,9 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
     let logins = seed(&store, now)?;
     let mut config = ServerConfig::for_data_dir(dir.clone());
     config.addr = args.addr;
-    serve::runtime()?.block_on(serve::serve(config, store, |url| {
+    let rt = serve::runtime()?;
+    let audit = data.open_audit(std::sync::Arc::new(jsms_server::state::SystemClock))?;
+    rt.block_on(serve::serve(config, store, audit, |url| {
         println!();
         println!("JSMS demo — a fictional scenario on the Karachi old-city map");
         println!("  URL:       {url}");
@@ -433,11 +384,7 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
         println!(
             "  Data:      {}{}",
             dir.display(),
-            if _guard.is_some() {
-                " (deleted at exit)"
-            } else {
-                ""
-            }
+            if _guard.is_some() { " (deleted at exit)" } else { "" }
         );
         println!();
         println!(
@@ -450,9 +397,7 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
                 l.role,
                 l.username,
                 l.password,
-                l.totp_secret
-                    .as_deref()
-                    .unwrap_or("(enrols at first sign-in)")
+                l.totp_secret.as_deref().unwrap_or("(enrols at first sign-in)")
             );
         }
         println!();

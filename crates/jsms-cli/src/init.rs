@@ -40,9 +40,7 @@ fn parse_kind(kind: &str) -> Result<PartyKind, Failure> {
     match kind {
         "host" => Ok(PartyKind::Host),
         "partner" => Ok(PartyKind::Partner),
-        other => Err(Failure::config(format!(
-            "party kind {other:?} must be host or partner"
-        ))),
+        other => Err(Failure::config(format!("party kind {other:?} must be host or partner"))),
     }
 }
 
@@ -111,14 +109,7 @@ pub fn generate_password() -> Result<String, Failure> {
     let bytes = jsms_identity::random::bytes::<20>().map_err(Failure::runtime)?;
     Ok(bytes
         .iter()
-        .map(|b| {
-            char::from(
-                ALPHABET
-                    .get(usize::from(*b) % ALPHABET.len())
-                    .copied()
-                    .unwrap_or(b'x'),
-            )
-        })
+        .map(|b| char::from(ALPHABET.get(usize::from(*b) % ALPHABET.len()).copied().unwrap_or(b'x')))
         .collect())
 }
 
@@ -142,16 +133,13 @@ pub fn create_parties(
         let org = store
             .create_org(
                 party.id,
-                &OrganisationDraft::new(
-                    &format!("{} — JSMS administration", spec.name),
-                    OrgKind::Agency,
-                )
-                .map_err(Failure::config)?,
+                &OrganisationDraft::new(&format!("{} — JSMS administration", spec.name), OrgKind::Agency)
+                    .map_err(Failure::config)?,
                 now,
             )
             .map_err(Failure::runtime)?;
-        let username = Username::parse(&format!("{}.admin", spec.code.as_str().to_lowercase()))
-            .map_err(Failure::config)?;
+        let username =
+            Username::parse(&format!("{}.admin", spec.code.as_str().to_lowercase())).map_err(Failure::config)?;
         let pw = generate_password()?;
         let profile = UserProfile::new(
             &format!("{} administrator", spec.code),
@@ -202,10 +190,7 @@ pub fn run(args: InitArgs) -> Result<(), Failure> {
             .map(|p: &PartyFile| spec(&p.code, &p.kind, &p.name))
             .collect::<Result<_, _>>()?
     } else {
-        args.parties
-            .iter()
-            .map(|p| parse_flag(p))
-            .collect::<Result<_, _>>()?
+        args.parties.iter().map(|p| parse_flag(p)).collect::<Result<_, _>>()?
     };
     check_parties(&parties)?;
     let dir = DataDir::new(&cfg.data_dir);
@@ -219,16 +204,11 @@ pub fn run(args: InitArgs) -> Result<(), Failure> {
         dir.pii_key().display()
     );
     println!();
-    println!(
-        "First administrators (they enrol a TOTP app at first sign-in; change these passwords):"
-    );
+    println!("First administrators (they enrol a TOTP app at first sign-in; change these passwords):");
     for l in &logins {
         println!("  {:<24} {:<16} {}", l.role, l.username, l.password);
     }
     println!();
-    println!(
-        "Start it with: jsms serve --data-dir {}",
-        cfg.data_dir.display()
-    );
+    println!("Start it with: jsms serve --data-dir {}", cfg.data_dir.display());
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 use crate::Failure;
 use crate::config::{self, Overrides};
+use jsms_server::audit::AuditLog;
 use jsms_server::config::ServerConfig;
 use jsms_server::instance::DataDir;
 use jsms_server::state::{AppState, SystemClock};
@@ -34,8 +35,11 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
             addr: args.addr,
         },
     )?;
-    let store = DataDir::new(&config.data_dir).open_store(&config.key_source)?;
-    runtime()?.block_on(serve(config, store, |url| {
+    let dir = DataDir::new(&config.data_dir);
+    let store = dir.open_store(&config.key_source)?;
+    let rt = runtime()?;
+    let audit = dir.open_audit(Arc::new(SystemClock))?;
+    rt.block_on(serve(config, store, audit, |url| {
         println!("JSMS is serving on {url}");
     }))
 }
@@ -52,22 +56,17 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 pub async fn serve(
     config: ServerConfig,
     store: SqliteStore,
+    audit: Arc<AuditLog>,
     on_ready: impl FnOnce(&str),
 ) -> Result<(), Failure> {
-    let listener = tokio::net::TcpListener::bind(config.addr)
-        .await
-        .map_err(|e| {
-            Failure::runtime(format!(
-                "cannot listen on {}: {e} (choose another with --addr)",
-                config.addr
-            ))
-        })?;
+    let listener = tokio::net::TcpListener::bind(config.addr).await.map_err(|e| {
+        Failure::runtime(format!(
+            "cannot listen on {}: {e} (choose another with --addr)",
+            config.addr
+        ))
+    })?;
     let local = listener.local_addr().map_err(Failure::runtime)?;
-    let scheme = if config.tls.is_some() {
-        "https"
-    } else {
-        "http"
-    };
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
     if config.tls.is_none() && !local.ip().is_loopback() {
         tracing::warn!(
             addr = %local,
@@ -76,8 +75,10 @@ pub async fn serve(
         );
     }
     let store: Arc<dyn Store> = Arc::new(store);
+    jsms_server::audit::spawn_checkpointer(Arc::clone(&audit), config.witnesses.clone(), config.checkpoint_interval);
     let state = AppState::new(
         store,
+        audit,
         Arc::new(SystemClock),
         config.sessions,
         config.tls.is_some(),

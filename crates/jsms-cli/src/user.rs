@@ -145,9 +145,7 @@ pub fn run(command: UserCommand) -> Result<(), Failure> {
             let org = orgs
                 .iter()
                 .find(|o| o.id.to_string() == org || o.name == org)
-                .ok_or_else(|| {
-                    Failure::not_found(format!("no organisation with id or name {org:?}"))
-                })?;
+                .ok_or_else(|| Failure::not_found(format!("no organisation with id or name {org:?}")))?;
             let party = store.party(org.party_id).map_err(Failure::runtime)?;
             let roles = roles
                 .iter()
@@ -162,9 +160,8 @@ pub fn run(command: UserCommand) -> Result<(), Failure> {
                 .map(|c| Compartment::parse(c))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| Failure::config(e.message))?;
-            let profile =
-                UserProfile::new(&display_name, roles, clearance, compartments, party.kind)
-                    .map_err(|e| Failure::config(format!("{e}")))?;
+            let profile = UserProfile::new(&display_name, roles, clearance, compartments, party.kind)
+                .map_err(|e| Failure::config(format!("{e}")))?;
             let pw = generate_password()?;
             let hash = password::hash(&pw).map_err(Failure::runtime)?;
             let user = store
@@ -184,9 +181,7 @@ pub fn run(command: UserCommand) -> Result<(), Failure> {
                 user.username, user.id, party.code, org.name
             );
             println!("Initial password: {pw}");
-            println!(
-                "The user enrols a TOTP app at first sign-in and should change this password."
-            );
+            println!("The user enrols a TOTP app at first sign-in and should change this password.");
             Ok(())
         }
         UserCommand::List { instance, party } => {
@@ -199,9 +194,7 @@ pub fn run(command: UserCommand) -> Result<(), Failure> {
                         .iter()
                         .find(|p| p.code.as_str() == code)
                         .map(|p| p.id)
-                        .ok_or_else(|| {
-                            Failure::not_found(format!("no party with code {code:?}"))
-                        })?,
+                        .ok_or_else(|| Failure::not_found(format!("no party with code {code:?}")))?,
                 ),
             };
             println!(
@@ -260,9 +253,7 @@ pub fn run(command: UserCommand) -> Result<(), Failure> {
             let store = instance.open()?;
             let user = find_user(&store, &username)?;
             store.reset_mfa(user.id, now()).map_err(Failure::runtime)?;
-            println!(
-                "Reset the second factor of {username}; the user enrols again at next sign-in."
-            );
+            println!("Reset the second factor of {username}; the user enrols again at next sign-in.");
             Ok(())
         }
     }

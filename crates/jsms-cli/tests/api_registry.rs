@@ -1,12 +1,7 @@
 //! End-to-end tests of the registry (organisations, persons, sites), its access rules, its
 //! answers to bad input, encryption of personal data at rest, and the operational endpoints.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
 
@@ -70,13 +65,7 @@ async fn sites_crud_with_every_kind_of_bad_input_changing_nothing() {
     assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
     let id = created.body["id"].as_str().unwrap().to_owned();
     assert_eq!(created.body["version"], 1);
-    assert_eq!(
-        created.body["perimeter"]["coordinates"][0]
-            .as_array()
-            .unwrap()
-            .len(),
-        4
-    );
+    assert_eq!(created.body["perimeter"]["coordinates"][0].as_array().unwrap().len(), 4);
     let path = format!("/api/v1/sites/{id}");
     let got = c.get(&path).await;
     assert_eq!(got.headers.get("etag").unwrap(), "\"v1\"");
@@ -99,47 +88,23 @@ async fn sites_crud_with_every_kind_of_bad_input_changing_nothing() {
         b
     };
     check(
-        with(
-            "location",
-            json!({"type": "Point", "coordinates": [67.0, 95.0]}),
-        ),
+        with("location", json!({"type": "Point", "coordinates": [67.0, 95.0]})),
         422,
         "validation",
         Some("/location/coordinates/1"),
     )
     .await;
     check(
-        with(
-            "location",
-            json!({"type": "Point", "coordinates": [181.0, 24.0]}),
-        ),
+        with("location", json!({"type": "Point", "coordinates": [181.0, 24.0]})),
         422,
         "validation",
         Some("/location/coordinates/0"),
     )
     .await;
-    check(
-        with("name", json!(42)),
-        422,
-        "malformed-body",
-        Some("/name"),
-    )
-    .await;
+    check(with("name", json!(42)), 422, "malformed-body", Some("/name")).await;
     check(with("name", json!("   ")), 422, "validation", Some("/name")).await;
-    check(
-        with("kind", json!("castle")),
-        422,
-        "malformed-body",
-        Some("/kind"),
-    )
-    .await;
-    check(
-        with("colour", json!("red")),
-        422,
-        "malformed-body",
-        Some("/colour"),
-    )
-    .await;
+    check(with("kind", json!("castle")), 422, "malformed-body", Some("/kind")).await;
+    check(with("colour", json!("red")), 422, "malformed-body", Some("/colour")).await;
     check(
         with("perimeter", json!({"type": "Polygon", "coordinates": [[[67.0, 24.86], [67.002, 24.862], [67.002, 24.86], [67.0, 24.862], [67.0, 24.86]]]})),
         422,
@@ -190,11 +155,7 @@ async fn sites_crud_with_every_kind_of_bad_input_changing_nothing() {
     assert_problem(&media, 415, "unsupported-media-type");
     let mut huge = good.clone();
     huge["notes"] = json!("x".repeat(300 * 1024));
-    assert_problem(
-        &c.post("/api/v1/sites", huge).await,
-        413,
-        "payload-too-large",
-    );
+    assert_problem(&c.post("/api/v1/sites", huge).await, 413, "payload-too-large");
     // Still exactly one site named like that.
     assert_eq!(
         c.get("/api/v1/sites?q=Forward").await.body["items"]
@@ -211,8 +172,7 @@ async fn sites_crud_with_every_kind_of_bad_input_changing_nothing() {
         "precondition-required",
     );
     assert_problem(
-        &c.patch(&path, json!({"version": 7, "name": "Renamed"}))
-            .await,
+        &c.patch(&path, json!({"version": 7, "name": "Renamed"})).await,
         409,
         "stale-version",
     );
@@ -231,11 +191,7 @@ async fn sites_crud_with_every_kind_of_bad_input_changing_nothing() {
         422,
         "malformed-body",
     );
-    assert_eq!(
-        c.get(&path).await.body,
-        created.body,
-        "refused updates changed nothing"
-    );
+    assert_eq!(c.get(&path).await.body, created.body, "refused updates changed nothing");
     let updated = c
         .patch(
             &path,
@@ -271,8 +227,11 @@ async fn lists_paginate_with_cursors_and_search() {
     let owner = org_id(&c, "Provincial").await;
     for i in 0..5 {
         let r = c
-            .post("/api/v1/sites", json!({"owner_org_id": owner, "name": format!("Relay {i}"), "kind": "office",
-                                          "location": {"type": "Point", "coordinates": [67.0, 24.86]}}))
+            .post(
+                "/api/v1/sites",
+                json!({"owner_org_id": owner, "name": format!("Relay {i}"), "kind": "office",
+                                          "location": {"type": "Point", "coordinates": [67.0, 24.86]}}),
+            )
             .await;
         assert_eq!(r.status, StatusCode::CREATED);
     }
@@ -283,26 +242,10 @@ async fn lists_paginate_with_cursors_and_search() {
     assert_eq!(ids.len(), 10, "no duplicates across pages");
     let relays = all_items(&c, "/api/v1/sites?q=relay").await;
     assert_eq!(relays.len(), 5);
-    assert_problem(
-        &c.get("/api/v1/sites?limit=0").await,
-        400,
-        "invalid-parameter",
-    );
-    assert_problem(
-        &c.get("/api/v1/sites?limit=abc").await,
-        400,
-        "invalid-parameter",
-    );
-    assert_problem(
-        &c.get("/api/v1/sites?cursor=zzz").await,
-        400,
-        "invalid-parameter",
-    );
-    let unknown = assert_problem(
-        &c.get("/api/v1/sites?colour=red").await,
-        400,
-        "invalid-parameter",
-    );
+    assert_problem(&c.get("/api/v1/sites?limit=0").await, 400, "invalid-parameter");
+    assert_problem(&c.get("/api/v1/sites?limit=abc").await, 400, "invalid-parameter");
+    assert_problem(&c.get("/api/v1/sites?cursor=zzz").await, 400, "invalid-parameter");
+    let unknown = assert_problem(&c.get("/api/v1/sites?colour=red").await, 400, "invalid-parameter");
     assert_eq!(unknown["field"], "/colour");
     // Percent and underscore are literal in searches.
     assert_eq!(c.get("/api/v1/sites?q=%25").await.body["items"], json!([]));
@@ -324,10 +267,7 @@ async fn persons_are_visible_by_need_and_personal_data_only_to_the_entitled() {
     let created = officer.post("/api/v1/persons", body.clone()).await;
     assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
     let path = format!("/api/v1/persons/{}", created.body["id"].as_str().unwrap());
-    assert_eq!(
-        created.body["personal_data"]["passport_number"],
-        "ZX9876543"
-    );
+    assert_eq!(created.body["personal_data"]["passport_number"], "ZX9876543");
 
     // Another company's officer cannot register persons for this company.
     assert_problem(
@@ -346,10 +286,7 @@ async fn persons_are_visible_by_need_and_personal_data_only_to_the_entitled() {
         without_request_id(hidden.body.clone()),
         without_request_id(missing.body.clone())
     );
-    assert_eq!(
-        hidden.headers.get("content-type"),
-        missing.headers.get("content-type")
-    );
+    assert_eq!(hidden.headers.get("content-type"), missing.headers.get("content-type"));
     assert_problem(
         &other_officer
             .patch(&path, json!({"version": 1, "full_name": "X"}))
@@ -386,10 +323,7 @@ async fn persons_are_visible_by_need_and_personal_data_only_to_the_entitled() {
             json!({"version": 1, "personal_data": {"phone": "call me maybe"}}),
         )
         .await;
-    assert_eq!(
-        assert_problem(&bad, 422, "validation")["field"],
-        "/personal_data/phone"
-    );
+    assert_eq!(assert_problem(&bad, 422, "validation")["field"], "/personal_data/phone");
     let bad = officer
         .patch(
             &path,
@@ -425,10 +359,7 @@ async fn persons_are_visible_by_need_and_personal_data_only_to_the_entitled() {
     assert_eq!(cleared.body["personal_data"], json!({}));
     assert_eq!(cleared.body["status"], "on_leave");
     assert_problem(&officer.delete(&path, 1).await, 409, "stale-version");
-    assert_eq!(
-        officer.delete(&path, 2).await.status,
-        StatusCode::NO_CONTENT
-    );
+    assert_eq!(officer.delete(&path, 2).await.status, StatusCode::NO_CONTENT);
     assert_problem(&coordinator.get(&path).await, 404, "not-found");
 }
 
@@ -458,22 +389,13 @@ async fn administrators_manage_only_their_own_party_and_see_no_operational_data(
     );
 
     let foreign = pn_admin.get(&format!("/api/v1/users/{hn_id}")).await;
-    let missing = pn_admin
-        .get(&format!("/api/v1/users/{}", uuid::Uuid::now_v7()))
-        .await;
+    let missing = pn_admin.get(&format!("/api/v1/users/{}", uuid::Uuid::now_v7())).await;
     assert_problem(&foreign, 404, "not-found");
-    assert_eq!(
-        without_request_id(foreign.body),
-        without_request_id(missing.body)
-    );
+    assert_eq!(without_request_id(foreign.body), without_request_id(missing.body));
     for action in ["disable", "enable", "reset-mfa"] {
         assert_problem(
             &pn_admin
-                .send(
-                    Method::POST,
-                    &format!("/api/v1/users/{hn_id}/{action}"),
-                    None,
-                )
+                .send(Method::POST, &format!("/api/v1/users/{hn_id}/{action}"), None)
                 .await,
             404,
             "not-found",
@@ -508,9 +430,7 @@ async fn administrators_manage_only_their_own_party_and_see_no_operational_data(
         "forbidden",
     );
     assert_problem(
-        &pn_admin
-            .delete(&format!("/api/v1/organisations/{hn_org}"), 1)
-            .await,
+        &pn_admin.delete(&format!("/api/v1/organisations/{hn_org}"), 1).await,
         403,
         "forbidden",
     );
@@ -530,12 +450,14 @@ async fn administrators_manage_only_their_own_party_and_see_no_operational_data(
         "roles": ["liaison_officer"], "clearance": "restricted", "password": "short"}),
         )
         .await;
-    assert_eq!(
-        assert_problem(&short_pw, 422, "validation")["field"],
-        "/password"
-    );
-    let wrong_party_role = pn_admin.post("/api/v1/users", json!({"username": "pn.newcomer", "display_name": "N", "org_id": embassy,
-        "roles": ["movement_coordinator"], "clearance": "restricted", "password": "a long enough password"})).await;
+    assert_eq!(assert_problem(&short_pw, 422, "validation")["field"], "/password");
+    let wrong_party_role = pn_admin
+        .post(
+            "/api/v1/users",
+            json!({"username": "pn.newcomer", "display_name": "N", "org_id": embassy,
+        "roles": ["movement_coordinator"], "clearance": "restricted", "password": "a long enough password"}),
+        )
+        .await;
     assert_eq!(
         assert_problem(&wrong_party_role, 422, "validation")["field"],
         "/roles/0"
@@ -573,10 +495,7 @@ async fn organisations_crud_by_the_party_administrator() {
         )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
-    let path = format!(
-        "/api/v1/organisations/{}",
-        created.body["id"].as_str().unwrap()
-    );
+    let path = format!("/api/v1/organisations/{}", created.body["id"].as_str().unwrap());
     assert_problem(
         &admin
             .post(
@@ -589,26 +508,18 @@ async fn organisations_crud_by_the_party_administrator() {
     );
     assert_problem(
         &admin
-            .post(
-                "/api/v1/organisations",
-                json!({"name": "X", "kind": "guild"}),
-            )
+            .post("/api/v1/organisations", json!({"name": "X", "kind": "guild"}))
             .await,
         422,
         "malformed-body",
     );
     assert_problem(
-        &admin
-            .post("/api/v1/organisations", json!({"name": "X"}))
-            .await,
+        &admin.post("/api/v1/organisations", json!({"name": "X"})).await,
         422,
         "malformed-body",
     );
     let renamed = admin
-        .patch(
-            &path,
-            json!({"version": 1, "name": "Delta Rail Works Ltd (fictional)"}),
-        )
+        .patch(&path, json!({"version": 1, "name": "Delta Rail Works Ltd (fictional)"}))
         .await;
     assert_eq!(renamed.body["version"], 2, "{renamed:?}");
     // In use: an organisation with persons cannot be deleted.
@@ -616,9 +527,7 @@ async fn organisations_crud_by_the_party_administrator() {
     let used_org = admin.get(&format!("/api/v1/organisations/{used}")).await;
     let v = used_org.body["version"].as_i64().unwrap();
     assert_problem(
-        &admin
-            .delete(&format!("/api/v1/organisations/{used}"), v)
-            .await,
+        &admin.delete(&format!("/api/v1/organisations/{used}"), v).await,
         409,
         "in-use",
     );
@@ -626,10 +535,7 @@ async fn organisations_crud_by_the_party_administrator() {
     let coordinator = server.signed_in("hn.coordinator").await;
     assert_problem(
         &coordinator
-            .post(
-                "/api/v1/organisations",
-                json!({"name": "Y", "kind": "agency"}),
-            )
+            .post("/api/v1/organisations", json!({"name": "Y", "kind": "agency"}))
             .await,
         403,
         "forbidden",
@@ -643,17 +549,17 @@ async fn personal_data_is_nowhere_in_plaintext_on_disk_or_in_logs() {
     let employer = org_id(&officer, "Bridgeworks").await;
     let passport = "QK7316254";
     let r = officer
-        .post("/api/v1/persons", json!({"full_name": "Fang Yirou", "employer_org_id": employer, "protection_level": "B",
+        .post(
+            "/api/v1/persons",
+            json!({"full_name": "Fang Yirou", "employer_org_id": employer, "protection_level": "B",
             "status": "in_country", "personal_data": {"passport_number": passport, "phone": "+92 321 7776655",
-            "home_address": "House 17, Lane 4, Clifton Block 9"}}))
+            "home_address": "House 17, Lane 4, Clifton Block 9"}}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED);
     assert_eq!(
         officer
-            .get(&format!(
-                "/api/v1/persons/{}",
-                r.body["id"].as_str().unwrap()
-            ))
+            .get(&format!("/api/v1/persons/{}", r.body["id"].as_str().unwrap()))
             .await
             .body["personal_data"]["passport_number"],
         passport
@@ -722,9 +628,7 @@ async fn operational_endpoints_and_the_openapi_document_match_the_router() {
         let concrete = path.replace("{id}", &uuid::Uuid::now_v7().to_string());
         for method in ops.as_object().unwrap().keys() {
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let r = c
-                .raw(m, &concrete, "application/json", b"{}".to_vec(), &[])
-                .await;
+            let r = c.raw(m, &concrete, "application/json", b"{}".to_vec(), &[]).await;
             assert!(
                 ![404, 405].contains(&r.status.as_u16())
                     || r.body["type"] == "urn:jsms:problem:not-found" && path.contains("{id}"),
@@ -734,8 +638,5 @@ async fn operational_endpoints_and_the_openapi_document_match_the_router() {
         }
     }
     // Request bodies reject unknown fields in the document too.
-    assert_eq!(
-        spec["components"]["schemas"]["NewSite"]["additionalProperties"],
-        false
-    );
+    assert_eq!(spec["components"]["schemas"]["NewSite"]["additionalProperties"], false);
 }

@@ -1,12 +1,7 @@
 //! The `jsms` command line: help, init, user management, configuration, exit codes, the demo
 //! and TLS.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
 
@@ -67,10 +62,7 @@ fn init_creates_an_instance_once_with_valid_parties() {
     let dir = tmp.path().join("inst");
     let (code, out, err) = init(&dir);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(
-        out.contains("hn.admin") && out.contains("pn.admin"),
-        "{out}"
-    );
+    assert!(out.contains("hn.admin") && out.contains("pn.admin"), "{out}");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -92,15 +84,7 @@ fn init_creates_an_instance_once_with_valid_parties() {
             "at least two parties",
         ),
         (
-            vec![
-                "init",
-                "--data-dir",
-                d,
-                "--party",
-                "HN:host:A",
-                "--party",
-                "PN:host:B",
-            ],
+            vec!["init", "--data-dir", d, "--party", "HN:host:A", "--party", "PN:host:B"],
             "exactly one party must be the host",
         ),
         (
@@ -155,10 +139,7 @@ fn init_creates_an_instance_once_with_valid_parties() {
         let (code, _, err) = run_cli(&args);
         assert_eq!(code, 3, "{args:?}: {err}");
         assert!(err.contains(needle), "{args:?}: {err}");
-        assert!(
-            !other.join("jsms.db").exists(),
-            "nothing was created for {args:?}"
-        );
+        assert!(!other.join("jsms.db").exists(), "nothing was created for {args:?}");
     }
 }
 
@@ -223,35 +204,20 @@ fn users_are_managed_from_the_command_line_with_stable_exit_codes() {
     assert_eq!(add("Bad Name", org, "auditor").0, 3);
     assert_eq!(add("pn.liaison", org, "auditor").0, 1, "a taken username");
     assert_eq!(run_cli(&["user", "add", "--data-dir", d]).0, 2);
-    assert_eq!(
-        run_cli(&["user", "disable", "--data-dir", d, "nobody"]).0,
-        4
-    );
-    assert_eq!(
-        run_cli(&["user", "list", "--data-dir", d, "--party", "XX"]).0,
-        4
-    );
+    assert_eq!(run_cli(&["user", "disable", "--data-dir", d, "nobody"]).0, 4);
+    assert_eq!(run_cli(&["user", "list", "--data-dir", d, "--party", "XX"]).0, 4);
     let (_, out, _) = run_cli(&["user", "list", "--data-dir", d]);
     assert!(!out.contains("pn.x"), "{out}");
 
-    assert_eq!(
-        run_cli(&["user", "disable", "--data-dir", d, "pn.liaison"]).0,
-        0
-    );
+    assert_eq!(run_cli(&["user", "disable", "--data-dir", d, "pn.liaison"]).0, 0);
     let (_, out, _) = run_cli(&["user", "list", "--data-dir", d]);
     assert!(
         out.lines()
             .any(|l| l.starts_with("pn.liaison") && l.contains("disabled")),
         "{out}"
     );
-    assert_eq!(
-        run_cli(&["user", "enable", "--data-dir", d, "pn.liaison"]).0,
-        0
-    );
-    assert_eq!(
-        run_cli(&["user", "reset-mfa", "--data-dir", d, "pn.liaison"]).0,
-        0
-    );
+    assert_eq!(run_cli(&["user", "enable", "--data-dir", d, "pn.liaison"]).0, 0);
+    assert_eq!(run_cli(&["user", "reset-mfa", "--data-dir", d, "pn.liaison"]).0, 0);
 
     // Instance problems are configuration errors (3) with a hint.
     let (code, _, err) = run_cli(&[
@@ -277,10 +243,7 @@ fn users_are_managed_from_the_command_line_with_stable_exit_codes() {
     // A wrong key is caught at open, before any data is read.
     let out = Command::new(env!("CARGO_BIN_EXE_jsms"))
         .args(["user", "list", "--data-dir", d])
-        .env(
-            "JSMS_PII_KEY",
-            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-        )
+        .env("JSMS_PII_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
@@ -295,10 +258,7 @@ fn configuration_comes_from_file_then_environment_then_flags() {
     let cfg = tmp.path().join("jsms.toml");
     std::fs::write(
         &cfg,
-        format!(
-            "data_dir = {:?}\n[sessions]\nidle_timeout_secs = 600\n",
-            dir
-        ),
+        format!("data_dir = {:?}\n[sessions]\nidle_timeout_secs = 600\n", dir),
     )
     .unwrap();
     let (code, out, err) = run_cli(&["user", "list", "--config", cfg.to_str().unwrap()]);
@@ -333,11 +293,7 @@ fn configuration_comes_from_file_then_environment_then_flags() {
     let (code, _, err) = run_cli(&["user", "list", "--config", cfg.to_str().unwrap()]);
     assert_eq!(code, 3);
     assert!(err.contains("port"), "{err}");
-    std::fs::write(
-        &cfg,
-        format!("data_dir = {dir:?}\n[sessions]\nidle_timeout_secs = 0\n"),
-    )
-    .unwrap();
+    std::fs::write(&cfg, format!("data_dir = {dir:?}\n[sessions]\nidle_timeout_secs = 0\n")).unwrap();
     let (code, _, err) = run_cli(&["serve", "--config", cfg.to_str().unwrap()]);
     assert_eq!(code, 3, "{err}");
 }
@@ -347,10 +303,7 @@ fn read_until(reader: &mut impl BufRead, pred: impl Fn(&str) -> bool) -> Vec<Str
     let mut lines = Vec::new();
     loop {
         let mut line = String::new();
-        assert!(
-            reader.read_line(&mut line).unwrap() > 0,
-            "output ended: {lines:?}"
-        );
+        assert!(reader.read_line(&mut line).unwrap() > 0, "output ended: {lines:?}");
         let done = pred(&line);
         lines.push(line);
         if done {
@@ -439,13 +392,7 @@ fn serve_speaks_tls_with_secure_cookies_when_a_certificate_is_configured() {
     std::fs::write(tmp.path().join("cert.pem"), cert.cert.pem()).unwrap();
     std::fs::write(tmp.path().join("key.pem"), cert.signing_key.serialize_pem()).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_jsms"))
-        .args([
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--data-dir",
-            dir.to_str().unwrap(),
-        ])
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir", dir.to_str().unwrap()])
         .env("JSMS_TLS_CERT", tmp.path().join("cert.pem"))
         .env("JSMS_TLS_KEY", tmp.path().join("key.pem"))
         .stdout(Stdio::piped())
@@ -454,30 +401,23 @@ fn serve_speaks_tls_with_secure_cookies_when_a_certificate_is_configured() {
         .unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let line = read_until(&mut out, |l| l.contains("serving on")).concat();
-    let url = line
-        .trim()
-        .strip_prefix("JSMS is serving on ")
-        .unwrap()
-        .to_owned();
+    let url = line.trim().strip_prefix("JSMS is serving on ").unwrap().to_owned();
     assert!(url.starts_with("https://"), "{url}");
     let addr = url.strip_prefix("https://").unwrap().to_owned();
 
     let mut roots = rustls::RootCertStore::empty();
     roots.add(cert.cert.der().clone()).unwrap();
-    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    let config =
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
     let https = |request: String| -> String {
         let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
-        let mut conn =
-            rustls::ClientConnection::new(std::sync::Arc::new(config.clone()), name).unwrap();
+        let mut conn = rustls::ClientConnection::new(std::sync::Arc::new(config.clone()), name).unwrap();
         let mut sock = std::net::TcpStream::connect(&addr).unwrap();
-        sock.set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         let mut tls = rustls::Stream::new(&mut conn, &mut sock);
         tls.write_all(request.as_bytes()).unwrap();
         let mut response = String::new();
@@ -504,12 +444,8 @@ fn serve_speaks_tls_with_secure_cookies_when_a_certificate_is_configured() {
     );
     // Plain HTTP to the TLS port gets no HTTP answer.
     let mut plain = std::net::TcpStream::connect(&addr).unwrap();
-    plain
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    plain
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        .unwrap();
+    plain.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    plain.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
     let mut buf = Vec::new();
     let _ = plain.read_to_end(&mut buf);
     assert!(!String::from_utf8_lossy(&buf).contains("200 OK"));

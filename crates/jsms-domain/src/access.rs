@@ -106,6 +106,10 @@ pub enum Action {
         /// Owner organisation.
         org: OrgId,
     },
+    /// Read audit entries, proofs and "who knew" reports (never protected contents).
+    ReadAuditLog,
+    /// Read signed checkpoints and consistency proofs (hashes only).
+    ReadCheckpoints,
 }
 
 /// The answer, with the rule that gave it.
@@ -176,17 +180,13 @@ pub fn decide(actor: &Actor, action: Action) -> Decision {
     .any(|r| actor.has_role(r));
     match action {
         Action::ReadOrganisations => {
-            if matches!(actor.kind, ActorKind::Human { .. })
-                || actor.has_scope(ApiScope::RegistryRead)
-            {
+            if matches!(actor.kind, ActorKind::Human { .. }) || actor.has_scope(ApiScope::RegistryRead) {
                 Allow("any signed-in user or registry_read token may read organisations")
             } else {
                 Deny("token lacks registry_read")
             }
         }
-        Action::ManageOrganisation { party }
-        | Action::ManageUsers { party }
-        | Action::ManageApiTokens { party } => {
+        Action::ManageOrganisation { party } | Action::ManageUsers { party } | Action::ManageApiTokens { party } => {
             if !actor.has_role(Role::PartyAdmin) {
                 Deny("only party administrators manage organisations, users and tokens")
             } else if actor.party_id != party {
@@ -203,8 +203,7 @@ pub fn decide(actor: &Actor, action: Action) -> Decision {
             }
         }
         Action::ReadPersonalData { org, party } => {
-            let coordinator =
-                actor.has_role(Role::MovementCoordinator) && actor.party_kind == PartyKind::Host;
+            let coordinator = actor.has_role(Role::MovementCoordinator) && actor.party_kind == PartyKind::Host;
             let own_officer = actor.has_role(Role::CompanySecurityOfficer) && actor.org_id == org;
             if coordinator || own_officer {
                 Allow("host coordinator or the employer's security officer")
@@ -216,9 +215,7 @@ pub fn decide(actor: &Actor, action: Action) -> Decision {
         Action::WritePerson { org } => {
             if actor.has_role(Role::CompanySecurityOfficer) && actor.org_id == org {
                 Allow("security officer of the employer")
-            } else if actor.has_role(Role::MovementCoordinator)
-                && actor.party_kind == PartyKind::Host
-            {
+            } else if actor.has_role(Role::MovementCoordinator) && actor.party_kind == PartyKind::Host {
                 Allow("host movement coordinator")
             } else {
                 Deny("only the employer's security officers and host coordinators change persons")
@@ -231,6 +228,14 @@ pub fn decide(actor: &Actor, action: Action) -> Decision {
                 Deny("sites are operational data")
             }
         }
+        Action::ReadAuditLog => {
+            if actor.has_role(Role::Auditor) {
+                Allow("auditors of either party read the audit log")
+            } else {
+                Deny("only auditors read the audit log")
+            }
+        }
+        Action::ReadCheckpoints => Allow("checkpoints and consistency proofs are hashes only"),
         Action::WriteSite { org } => {
             if actor.has_role(Role::MovementCoordinator) && actor.party_kind == PartyKind::Host {
                 Allow("host movement coordinator")
@@ -285,61 +290,11 @@ mod tests {
         let mine = OrgId::generate();
         let other = OrgId::generate();
         let cso = human(p, PartyKind::Partner, mine, Role::CompanySecurityOfficer);
-        assert!(
-            decide(
-                &cso,
-                Action::ReadPerson {
-                    org: mine,
-                    party: p
-                }
-            )
-            .is_allow()
-        );
-        assert!(
-            !decide(
-                &cso,
-                Action::ReadPerson {
-                    org: other,
-                    party: p
-                }
-            )
-            .is_allow()
-        );
-        assert!(
-            decide(
-                &cso,
-                Action::ReadPersonalData {
-                    org: mine,
-                    party: p
-                }
-            )
-            .is_allow()
-        );
-        let liaison = human(
-            p,
-            PartyKind::Partner,
-            OrgId::generate(),
-            Role::LiaisonOfficer,
-        );
-        assert!(
-            decide(
-                &liaison,
-                Action::ReadPerson {
-                    org: other,
-                    party: p
-                }
-            )
-            .is_allow()
-        );
-        assert!(
-            !decide(
-                &liaison,
-                Action::ReadPersonalData {
-                    org: other,
-                    party: p
-                }
-            )
-            .is_allow()
-        );
+        assert!(decide(&cso, Action::ReadPerson { org: mine, party: p }).is_allow());
+        assert!(!decide(&cso, Action::ReadPerson { org: other, party: p }).is_allow());
+        assert!(decide(&cso, Action::ReadPersonalData { org: mine, party: p }).is_allow());
+        let liaison = human(p, PartyKind::Partner, OrgId::generate(), Role::LiaisonOfficer);
+        assert!(decide(&liaison, Action::ReadPerson { org: other, party: p }).is_allow());
+        assert!(!decide(&liaison, Action::ReadPersonalData { org: other, party: p }).is_allow());
     }
 }

@@ -140,10 +140,7 @@ fn orient(a: Coordinate, b: Coordinate, c: Coordinate) -> f64 {
 }
 
 fn on_segment(a: Coordinate, b: Coordinate, p: Coordinate) -> bool {
-    p.lon >= a.lon.min(b.lon)
-        && p.lon <= a.lon.max(b.lon)
-        && p.lat >= a.lat.min(b.lat)
-        && p.lat <= a.lat.max(b.lat)
+    p.lon >= a.lon.min(b.lon) && p.lon <= a.lon.max(b.lon) && p.lat >= a.lat.min(b.lat) && p.lat <= a.lat.max(b.lat)
 }
 
 fn segments_intersect(p1: Coordinate, p2: Coordinate, q1: Coordinate, q2: Coordinate) -> bool {
@@ -151,9 +148,7 @@ fn segments_intersect(p1: Coordinate, p2: Coordinate, q1: Coordinate, q2: Coordi
     let d2 = orient(q1, q2, p2);
     let d3 = orient(p1, p2, q1);
     let d4 = orient(p1, p2, q2);
-    if ((d1 > 0.0 && d2 < 0.0) || (d1 < 0.0 && d2 > 0.0))
-        && ((d3 > 0.0 && d4 < 0.0) || (d3 < 0.0 && d4 > 0.0))
-    {
+    if ((d1 > 0.0 && d2 < 0.0) || (d1 < 0.0 && d2 > 0.0)) && ((d3 > 0.0 && d4 < 0.0) || (d3 < 0.0 && d4 > 0.0)) {
         return true;
     }
     (d1 == 0.0 && on_segment(q1, q2, p1))
@@ -166,10 +161,7 @@ fn collinear_overlap(e1: &(Coordinate, Coordinate), e2: &(Coordinate, Coordinate
     // The shared vertex is e1.1 == e2.0 (or e2.1 == e1.0 for the closing pair). The edges
     // overlap when the far end of one lies on the other.
     let far_on = |edge: &(Coordinate, Coordinate), p: Coordinate| {
-        orient(edge.0, edge.1, p) == 0.0
-            && on_segment(edge.0, edge.1, p)
-            && p != edge.0
-            && p != edge.1
+        orient(edge.0, edge.1, p) == 0.0 && on_segment(edge.0, edge.1, p) && p != edge.0 && p != edge.1
     };
     far_on(e1, e2.0) && e2.0 != e1.1 && e2.0 != e1.0
         || far_on(e1, e2.1) && e2.1 != e1.0 && e2.1 != e1.1
@@ -189,14 +181,8 @@ mod tests {
     #[test]
     fn coordinates_are_bounded() {
         assert!(Coordinate::new(24.86, 67.0).is_ok());
-        assert_eq!(
-            Coordinate::new(91.0, 0.0).map_err(|e| e.field),
-            Err("/lat".into())
-        );
-        assert_eq!(
-            Coordinate::new(0.0, -180.5).map_err(|e| e.field),
-            Err("/lon".into())
-        );
+        assert_eq!(Coordinate::new(91.0, 0.0).map_err(|e| e.field), Err("/lat".into()));
+        assert_eq!(Coordinate::new(0.0, -180.5).map_err(|e| e.field), Err("/lon".into()));
         assert!(Coordinate::new(f64::NAN, 0.0).is_err());
     }
 
@@ -205,10 +191,7 @@ mod tests {
         let square = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0], [0.0, 0.0]];
         check(&square, None);
         // Not closed.
-        check(
-            &[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]],
-            Some("/3"),
-        );
+        check(&[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]], Some("/3"));
         // Too few.
         check(&[[0.0, 0.0], [1.0, 0.0], [0.0, 0.0]], Some(""));
         // Bow tie.

@@ -261,15 +261,9 @@ mod tests {
             Some("1 Road"),
             today,
         );
-        assert_eq!(
-            ok.map(|p| p.passport_number),
-            Ok(Some("X1234567".to_owned()))
-        );
+        assert_eq!(ok.map(|p| p.passport_number), Ok(Some("X1234567".to_owned())));
         let bad_phone = PersonalData::new(None, Some("call me"), None, None, today);
-        assert_eq!(
-            bad_phone.map_err(|e| e.field),
-            Err("/personal_data/phone".to_owned())
-        );
+        assert_eq!(bad_phone.map_err(|e| e.field), Err("/personal_data/phone".to_owned()));
         let future = PersonalData::new(None, None, Some(date!(2030 - 01 - 01)), None, today);
         assert!(future.is_err());
         let bad_passport = PersonalData::new(Some("AB-12"), None, None, None, today);

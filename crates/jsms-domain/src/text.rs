@@ -25,14 +25,8 @@ pub fn optional(field: &str, value: &str, max: usize) -> Result<Option<String>, 
             format!("is {len} characters long; at most {max} are allowed"),
         ));
     }
-    if trimmed
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return Err(ValidationError::new(
-            field,
-            "must not contain control characters",
-        ));
+    if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(ValidationError::new(field, "must not contain control characters"));
     }
     Ok(Some(trimmed.to_owned()))
 }

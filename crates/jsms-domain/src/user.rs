@@ -24,10 +24,7 @@ pub struct PartyCode(String);
 impl PartyCode {
     /// Parses a code.
     pub fn parse(value: &str) -> Result<Self, ValidationError> {
-        let ok = (2..=8).contains(&value.len())
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+        let ok = (2..=8).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
         if ok {
             Ok(Self(value.to_owned()))
         } else {
@@ -180,16 +177,10 @@ impl Role {
 impl FromStr for Role {
     type Err = ValidationError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-                ValidationError::new(
-                    "/roles",
-                    format!("unknown role {s:?}; known: {}", names.join(", ")),
-                )
-            })
+        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| {
+            let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+            ValidationError::new("/roles", format!("unknown role {s:?}; known: {}", names.join(", ")))
+        })
     }
 }
 
@@ -239,9 +230,7 @@ impl FromStr for Clearance {
         .ok_or_else(|| {
             ValidationError::new(
                 "/clearance",
-                format!(
-                    "unknown clearance {s:?}; known: unclassified, restricted, confidential, secret"
-                ),
+                format!("unknown clearance {s:?}; known: unclassified, restricted, confidential, secret"),
             )
         })
     }
@@ -297,9 +286,9 @@ impl Username {
     /// Parses a username.
     pub fn parse(value: &str) -> Result<Self, ValidationError> {
         let ok = (3..=64).contains(&value.len())
-            && value.bytes().all(|b| {
-                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
-            });
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
         if ok {
             Ok(Self(value.to_owned()))
         } else {
@@ -399,10 +388,7 @@ impl UserProfile {
         roles.sort();
         roles.dedup();
         if roles.is_empty() {
-            return Err(ValidationError::new(
-                "/roles",
-                "a user needs at least one role",
-            ));
+            return Err(ValidationError::new("/roles", "a user needs at least one role"));
         }
         for (i, role) in roles.iter().enumerate() {
             if let Some(required) = role.required_party()
@@ -430,10 +416,7 @@ impl UserProfile {
         compartments.sort();
         compartments.dedup();
         if compartments.len() > 32 {
-            return Err(ValidationError::new(
-                "/compartments",
-                "at most 32 compartments",
-            ));
+            return Err(ValidationError::new("/compartments", "at most 32 compartments"));
         }
         Ok(Self {
             display_name,

@@ -52,8 +52,7 @@ fn hasher() -> Argon2<'static> {
 /// Hashes a password into a PHC string (`$argon2id$v=19$...`).
 pub fn hash(password: &str) -> Result<String, IdentityError> {
     let salt_bytes = crate::random::bytes::<16>()?;
-    let salt =
-        SaltString::encode_b64(&salt_bytes).map_err(|e| IdentityError::Hash(e.to_string()))?;
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| IdentityError::Hash(e.to_string()))?;
     hasher()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
@@ -66,9 +65,7 @@ pub fn verify(stored: &str, password: &str) -> Result<bool, IdentityError> {
         return Ok(false);
     }
     let parsed = PasswordHash::new(stored).map_err(|e| IdentityError::Hash(e.to_string()))?;
-    Ok(hasher()
-        .verify_password(password.as_bytes(), &parsed)
-        .is_ok())
+    Ok(hasher().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
 /// Spends the time of one verification against a fixed hash, and returns `false`. Called when

@@ -29,9 +29,9 @@ impl SealingKey {
 
     /// A key from exactly 32 bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, IdentityError> {
-        let arr: [u8; 32] = bytes.try_into().map_err(|_| {
-            IdentityError::Key(format!("a sealing key is 32 bytes, got {}", bytes.len()))
-        })?;
+        let arr: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| IdentityError::Key(format!("a sealing key is 32 bytes, got {}", bytes.len())))?;
         Ok(Self(Zeroizing::new(arr)))
     }
 
@@ -81,9 +81,7 @@ impl SealingKey {
                 },
             )
             .map(Zeroizing::new)
-            .map_err(|_| {
-                IdentityError::Seal("authentication failed (wrong key, place or tampered data)")
-            })
+            .map_err(|_| IdentityError::Seal("authentication failed (wrong key, place or tampered data)"))
     }
 }
 
@@ -96,24 +94,14 @@ mod tests {
         let key = SealingKey::generate()?;
         let sealed = key.seal("person:1:passport", b"X1234567")?;
         assert!(!sealed.windows(8).any(|w| w == b"X1234567"));
-        assert_eq!(
-            key.open("person:1:passport", &sealed)?.as_slice(),
-            b"X1234567"
-        );
-        assert!(
-            key.open("person:2:passport", &sealed).is_err(),
-            "bound to its place"
-        );
+        assert_eq!(key.open("person:1:passport", &sealed)?.as_slice(), b"X1234567");
+        assert!(key.open("person:2:passport", &sealed).is_err(), "bound to its place");
         let mut tampered = sealed.clone();
         if let Some(b) = tampered.last_mut() {
             *b ^= 1;
         }
         assert!(key.open("person:1:passport", &tampered).is_err());
-        assert!(
-            SealingKey::generate()?
-                .open("person:1:passport", &sealed)
-                .is_err()
-        );
+        assert!(SealingKey::generate()?.open("person:1:passport", &sealed).is_err());
         assert!(SealingKey::from_bytes(&[0; 31]).is_err());
         Ok(())
     }

@@ -31,9 +31,7 @@ impl TotpSecret {
     /// Wraps raw secret bytes (from storage).
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Self, IdentityError> {
         if bytes.len() < 10 {
-            return Err(IdentityError::Key(
-                "a TOTP secret needs at least 80 bits".into(),
-            ));
+            return Err(IdentityError::Key("a TOTP secret needs at least 80 bits".into()));
         }
         Ok(Self(Zeroizing::new(bytes)))
     }
@@ -93,8 +91,7 @@ pub fn step_at(unix_seconds: i64) -> i64 {
 pub fn code_for_step(secret: &TotpSecret, step: i64, digits: u32) -> String {
     // PANIC SAFETY: HMAC accepts keys of any length, so new_from_slice cannot fail.
     #[allow(clippy::expect_used)]
-    let mut mac =
-        Hmac::<Sha1>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    let mut mac = Hmac::<Sha1>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(&step.to_be_bytes());
     let digest = mac.finalize().into_bytes();
     let offset = usize::from(digest.last().copied().unwrap_or(0) & 0x0f);
@@ -115,12 +112,7 @@ pub fn code_at(secret: &TotpSecret, unix_seconds: i64) -> String {
 /// Checks `code` against the steps around `unix_seconds` (one step either side for clock
 /// drift). Returns the matching step, which the caller must record and refuse to accept again
 /// (`last_used_step`), so a code cannot be replayed.
-pub fn verify(
-    secret: &TotpSecret,
-    code: &str,
-    unix_seconds: i64,
-    last_used_step: Option<i64>,
-) -> Option<i64> {
+pub fn verify(secret: &TotpSecret, code: &str, unix_seconds: i64, last_used_step: Option<i64>) -> Option<i64> {
     let code = code.trim();
     if code.len() != DIGITS as usize || !code.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -145,9 +137,7 @@ mod tests {
     #[test]
     fn rfc6238_vectors() -> Result<(), IdentityError> {
         let secret = TotpSecret::from_bytes(b"12345678901234567890".to_vec())?;
-        let check = |t: i64, expected: &str| {
-            assert_eq!(code_for_step(&secret, step_at(t), 8), expected, "t={t}")
-        };
+        let check = |t: i64, expected: &str| assert_eq!(code_for_step(&secret, step_at(t), 8), expected, "t={t}");
         check(59, "94287082");
         check(1_111_111_109, "07081804");
         check(1_111_111_111, "14050471");
@@ -165,11 +155,7 @@ mod tests {
         assert_eq!(verify(&secret, &code, t, None), Some(step_at(t)));
         assert_eq!(verify(&secret, &code, t + 30, None), Some(step_at(t)));
         assert_eq!(verify(&secret, &code, t + 90, None), None);
-        assert_eq!(
-            verify(&secret, &code, t, Some(step_at(t))),
-            None,
-            "replay refused"
-        );
+        assert_eq!(verify(&secret, &code, t, Some(step_at(t))), None, "replay refused");
         assert_eq!(verify(&secret, "12345", t, None), None);
         let round = TotpSecret::from_base32(&secret.to_base32().to_lowercase())?;
         assert_eq!(round.as_bytes(), secret.as_bytes());

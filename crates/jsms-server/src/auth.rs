@@ -8,11 +8,11 @@
 //! CSRF token in `X-CSRF-Token`.
 
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, ClientAddr};
-use crate::state::AppState;
+use crate::extract::ApiJson;
+use crate::extract::RequestMeta;
+use crate::state::{AppState, Event, Who};
 use crate::wire::{
-    MfaState, PasswordChange, SessionInfo, SignInRequest, TotpConfirmation, TotpEnrollment,
-    UserView, rfc3339,
+    MfaState, PasswordChange, SessionInfo, SignInRequest, TotpConfirmation, TotpEnrollment, UserView, rfc3339,
 };
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
@@ -23,6 +23,7 @@ use jsms_domain::access::{Actor, ActorKind};
 use jsms_domain::user::User;
 use jsms_identity::{password, token, totp};
 use jsms_store::SessionRecord;
+use std::sync::atomic::Ordering;
 use subtle::ConstantTimeEq;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -46,8 +47,7 @@ fn session_cookie(state: &AppState, value: &str, max_age: u64) -> HeaderValue {
         "{}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}",
         cookie_name(state)
     );
-    HeaderValue::from_str(&text)
-        .unwrap_or_else(|_| HeaderValue::from_static("jsms_session=; Max-Age=0"))
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("jsms_session=; Max-Age=0"))
 }
 
 fn presented_cookie<'a>(state: &AppState, headers: &'a HeaderMap) -> Option<&'a str> {
@@ -66,10 +66,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(str::trim)
 }
 
@@ -121,10 +118,7 @@ async fn load_session(parts: &Parts, state: &AppState) -> ApiResult<SessionAuth>
 impl FromRequestParts<AppState> for SessionAuth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         load_session(parts, state).await
     }
 }
@@ -136,6 +130,8 @@ pub struct Principal {
     pub actor: Actor,
     /// The user, for human callers.
     pub user: Option<User>,
+    /// How audit entries name this principal.
+    pub who: Who,
 }
 
 impl Principal {
@@ -150,10 +146,7 @@ impl Principal {
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if let Some(secret) = bearer(&parts.headers) {
             let hash = token::hash(secret);
             let now = state.clock.now();
@@ -164,7 +157,13 @@ impl FromRequestParts<AppState> for Principal {
             let party = state.party(t.party_id).await?;
             let id = t.id;
             state.db(move |s| s.touch_api_token(id, now)).await?;
+            let who = Who {
+                principal: format!("token:{}", t.id),
+                name: Some(t.name.clone()),
+                party: Some(party.code.to_string()),
+            };
             return Ok(Principal {
+                who,
                 actor: Actor {
                     party_id: t.party_id,
                     party_kind: party.kind,
@@ -183,7 +182,13 @@ impl FromRequestParts<AppState> for Principal {
         }
         let party = state.party(session.user.party_id).await?;
         let user = session.user;
+        let who = Who {
+            principal: format!("user:{}", user.id),
+            name: Some(user.username.to_string()),
+            party: Some(party.code.to_string()),
+        };
         Ok(Principal {
+            who,
             actor: Actor {
                 party_id: user.party_id,
                 party_kind: party.kind,
@@ -198,6 +203,15 @@ impl FromRequestParts<AppState> for Principal {
     }
 }
 
+async fn session_who(state: &AppState, user: &User) -> ApiResult<Who> {
+    let party = state.party(user.party_id).await?;
+    Ok(Who {
+        principal: format!("user:{}", user.id),
+        name: Some(user.username.to_string()),
+        party: Some(party.code.to_string()),
+    })
+}
+
 /// The auth routes.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -209,11 +223,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(change_password))
 }
 
-async fn start_session(
-    state: &AppState,
-    user: &User,
-    mfa_verified: bool,
-) -> ApiResult<(HeaderValue, SessionInfo)> {
+async fn start_session(state: &AppState, user: &User, mfa_verified: bool) -> ApiResult<(HeaderValue, SessionInfo)> {
     let issued = token::issue("jsms_s_")?;
     let csrf = token::issue("")?.text;
     let now = state.clock.now();
@@ -230,11 +240,7 @@ async fn start_session(
     let info = session_info(state, &record, user);
     state.db(move |s| s.create_session(&record)).await?;
     Ok((
-        session_cookie(
-            state,
-            &issued.text,
-            state.sessions.absolute_timeout.as_secs(),
-        ),
+        session_cookie(state, &issued.text, state.sessions.absolute_timeout.as_secs()),
         info,
     ))
 }
@@ -269,18 +275,21 @@ async fn end_presented_session(state: &AppState, headers: &HeaderMap) -> ApiResu
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn sign_in(
     State(state): State<AppState>,
-    ClientAddr(addr): ClientAddr,
+    meta: RequestMeta,
     headers: HeaderMap,
     ApiJson(req): ApiJson<SignInRequest>,
 ) -> ApiResult<Response> {
     let now = state.clock.now();
+    let addr = meta.client.clone();
     let username = req.username.trim().to_owned();
-    if let Some(retry_after) = state.throttle.retry_after(&username, &addr, now) {
-        state
-            .metrics
-            .sign_in_throttled
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let claimed = Who::anonymous(Some(username.as_str()).filter(|u| u.len() <= 64));
+    let now_ms = state.throttle.now_ms();
+    if let Some(retry_after) = state.throttle.retry_after(&username, &addr, now_ms) {
+        state.metrics.sign_in_throttled.fetch_add(1, Ordering::Relaxed);
         tracing::warn!(%addr, "sign-in throttled");
+        state
+            .audit(&claimed, &meta, Event::deny("auth.sign_in", None, "throttled"))
+            .await?;
         return Err(ApiError::TooManyAttempts { retry_after });
     }
     let lookup = username.clone();
@@ -288,55 +297,67 @@ async fn sign_in(
     let password_text = req.password;
     let code = req.totp_code;
     // Verify on a blocking thread: Argon2id is deliberately slow.
-    let outcome = tokio::task::spawn_blocking(
-        move || -> Result<Option<jsms_store::UserCredentials>, ApiError> {
-            let Some(creds) = creds else {
-                password::verify_dummy(&password_text);
-                return Ok(None);
-            };
-            let ok = password::verify(&creds.password_hash, &password_text)?;
-            Ok((ok && !creds.user.disabled).then_some(creds))
-        },
-    )
+    let outcome = tokio::task::spawn_blocking(move || -> ApiResult<Option<jsms_store::UserCredentials>> {
+        let Some(creds) = creds else {
+            password::verify_dummy(&password_text);
+            return Ok(None);
+        };
+        let ok = password::verify(&creds.password_hash, &password_text)?;
+        Ok((ok && !creds.user.disabled).then_some(creds))
+    })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;
 
-    let fail = |state: &AppState| {
-        state.throttle.fail(&username, &addr, now);
-        state
-            .metrics
-            .sign_in_failure
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        tracing::info!(%addr, "sign-in failed");
-        ApiError::InvalidCredentials
-    };
-    let Some(creds) = outcome else {
-        return Err(fail(&state));
-    };
-    let mfa_verified = if creds.user.mfa_enrolled {
-        let secret = creds
-            .totp_secret
-            .as_ref()
-            .ok_or_else(|| ApiError::Internal("enrolled user has no TOTP secret".into()))?;
-        let Some(step) = code
-            .as_deref()
-            .and_then(|c| totp::verify(secret, c, now, creds.totp_last_step))
-        else {
-            return Err(fail(&state));
-        };
-        let id = creds.user.id;
-        if !state.db(move |s| s.record_totp_step(id, step)).await? {
-            return Err(fail(&state));
+    let failure = match &outcome {
+        None => Some("unknown user, wrong password or disabled account"),
+        Some(creds) if creds.user.mfa_enrolled => {
+            let secret = creds
+                .totp_secret
+                .as_ref()
+                .ok_or_else(|| ApiError::Internal("enrolled user has no TOTP secret".into()))?;
+            match code
+                .as_deref()
+                .and_then(|c| totp::verify(secret, c, now, creds.totp_last_step))
+            {
+                None => Some("missing, wrong or replayed one-time code"),
+                Some(step) => {
+                    let id = creds.user.id;
+                    if state.db(move |s| s.record_totp_step(id, step)).await? {
+                        None
+                    } else {
+                        Some("replayed one-time code")
+                    }
+                }
+            }
         }
-        true
-    } else {
-        false
+        Some(_) => None,
     };
-    state.throttle.succeed(&username);
+    let creds = match (failure, outcome) {
+        (None, Some(creds)) => creds,
+        (reason, _) => {
+            state.throttle.fail(&username, &addr, state.throttle.now_ms());
+            state.metrics.sign_in_failure.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(%addr, "sign-in failed");
+            let reason = reason.unwrap_or("sign-in failed");
+            state
+                .audit(&claimed, &meta, Event::deny("auth.sign_in", None, reason))
+                .await?;
+            return Err(ApiError::InvalidCredentials);
+        }
+    };
+    let mfa_verified = creds.user.mfa_enrolled;
+    let who = session_who(&state, &creds.user).await?;
+    let stage = if mfa_verified {
+        "password and one-time code"
+    } else {
+        "password; TOTP enrolment pending"
+    };
+    let resource = Some(format!("user:{}", creds.user.id));
     state
-        .metrics
-        .sign_in_success
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        .audit(&who, &meta, Event::allow("auth.sign_in", resource, stage))
+        .await?;
+    state.throttle.succeed(&username);
+    state.metrics.sign_in_success.fetch_add(1, Ordering::Relaxed);
     end_presented_session(&state, &headers).await?;
     let (cookie, info) = start_session(&state, &creds.user, mfa_verified).await?;
     tracing::info!(user = %creds.user.username, mfa_verified, "signed in");
@@ -347,7 +368,15 @@ async fn sign_in(
 #[utoipa::path(post, path = "/api/v1/auth/sign-out", tag = "auth",
     responses((status = 204, description = "Signed out; the cookie is cleared"),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
-async fn sign_out(State(state): State<AppState>, session: SessionAuth) -> ApiResult<Response> {
+async fn sign_out(State(state): State<AppState>, meta: RequestMeta, session: SessionAuth) -> ApiResult<Response> {
+    let who = session_who(&state, &session.user).await?;
+    state
+        .audit(
+            &who,
+            &meta,
+            Event::info("auth.sign_out", Some(format!("user:{}", session.user.id)), "sign-out"),
+        )
+        .await?;
     let hash = session.record.token_hash;
     state.db(move |s| s.delete_session(&hash)).await?;
     Ok((
@@ -361,10 +390,7 @@ async fn sign_out(State(state): State<AppState>, session: SessionAuth) -> ApiRes
 #[utoipa::path(get, path = "/api/v1/auth/session", tag = "auth",
     responses((status = 200, body = SessionInfo),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
-async fn current_session(
-    State(state): State<AppState>,
-    session: SessionAuth,
-) -> ApiResult<Json<SessionInfo>> {
+async fn current_session(State(state): State<AppState>, session: SessionAuth) -> ApiResult<Json<SessionInfo>> {
     Ok(Json(session_info(&state, &session.record, &session.user)))
 }
 
@@ -375,6 +401,7 @@ async fn current_session(
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn enroll_totp(
     State(state): State<AppState>,
+    meta: RequestMeta,
     session: SessionAuth,
 ) -> ApiResult<Json<TotpEnrollment>> {
     if session.user.mfa_enrolled {
@@ -382,6 +409,15 @@ async fn enroll_totp(
             "TOTP is already enrolled; an administrator must reset it".into(),
         ));
     }
+    let who = session_who(&state, &session.user).await?;
+    let resource = Some(format!("user:{}", session.user.id));
+    state
+        .audit(
+            &who,
+            &meta,
+            Event::allow("auth.totp_enrol", resource, "enrolment started"),
+        )
+        .await?;
     let secret = totp::TotpSecret::generate()?;
     let out = TotpEnrollment {
         secret: secret.to_base32(),
@@ -389,9 +425,7 @@ async fn enroll_totp(
     };
     let id = session.user.id;
     let now = state.clock.now();
-    state
-        .db(move |s| s.set_pending_totp(id, &secret, now))
-        .await?;
+    state.db(move |s| s.set_pending_totp(id, &secret, now)).await?;
     Ok(Json(out))
 }
 
@@ -401,6 +435,7 @@ async fn enroll_totp(
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn confirm_totp(
     State(state): State<AppState>,
+    meta: RequestMeta,
     session: SessionAuth,
     ApiJson(req): ApiJson<TotpConfirmation>,
 ) -> ApiResult<Response> {
@@ -419,6 +454,14 @@ async fn confirm_totp(
             "the code does not match; check the app's clock",
         ))
     })?;
+    let who = session_who(&state, &session.user).await?;
+    state
+        .audit(
+            &who,
+            &meta,
+            Event::allow("auth.totp_confirm", Some(format!("user:{id}")), "enrolment confirmed"),
+        )
+        .await?;
     state.db(move |s| s.confirm_totp(id, step, now)).await?;
     let hash = session.record.token_hash;
     state.db(move |s| s.delete_session(&hash)).await?;
@@ -433,16 +476,13 @@ async fn confirm_totp(
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn change_password(
     State(state): State<AppState>,
+    meta: RequestMeta,
     principal: Principal,
     ApiJson(req): ApiJson<PasswordChange>,
 ) -> ApiResult<Response> {
     let user = principal.human()?.clone();
-    password::check_policy(&req.new_password).map_err(|e| {
-        ApiError::Validation(jsms_domain::ValidationError::new(
-            "/new_password",
-            e.to_string(),
-        ))
-    })?;
+    password::check_policy(&req.new_password)
+        .map_err(|e| ApiError::Validation(jsms_domain::ValidationError::new("/new_password", e.to_string())))?;
     let id = user.id;
     let creds = state.db(move |s| s.user_credentials_by_id(id)).await?;
     let hash = tokio::task::spawn_blocking(move || -> ApiResult<Option<String>> {
@@ -453,12 +493,27 @@ async fn change_password(
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let resource = Some(format!("user:{id}"));
     let Some(hash) = hash else {
+        state
+            .audit(
+                &principal.who,
+                &meta,
+                Event::deny("auth.password_change", resource, "wrong current password"),
+            )
+            .await?;
         return Err(ApiError::Validation(jsms_domain::ValidationError::new(
             "/current_password",
             "the current password is not correct",
         )));
     };
+    state
+        .audit(
+            &principal.who,
+            &meta,
+            Event::allow("auth.password_change", resource, "own password"),
+        )
+        .await?;
     let now = state.clock.now();
     state.db(move |s| s.set_password(id, &hash, now)).await?;
     Ok((

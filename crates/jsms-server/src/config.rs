@@ -20,6 +20,10 @@ pub struct ServerConfig {
     pub key_source: KeySource,
     /// Largest accepted request body in bytes.
     pub max_body_bytes: usize,
+    /// Witnesses that cosign the audit log's checkpoints.
+    pub witnesses: Vec<crate::audit::WitnessEndpoint>,
+    /// How often a new checkpoint is signed while entries arrive.
+    pub checkpoint_interval: Duration,
 }
 
 /// PEM files for TLS.
@@ -71,6 +75,8 @@ impl ServerConfig {
             sessions: SessionPolicy::default(),
             key_source: KeySource::DataDir,
             max_body_bytes: 256 * 1024,
+            witnesses: Vec::new(),
+            checkpoint_interval: Duration::from_secs(2),
         }
     }
 }

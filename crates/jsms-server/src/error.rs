@@ -116,15 +116,7 @@ pub enum ApiError {
 
 impl ApiError {
     /// The status, slug, title and client-facing detail of this error.
-    fn parts(
-        &self,
-    ) -> (
-        StatusCode,
-        &'static str,
-        &'static str,
-        String,
-        Option<String>,
-    ) {
+    fn parts(&self) -> (StatusCode, &'static str, &'static str, String, Option<String>) {
         use ApiError as E;
         match self {
             E::Validation(v) => (
@@ -134,9 +126,13 @@ impl ApiError {
                 v.message.clone(),
                 Some(v.field.clone()),
             ),
-            E::MalformedBody { detail, field, status } => {
-                (*status, "malformed-body", "The request body is malformed", detail.clone(), field.clone())
-            }
+            E::MalformedBody { detail, field, status } => (
+                *status,
+                "malformed-body",
+                "The request body is malformed",
+                detail.clone(),
+                field.clone(),
+            ),
             E::InvalidParameter { field, detail } => (
                 StatusCode::BAD_REQUEST,
                 "invalid-parameter",
@@ -216,7 +212,13 @@ impl ApiError {
                 format!("the resource is now at version {current}; read it again and reapply the change"),
                 Some("/version".into()),
             ),
-            E::InUse(d) => (StatusCode::CONFLICT, "in-use", "The resource is in use", d.clone(), None),
+            E::InUse(d) => (
+                StatusCode::CONFLICT,
+                "in-use",
+                "The resource is in use",
+                d.clone(),
+                None,
+            ),
             E::PreconditionRequired => (
                 StatusCode::PRECONDITION_REQUIRED,
                 "precondition-required",

@@ -21,9 +21,7 @@ fn pointer(path: &serde_path_to_error::Path, message: &str) -> String {
     for seg in path.iter() {
         match seg {
             Segment::Seq { index } => out.push_str(&format!("/{index}")),
-            Segment::Map { key } => {
-                out.push_str(&format!("/{}", key.replace('~', "~0").replace('/', "~1")))
-            }
+            Segment::Map { key } => out.push_str(&format!("/{}", key.replace('~', "~0").replace('/', "~1"))),
             Segment::Enum { variant } => out.push_str(&format!("/{variant}")),
             Segment::Unknown => out.push_str("/?"),
         }
@@ -31,10 +29,7 @@ fn pointer(path: &serde_path_to_error::Path, message: &str) -> String {
     // serde reports a missing field at its parent (an unknown one already at itself); name
     // the field.
     for prefix in ["unknown field `", "missing field `"] {
-        if let Some(name) = message
-            .strip_prefix(prefix)
-            .and_then(|rest| rest.split('`').next())
-        {
+        if let Some(name) = message.strip_prefix(prefix).and_then(|rest| rest.split('`').next()) {
             let segment = format!("/{name}");
             if !out.ends_with(&segment) {
                 out.push_str(&segment);
@@ -54,11 +49,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         match inner.classify() {
             serde_json::error::Category::Data => ApiError::MalformedBody {
                 field: Some(pointer(e.path(), &message)),
-                detail: message
-                    .split(" at line ")
-                    .next()
-                    .unwrap_or(&message)
-                    .to_owned(),
+                detail: message.split(" at line ").next().unwrap_or(&message).to_owned(),
                 status: StatusCode::UNPROCESSABLE_ENTITY,
             },
             _ => ApiError::MalformedBody {
@@ -87,19 +78,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         if !json_type {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e: BytesRejection| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::PayloadTooLarge
-                } else {
-                    ApiError::MalformedBody {
-                        detail: e.body_text(),
-                        field: None,
-                        status: StatusCode::BAD_REQUEST,
-                    }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e: BytesRejection| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::MalformedBody {
+                    detail: e.body_text(),
+                    field: None,
+                    status: StatusCode::BAD_REQUEST,
                 }
-            })?;
+            }
+        })?;
         parse_json(&bytes).map(ApiJson)
     }
 }
@@ -128,10 +117,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
                         .map(|f| format!("/{f}"))
                         .unwrap_or_else(|| "/".into()),
                 };
-                Err(ApiError::InvalidParameter {
-                    field,
-                    detail: text,
-                })
+                Err(ApiError::InvalidParameter { field, detail: text })
             }
         }
     }
@@ -154,13 +140,10 @@ pub fn expected_version(headers: &HeaderMap, body: Option<i64>) -> Result<i64, A
             let text = v.to_str().unwrap_or_default().trim();
             let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
             let text = text.strip_prefix('v').unwrap_or(text);
-            Some(
-                text.parse::<i64>()
-                    .map_err(|_| ApiError::InvalidParameter {
-                        field: "/If-Match".into(),
-                        detail: "If-Match must carry the ETag you read, like \"v3\"".into(),
-                    })?,
-            )
+            Some(text.parse::<i64>().map_err(|_| ApiError::InvalidParameter {
+                field: "/If-Match".into(),
+                detail: "If-Match must carry the ETag you read, like \"v3\"".into(),
+            })?)
         }
     };
     match (header, body) {
@@ -170,6 +153,29 @@ pub fn expected_version(headers: &HeaderMap, body: Option<i64>) -> Result<i64, A
         }),
         (Some(v), _) | (None, Some(v)) => Ok(v),
         (None, None) => Err(ApiError::PreconditionRequired),
+    }
+}
+
+/// The request id and client address, for audit entries.
+#[derive(Debug, Clone)]
+pub struct RequestMeta {
+    /// The `x-request-id` of this request.
+    pub request_id: Option<String>,
+    /// The client's address.
+    pub client: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ClientAddr(client) = ClientAddr::from_request_parts(parts, state).await?;
+        let request_id = parts
+            .headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Ok(RequestMeta { request_id, client })
     }
 }
 
@@ -247,10 +253,7 @@ mod tests {
             Err(ApiError::PreconditionRequired)
         ));
         assert_eq!(expected_version(&h, Some(2)).ok(), Some(2));
-        h.insert(
-            header::IF_MATCH,
-            "W/\"v7\"".parse().unwrap_or_else(|_| unreachable!()),
-        );
+        h.insert(header::IF_MATCH, "W/\"v7\"".parse().unwrap_or_else(|_| unreachable!()));
         assert_eq!(expected_version(&h, None).ok(), Some(7));
         assert!(expected_version(&h, Some(6)).is_err());
     }

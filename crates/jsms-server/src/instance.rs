@@ -6,16 +6,23 @@
 //!   jsms.db            SQLite database (WAL)
 //!   keys/              0700
 //!     pii.key          32 random bytes, base64, 0600: seals personal data
+//!     checkpoint.key   Ed25519 note key (its name is the log origin), 0600: signs checkpoints
+//!   audit.db           the audit log (SQLite, WAL, synchronous=FULL)
 //! ```
 
+use crate::audit::AuditLog;
 use crate::config::KeySource;
+use crate::state::Clock;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use jsms_audit::note::{NoteSigner, TYPE_ED25519};
 use jsms_identity::seal::SealingKey;
 use jsms_store::SqliteStore;
+use jsms_store::audit::AuditDb;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Errors opening or creating an instance.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +51,9 @@ pub enum InstanceError {
     /// The directory is not an instance, or already is one.
     #[error("{0}")]
     Layout(String),
+    /// The audit log could not be opened or is not intact.
+    #[error("audit log: {0}")]
+    Audit(String),
     /// The database failed to open or migrate.
     #[error("database: {0}")]
     Store(#[from] jsms_store::StoreError),
@@ -83,6 +93,31 @@ impl DataDir {
         self.root.join("keys")
     }
 
+    /// The audit database file.
+    pub fn audit_database(&self) -> PathBuf {
+        self.root.join("audit.db")
+    }
+
+    /// The checkpoint signing key file.
+    pub fn checkpoint_key(&self) -> PathBuf {
+        self.keys().join("checkpoint.key")
+    }
+
+    /// Loads the checkpoint signing key, checking permissions.
+    pub fn checkpoint_signer(&self) -> Result<NoteSigner, InstanceError> {
+        let text = read_private_file(&self.checkpoint_key())?;
+        NoteSigner::from_text(&text).map_err(|e| InstanceError::Key(format!("checkpoint key: {e}")))
+    }
+
+    /// Opens the audit log: its database, tree and writer, checked against the last
+    /// signed checkpoint.
+    pub fn open_audit(&self, clock: Arc<dyn Clock>) -> Result<Arc<AuditLog>, InstanceError> {
+        let signer = self.checkpoint_signer()?;
+        let sink = AuditDb::open(&self.audit_database())?;
+        let reader = AuditDb::open(&self.audit_database())?;
+        AuditLog::start(Box::new(sink), reader, signer, clock).map_err(|e| InstanceError::Audit(e.to_string()))
+    }
+
     /// The default sealing-key file.
     pub fn pii_key(&self) -> PathBuf {
         self.keys().join("pii.key")
@@ -99,8 +134,17 @@ impl DataDir {
             )));
         }
         create_private_dir(&self.root)?;
+        create_private_dir(&self.keys())?;
+        let seed = jsms_identity::random::bytes::<32>().map_err(|e| InstanceError::Key(e.to_string()))?;
+        let id = jsms_identity::random::bytes::<8>().map_err(|e| InstanceError::Key(e.to_string()))?;
+        let origin = format!(
+            "jsms.instance/{}",
+            id.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        );
+        let signer =
+            NoteSigner::from_seed(&origin, TYPE_ED25519, seed).map_err(|e| InstanceError::Key(e.to_string()))?;
+        write_private_file(&self.checkpoint_key(), signer.to_text().as_bytes())?;
         if *key_source == KeySource::DataDir {
-            create_private_dir(&self.keys())?;
             let key = SealingKey::generate().map_err(|e| InstanceError::Key(e.to_string()))?;
             write_private_file(&self.pii_key(), STANDARD.encode(key.as_bytes()).as_bytes())?;
         }

@@ -5,6 +5,7 @@
 //! Only this crate knows HTTP and JSON. Handlers are thin: extract, parse into domain
 //! types, ask `jsms_domain::access`, call the store, convert to wire types.
 
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod error;
@@ -47,6 +48,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
          (name = "users", description = "A party's own users"),
          (name = "api-tokens", description = "Machine tokens"),
          (name = "registry", description = "Parties, organisations, protected persons, sites"),
+         (name = "audit", description = "Tamper-evident audit log: checkpoints, proofs, entries, who knew"),
          (name = "ops", description = "Health, readiness, metrics"))
 )]
 struct ApiDoc;
@@ -55,9 +57,7 @@ struct SecuritySchemes;
 
 impl utoipa::Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{
-            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
-        };
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "session",
@@ -77,6 +77,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(auth::routes())
         .merge(routes::admin::routes())
         .merge(routes::registry::routes())
+        .merge(routes::audit::routes())
         .split_for_parts()
 }
 
@@ -100,7 +101,11 @@ pub fn app(state: AppState, max_body_bytes: usize) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<Body>| {
-                    let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    let id = req
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
                     tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
                 })
                 .on_request(())
@@ -108,10 +113,22 @@ pub fn app(state: AppState, max_body_bytes: usize) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
-        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
         .with_state(state)
 }
 
@@ -166,17 +183,11 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let service = router.into_make_service_with_connect_info::<PeerAddr>();
     match tls {
-        None => {
-            axum::serve(listener, service)
-                .with_graceful_shutdown(shutdown)
-                .await
-        }
+        None => axum::serve(listener, service).with_graceful_shutdown(shutdown).await,
         Some(tls) => {
             let acceptor = tls::acceptor(tls)?;
             let listener = tls::TlsListener::new(listener, acceptor);
-            axum::serve(listener, service)
-                .with_graceful_shutdown(shutdown)
-                .await
+            axum::serve(listener, service).with_graceful_shutdown(shutdown).await
         }
     }
 }
@@ -189,10 +200,7 @@ pub fn spawn_session_purger(state: AppState) {
             tick.tick().await;
             let now = state.clock.now();
             let idle = i64::try_from(state.sessions.idle_timeout.as_secs()).unwrap_or(i64::MAX);
-            match state
-                .db(move |s| s.purge_sessions(now.saturating_sub(idle), now))
-                .await
-            {
+            match state.db(move |s| s.purge_sessions(now.saturating_sub(idle), now)).await {
                 Ok(n) if n > 0 => tracing::debug!(purged = n, "expired sessions removed"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "session purge failed"),

@@ -47,12 +47,7 @@ impl Metrics {
         out.push_str("# HELP jsms_http_responses_total HTTP responses by status class.\n");
         out.push_str("# TYPE jsms_http_responses_total counter\n");
         for (i, c) in self.responses.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "jsms_http_responses_total{{class=\"{}xx\"}} {}",
-                i + 1,
-                get(c)
-            );
+            let _ = writeln!(out, "jsms_http_responses_total{{class=\"{}xx\"}} {}", i + 1, get(c));
         }
         out.push_str("# HELP jsms_http_request_duration_seconds Time to answer HTTP requests.\n");
         out.push_str("# TYPE jsms_http_request_duration_seconds histogram\n");
@@ -64,10 +59,7 @@ impl Metrics {
             );
         }
         let count = get(&self.duration_count);
-        let _ = writeln!(
-            out,
-            "jsms_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
-        );
+        let _ = writeln!(out, "jsms_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}");
         let _ = writeln!(
             out,
             "jsms_http_request_duration_seconds_sum {}",
@@ -80,11 +72,7 @@ impl Metrics {
                 "Successful sign-ins.",
                 &self.sign_in_success,
             ),
-            (
-                "jsms_sign_in_failure_total",
-                "Failed sign-ins.",
-                &self.sign_in_failure,
-            ),
+            ("jsms_sign_in_failure_total", "Failed sign-ins.", &self.sign_in_failure),
             (
                 "jsms_sign_in_throttled_total",
                 "Sign-ins refused by throttling.",
@@ -96,11 +84,7 @@ impl Metrics {
                 &self.access_denied,
             ),
         ] {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
-                get(v)
-            );
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", get(v));
         }
         out
     }

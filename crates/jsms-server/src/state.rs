@@ -1,5 +1,6 @@
 //! Shared state of the running server.
 
+use crate::audit::AuditLog;
 use crate::config::SessionPolicy;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
@@ -31,6 +32,8 @@ impl Clock for SystemClock {
 pub struct AppState {
     /// Storage.
     pub store: Arc<dyn Store>,
+    /// The audit log.
+    pub audit: Arc<AuditLog>,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Session lifetimes.
@@ -54,12 +57,14 @@ impl AppState {
     /// Builds the state.
     pub fn new(
         store: Arc<dyn Store>,
+        audit: Arc<AuditLog>,
         clock: Arc<dyn Clock>,
         sessions: SessionPolicy,
         secure_cookies: bool,
     ) -> Self {
         Self {
             store,
+            audit,
             clock,
             sessions,
             secure_cookies,
@@ -93,5 +98,108 @@ impl AppState {
             *cache = parties.into_iter().map(|p| (p.id, p)).collect();
         }
         found.ok_or_else(|| ApiError::Internal(format!("user refers to unknown party {id}")))
+    }
+}
+
+/// Who an audit entry is about: the acting principal as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Who {
+    /// `user:<id>`, `token:<id>`, `anonymous`.
+    pub principal: String,
+    /// Username or token name.
+    pub name: Option<String>,
+    /// Party code.
+    pub party: Option<String>,
+}
+
+impl Who {
+    /// An unauthenticated caller that claimed `name` (e.g. a failed sign-in).
+    pub fn anonymous(name: Option<&str>) -> Self {
+        Self {
+            principal: "anonymous".into(),
+            name: name.map(str::to_owned),
+            party: None,
+        }
+    }
+}
+
+/// One event to audit.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// `person.read`, `auth.sign_in`, …
+    pub action: &'static str,
+    /// `person:<id>`, …
+    pub resource: Option<String>,
+    /// The decision.
+    pub outcome: jsms_audit::entry::Outcome,
+    /// Rules or policies that decided; other reasons.
+    pub reasons: Vec<String>,
+    /// Fields disclosed.
+    pub fields: Vec<String>,
+    /// A justification given by the principal.
+    pub justification: Option<String>,
+}
+
+impl Event {
+    /// An allowed action.
+    pub fn allow(action: &'static str, resource: Option<String>, reason: impl Into<String>) -> Self {
+        Self {
+            action,
+            resource,
+            outcome: jsms_audit::entry::Outcome::Allow,
+            reasons: vec![reason.into()],
+            fields: vec![],
+            justification: None,
+        }
+    }
+
+    /// A denied action.
+    pub fn deny(action: &'static str, resource: Option<String>, reason: impl Into<String>) -> Self {
+        Self {
+            outcome: jsms_audit::entry::Outcome::Deny,
+            ..Self::allow(action, resource, reason)
+        }
+    }
+
+    /// An event without a decision.
+    pub fn info(action: &'static str, resource: Option<String>, reason: impl Into<String>) -> Self {
+        Self {
+            outcome: jsms_audit::entry::Outcome::Info,
+            ..Self::allow(action, resource, reason)
+        }
+    }
+
+    /// With the fields disclosed.
+    #[must_use]
+    pub fn fields(mut self, fields: &[&str]) -> Self {
+        self.fields = fields.iter().map(|f| (*f).to_owned()).collect();
+        self
+    }
+}
+
+impl AppState {
+    /// Builds the audit entry for `event` by `who` in the request `meta`.
+    pub fn entry(&self, who: &Who, meta: &crate::extract::RequestMeta, event: Event) -> jsms_audit::entry::AuditEntry {
+        jsms_audit::entry::AuditEntry {
+            seq: 0,
+            time_ms: self.clock.now().saturating_mul(1000),
+            principal: who.principal.clone(),
+            principal_name: who.name.clone(),
+            party: who.party.clone(),
+            action: event.action.to_owned(),
+            resource: event.resource,
+            outcome: event.outcome,
+            reasons: event.reasons,
+            fields: event.fields,
+            request_id: meta.request_id.clone(),
+            client: Some(meta.client.clone()),
+            channel: "api".into(),
+            justification: event.justification,
+        }
+    }
+
+    /// Appends one event durably; an error means the request must fail (503).
+    pub async fn audit(&self, who: &Who, meta: &crate::extract::RequestMeta, event: Event) -> Result<(), ApiError> {
+        self.audit.append(self.entry(who, meta, event)).await.map(|_| ())
     }
 }

@@ -1,7 +1,8 @@
 //! Sign-in throttling with exponential backoff, per account name and per client address.
 //!
 //! Keys are the submitted username (whether or not it exists) and the address, so the
-//! throttle itself reveals nothing about which accounts exist.
+//! throttle itself reveals nothing about which accounts exist. Times are milliseconds of a
+//! monotonic clock ([`Throttle::now_ms`]), so a one-second lock lasts a full second.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -12,8 +13,8 @@ pub const ACCOUNT_FREE_FAILURES: u32 = 5;
 pub const ADDRESS_FREE_FAILURES: u32 = 20;
 /// Longest lockout in seconds.
 pub const MAX_LOCK_SECONDS: i64 = 15 * 60;
-/// Failures older than this are forgotten.
-const FORGET_AFTER_SECONDS: i64 = 24 * 3600;
+/// Failures older than this (milliseconds) are forgotten.
+const FORGET_AFTER_MS: i64 = 24 * 3600 * 1000;
 
 #[derive(Debug, Clone, Copy)]
 struct Attempts {
@@ -23,9 +24,16 @@ struct Attempts {
 }
 
 /// In-memory attempt counters.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Throttle {
     entries: Mutex<HashMap<String, Attempts>>,
+    base: std::time::Instant,
+}
+
+impl Default for Throttle {
+    fn default() -> Self {
+        Self { entries: Mutex::default(), base: std::time::Instant::now() }
+    }
 }
 
 fn lock_seconds(failures: u32, free: u32) -> i64 {
@@ -37,7 +45,12 @@ fn lock_seconds(failures: u32, free: u32) -> i64 {
 }
 
 impl Throttle {
-    /// Seconds until `username` from `addr` may try again, if locked.
+    /// Milliseconds on the throttle's monotonic clock.
+    pub fn now_ms(&self) -> i64 {
+        i64::try_from(self.base.elapsed().as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// Seconds (rounded up) until `username` from `addr` may try again, if locked.
     pub fn retry_after(&self, username: &str, addr: &str, now: i64) -> Option<u64> {
         let entries = self.entries.lock().ok()?;
         let wait = [account_key(username), address_key(addr)]
@@ -46,7 +59,7 @@ impl Throttle {
             .map(|a| a.locked_until - now)
             .max()
             .unwrap_or(0);
-        (wait > 0).then(|| wait.unsigned_abs())
+        (wait > 0).then(|| wait.unsigned_abs().div_ceil(1000))
     }
 
     /// Records a failure for both keys.
@@ -55,7 +68,7 @@ impl Throttle {
             return;
         };
         if entries.len() > 100_000 {
-            entries.retain(|_, a| now - a.last_failure < FORGET_AFTER_SECONDS);
+            entries.retain(|_, a| now - a.last_failure < FORGET_AFTER_MS);
         }
         for (key, free) in [
             (account_key(username), ACCOUNT_FREE_FAILURES),
@@ -66,12 +79,12 @@ impl Throttle {
                 locked_until: 0,
                 last_failure: now,
             });
-            if now - a.last_failure >= FORGET_AFTER_SECONDS {
+            if now - a.last_failure >= FORGET_AFTER_MS {
                 a.failures = 0;
             }
             a.failures = a.failures.saturating_add(1);
             a.last_failure = now;
-            a.locked_until = now + lock_seconds(a.failures, free);
+            a.locked_until = now + lock_seconds(a.failures, free) * 1000;
         }
     }
 

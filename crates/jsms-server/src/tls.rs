@@ -16,10 +16,7 @@ use tokio_rustls::server::TlsStream;
 /// Builds an acceptor from PEM files.
 pub fn acceptor(cfg: &TlsConfig) -> io::Result<TlsAcceptor> {
     let bad = |what: &str, path: &std::path::Path, e: &dyn std::fmt::Display| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("{what} {}: {e}", path.display()),
-        )
+        io::Error::new(io::ErrorKind::InvalidInput, format!("{what} {}: {e}", path.display()))
     };
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&cfg.cert)
         .map_err(|e| bad("cannot read certificate", &cfg.cert, &e))?
@@ -28,8 +25,7 @@ pub fn acceptor(cfg: &TlsConfig) -> io::Result<TlsAcceptor> {
     if certs.is_empty() {
         return Err(bad("no certificate in", &cfg.cert, &"empty"));
     }
-    let key = PrivateKeyDer::from_pem_file(&cfg.key)
-        .map_err(|e| bad("cannot read private key", &cfg.key, &e))?;
+    let key = PrivateKeyDer::from_pem_file(&cfg.key).map_err(|e| bad("cannot read private key", &cfg.key, &e))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -70,8 +66,7 @@ impl TlsListener {
                 let acceptor = acceptor.clone();
                 let tx = tx.clone();
                 tokio::spawn(async move {
-                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await
-                    {
+                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
                         Ok(Ok(tls)) => {
                             let _ = tx.send((tls, addr)).await;
                         }

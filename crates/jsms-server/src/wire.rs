@@ -12,9 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`) in PATCH bodies.
-pub fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
+pub fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -317,11 +315,7 @@ impl From<&jsms_domain::user::User> for UserView {
             org_id: u.org_id.uuid(),
             roles: u.roles.iter().copied().map(RoleWire::from).collect(),
             clearance: u.clearance.into(),
-            compartments: u
-                .compartments
-                .iter()
-                .map(|c| c.as_str().to_owned())
-                .collect(),
+            compartments: u.compartments.iter().map(|c| c.as_str().to_owned()).collect(),
             disabled: u.disabled,
             mfa_enrolled: u.mfa_enrolled,
             version: u.version,
@@ -517,8 +511,7 @@ impl GeoPolygon {
     /// Parses into a polygon; errors point into `coordinates` under `field`.
     pub fn to_polygon(&self, field: &str) -> Result<Polygon, ValidationError> {
         match self.coordinates.as_slice() {
-            [ring] => Polygon::from_positions(ring)
-                .map_err(|e| e.under(&format!("{field}/coordinates/0"))),
+            [ring] => Polygon::from_positions(ring).map_err(|e| e.under(&format!("{field}/coordinates/0"))),
             [] => Err(ValidationError::new(
                 format!("{field}/coordinates"),
                 "a polygon needs one ring",
@@ -863,9 +856,6 @@ pub fn party_id(u: Uuid) -> PartyId {
 pub fn rfc3339(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
         .unwrap_or_default()
 }

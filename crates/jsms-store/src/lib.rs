@@ -5,6 +5,7 @@
 //! PostgreSQL implementation slots in behind the same trait without touching handlers.
 //! Personal data is sealed and opened here, with a key the store is given but never stores.
 
+pub mod audit;
 mod sqlite;
 
 pub use sqlite::SqliteStore;
@@ -12,9 +13,7 @@ pub use sqlite::SqliteStore;
 use jsms_domain::access::PersonScope;
 use jsms_domain::ids::{ApiTokenId, OrgId, PartyId, PersonId, SiteId, UserId};
 use jsms_domain::registry::{PersonDraft, ProtectedPerson, Site, SiteDraft};
-use jsms_domain::user::{
-    ApiScope, Organisation, OrganisationDraft, Party, User, UserProfile, Username,
-};
+use jsms_domain::user::{ApiScope, Organisation, OrganisationDraft, Party, User, UserProfile, Username};
 use jsms_identity::totp::TotpSecret;
 use uuid::Uuid;
 
@@ -167,24 +166,13 @@ pub trait Store: Send + Sync + 'static {
     /// One party.
     fn party(&self, id: PartyId) -> StoreResult<Party>;
     /// Creates an organisation.
-    fn create_org(
-        &self,
-        party: PartyId,
-        draft: &OrganisationDraft,
-        now: i64,
-    ) -> StoreResult<Organisation>;
+    fn create_org(&self, party: PartyId, draft: &OrganisationDraft, now: i64) -> StoreResult<Organisation>;
     /// One organisation.
     fn org(&self, id: OrgId) -> StoreResult<Organisation>;
     /// Organisations, optionally of one party.
     fn orgs(&self, party: Option<PartyId>, page: &PageRequest) -> StoreResult<Page<Organisation>>;
     /// Replaces an organisation's content if it is still at `version`.
-    fn update_org(
-        &self,
-        id: OrgId,
-        version: i64,
-        draft: &OrganisationDraft,
-        now: i64,
-    ) -> StoreResult<Organisation>;
+    fn update_org(&self, id: OrgId, version: i64, draft: &OrganisationDraft, now: i64) -> StoreResult<Organisation>;
     /// Deletes an unreferenced organisation still at `version`.
     fn delete_org(&self, id: OrgId, version: i64) -> StoreResult<()>;
 
@@ -200,13 +188,7 @@ pub trait Store: Send + Sync + 'static {
     /// Users, optionally of one party.
     fn users(&self, party: Option<PartyId>, page: &PageRequest) -> StoreResult<Page<User>>;
     /// Replaces a user's profile if it is still at `version`.
-    fn update_user_profile(
-        &self,
-        id: UserId,
-        version: i64,
-        profile: &UserProfile,
-        now: i64,
-    ) -> StoreResult<User>;
+    fn update_user_profile(&self, id: UserId, version: i64, profile: &UserProfile, now: i64) -> StoreResult<User>;
     /// Disables (ending every session at once) or re-enables a user.
     fn set_user_disabled(&self, id: UserId, disabled: bool, now: i64) -> StoreResult<User>;
     /// Sets a new password hash; ends every session of the user.
@@ -255,13 +237,7 @@ pub trait Store: Send + Sync + 'static {
     /// Persons inside `scope`.
     fn persons(&self, scope: PersonScope, page: &PageRequest) -> StoreResult<Page<PersonRecord>>;
     /// Replaces a person's content if still at `version`.
-    fn update_person(
-        &self,
-        id: PersonId,
-        version: i64,
-        draft: &PersonDraft,
-        now: i64,
-    ) -> StoreResult<PersonRecord>;
+    fn update_person(&self, id: PersonId, version: i64, draft: &PersonDraft, now: i64) -> StoreResult<PersonRecord>;
     /// Deletes a person still at `version`.
     fn delete_person(&self, id: PersonId, version: i64) -> StoreResult<()>;
 
@@ -273,13 +249,7 @@ pub trait Store: Send + Sync + 'static {
     /// Sites.
     fn sites(&self, page: &PageRequest) -> StoreResult<Page<Site>>;
     /// Replaces a site's content if still at `version`.
-    fn update_site(
-        &self,
-        id: SiteId,
-        version: i64,
-        draft: &SiteDraft,
-        now: i64,
-    ) -> StoreResult<Site>;
+    fn update_site(&self, id: SiteId, version: i64, draft: &SiteDraft, now: i64) -> StoreResult<Site>;
     /// Deletes an unreferenced site still at `version`.
     fn delete_site(&self, id: SiteId, version: i64) -> StoreResult<()>;
 }

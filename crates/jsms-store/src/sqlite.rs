@@ -2,16 +2,14 @@
 //! readers over a WAL database, `synchronous=FULL` so an acknowledged write survives a crash.
 
 use crate::{
-    ApiTokenRecord, NewUser, Page, PageRequest, PersonRecord, SessionRecord, Store, StoreError,
-    StoreResult, UserCredentials,
+    ApiTokenRecord, NewUser, Page, PageRequest, PersonRecord, SessionRecord, Store, StoreError, StoreResult,
+    UserCredentials,
 };
 use jsms_domain::access::PersonScope;
 use jsms_domain::geo::{Coordinate, Polygon};
 use jsms_domain::ids::{ApiTokenId, OrgId, PartyId, PersonId, SiteId, UserId};
 use jsms_domain::registry::{PersonDraft, PersonalData, ProtectedPerson, Site, SiteDraft};
-use jsms_domain::user::{
-    Organisation, OrganisationDraft, Party, PartyCode, User, UserProfile, Username,
-};
+use jsms_domain::user::{Organisation, OrganisationDraft, Party, PartyCode, User, UserProfile, Username};
 use jsms_identity::seal::SealingKey;
 use jsms_identity::totp::TotpSecret;
 use rusqlite::types::Type;
@@ -111,9 +109,7 @@ impl SqliteStore {
     }
 
     fn seal(&self, place: &str, value: Option<&[u8]>) -> StoreResult<Option<Vec<u8>>> {
-        value
-            .map(|v| self.key.seal(place, v).map_err(internal))
-            .transpose()
+        value.map(|v| self.key.seal(place, v).map_err(internal)).transpose()
     }
 
     fn open_text(&self, place: &str, value: Option<Vec<u8>>) -> StoreResult<Option<String>> {
@@ -132,11 +128,9 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
     )
     .map_err(internal)?;
     let current: i64 = conn
-        .query_row(
-            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| {
+            r.get(0)
+        })
         .map_err(internal)?;
     let newest = MIGRATIONS.last().map(|(v, _)| *v).unwrap_or(0);
     if current > newest {
@@ -164,11 +158,9 @@ const KEY_CHECK: &[u8] = b"jsms sealing key check";
 /// the instance at start-up instead of failing on the first person read.
 fn check_key(conn: &Connection, key: &SealingKey) -> StoreResult<()> {
     let stored: Option<Vec<u8>> = conn
-        .query_row(
-            "SELECT value FROM instance_meta WHERE name = 'key_check'",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT value FROM instance_meta WHERE name = 'key_check'", [], |r| {
+            r.get(0)
+        })
         .optional()
         .map_err(internal)?;
     match stored {
@@ -177,9 +169,7 @@ fn check_key(conn: &Connection, key: &SealingKey) -> StoreResult<()> {
             _ => Err(StoreError::WrongKey),
         },
         None => {
-            let sealed = key
-                .seal("instance:key_check", KEY_CHECK)
-                .map_err(internal)?;
+            let sealed = key.seal("instance:key_check", KEY_CHECK).map_err(internal)?;
             conn.execute(
                 "INSERT INTO instance_meta (name, value) VALUES ('key_check', ?1)",
                 [sealed],
@@ -217,9 +207,7 @@ fn hash_at(row: &Row<'_>, idx: usize) -> rusqlite::Result<[u8; 32]> {
 fn name_of<T: Serialize>(value: &T) -> StoreResult<String> {
     match serde_json::to_value(value).map_err(internal)? {
         serde_json::Value::String(s) => Ok(s),
-        other => Err(StoreError::Internal(format!(
-            "expected a string name, got {other}"
-        ))),
+        other => Err(StoreError::Internal(format!("expected a string name, got {other}"))),
     }
 }
 
@@ -264,10 +252,7 @@ fn limit_of(page: &PageRequest) -> i64 {
 
 fn like_pattern(q: Option<&str>) -> Option<String> {
     q.map(|q| {
-        let escaped = q
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
+        let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
         format!("%{escaped}%")
     })
 }
@@ -287,10 +272,7 @@ fn paginate<T>(mut items: Vec<T>, limit: i64, id: impl Fn(&T) -> Uuid) -> Page<T
 /// changed no row: either the record is gone or its version moved.
 fn stale_or_missing(tx: &Transaction<'_>, table: &str, id: Uuid) -> StoreError {
     let sql = format!("SELECT version FROM {table} WHERE id = ?1");
-    match tx
-        .query_row(&sql, [b(id)], |r| r.get::<_, i64>(0))
-        .optional()
-    {
+    match tx.query_row(&sql, [b(id)], |r| r.get::<_, i64>(0)).optional() {
         Ok(Some(current)) => StoreError::Stale { current },
         Ok(None) => StoreError::NotFound,
         Err(e) => internal(e),
@@ -329,7 +311,8 @@ fn user_row(row: &Row<'_>) -> rusqlite::Result<User> {
     })
 }
 
-const SESSION_COLS: &str = "s.token_hash, s.user_id, s.mfa_verified, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at";
+const SESSION_COLS: &str =
+    "s.token_hash, s.user_id, s.mfa_verified, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at";
 fn session_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
     Ok(SessionRecord {
         token_hash: hash_at(row, 0)?,
@@ -342,7 +325,8 @@ fn session_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
     })
 }
 
-const TOKEN_COLS: &str = "id, token_hash, party_id, org_id, name, scopes, created_by, created_at, expires_at, revoked_at, last_used_at";
+const TOKEN_COLS: &str =
+    "id, token_hash, party_id, org_id, name, scopes, created_by, created_at, expires_at, revoked_at, last_used_at";
 fn token_row(row: &Row<'_>) -> rusqlite::Result<ApiTokenRecord> {
     Ok(ApiTokenRecord {
         id: ApiTokenId::from_uuid(uuid_at(row, 0)?),
@@ -359,8 +343,7 @@ fn token_row(row: &Row<'_>) -> rusqlite::Result<ApiTokenRecord> {
     })
 }
 
-const SITE_COLS: &str =
-    "id, owner_org_id, name, kind, lat, lon, perimeter, posture, notes, version";
+const SITE_COLS: &str = "id, owner_org_id, name, kind, lat, lon, perimeter, posture, notes, version";
 fn site_row(row: &Row<'_>) -> rusqlite::Result<Site> {
     let lat: f64 = row.get(4)?;
     let lon: f64 = row.get(5)?;
@@ -429,10 +412,7 @@ impl SqliteStore {
         let [passport, phone, dob, address] = p.sealed;
         let dob = self
             .open_text(&pii_place(p.id, "date_of_birth"), dob)?
-            .map(|d| {
-                time::Date::parse(&d, &time::format_description::well_known::Iso8601::DATE)
-                    .map_err(internal)
-            })
+            .map(|d| time::Date::parse(&d, &time::format_description::well_known::Iso8601::DATE).map_err(internal))
             .transpose()?;
         Ok(PersonRecord {
             person: ProtectedPerson {
@@ -445,8 +425,7 @@ impl SqliteStore {
                     protection_level: p.level,
                     status: p.status,
                     personal_data: PersonalData {
-                        passport_number: self
-                            .open_text(&pii_place(p.id, "passport_number"), passport)?,
+                        passport_number: self.open_text(&pii_place(p.id, "passport_number"), passport)?,
                         phone: self.open_text(&pii_place(p.id, "phone"), phone)?,
                         date_of_birth: dob,
                         home_address: self.open_text(&pii_place(p.id, "home_address"), address)?,
@@ -483,20 +462,15 @@ impl SqliteStore {
         let sql = format!(
             "SELECT {PERSON_COLS} FROM persons p JOIN organisations o ON o.id = p.employer_org_id WHERE p.id = ?1"
         );
-        let sealed = conn
-            .query_row(&sql, [b(id)], person_row)
-            .optional()
-            .map_err(internal)?;
+        let sealed = conn.query_row(&sql, [b(id)], person_row).optional().map_err(internal)?;
         self.unseal_person(sealed.ok_or(StoreError::NotFound)?)
     }
 
     fn check_employer_is_company(tx: &Transaction<'_>, org: OrgId) -> StoreResult<()> {
         let kind: Option<String> = tx
-            .query_row(
-                "SELECT kind FROM organisations WHERE id = ?1",
-                [b(org.uuid())],
-                |r| r.get(0),
-            )
+            .query_row("SELECT kind FROM organisations WHERE id = ?1", [b(org.uuid())], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(internal)?;
         match kind.as_deref() {
@@ -504,9 +478,7 @@ impl SqliteStore {
             Some(_) => Err(StoreError::UnknownReference(
                 "the employer must be an organisation of kind company".into(),
             )),
-            None => Err(StoreError::UnknownReference(
-                "no such employer organisation".into(),
-            )),
+            None => Err(StoreError::UnknownReference("no such employer organisation".into())),
         }
     }
 }
@@ -531,16 +503,20 @@ fn party_row(row: &Row<'_>) -> rusqlite::Result<Party> {
 
 impl Store for SqliteStore {
     fn ping(&self) -> StoreResult<()> {
-        self.read()?
-            .query_row("SELECT 1", [], |_| Ok(()))
-            .map_err(internal)
+        self.read()?.query_row("SELECT 1", [], |_| Ok(())).map_err(internal)
     }
 
     fn create_party(&self, party: &Party, now: i64) -> StoreResult<()> {
         self.tx(|tx| {
             tx.execute(
                 "INSERT INTO parties (id, code, name, kind, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![b(party.id.uuid()), party.code.as_str(), party.name, name_of(&party.kind)?, now],
+                params![
+                    b(party.id.uuid()),
+                    party.code.as_str(),
+                    party.name,
+                    name_of(&party.kind)?,
+                    now
+                ],
             )
             .map_err(write_err("a party with this code exists"))?;
             Ok(())
@@ -568,12 +544,7 @@ impl Store for SqliteStore {
             .ok_or(StoreError::NotFound)
     }
 
-    fn create_org(
-        &self,
-        party: PartyId,
-        draft: &OrganisationDraft,
-        now: i64,
-    ) -> StoreResult<Organisation> {
+    fn create_org(&self, party: PartyId, draft: &OrganisationDraft, now: i64) -> StoreResult<Organisation> {
         let org = Organisation {
             id: OrgId::generate(),
             party_id: party,
@@ -625,13 +596,7 @@ impl Store for SqliteStore {
         Ok(paginate(items, limit, |o| o.id.uuid()))
     }
 
-    fn update_org(
-        &self,
-        id: OrgId,
-        version: i64,
-        draft: &OrganisationDraft,
-        now: i64,
-    ) -> StoreResult<Organisation> {
+    fn update_org(&self, id: OrgId, version: i64, draft: &OrganisationDraft, now: i64) -> StoreResult<Organisation> {
         self.tx(|tx| {
             let n = tx
                 .execute(
@@ -656,9 +621,9 @@ impl Store for SqliteStore {
                     params![b(id.uuid()), version],
                 )
                 .map_err(|e| match write_err("")(e) {
-                    StoreError::UnknownReference(_) => StoreError::InUse(
-                        "the organisation still has users, persons, sites or tokens".into(),
-                    ),
+                    StoreError::UnknownReference(_) => {
+                        StoreError::InUse("the organisation still has users, persons, sites or tokens".into())
+                    }
                     other => other,
                 })?;
             if n == 0 {
@@ -672,7 +637,11 @@ impl Store for SqliteStore {
         let id = UserId::generate();
         self.tx(|tx| {
             let party: Vec<u8> = tx
-                .query_row("SELECT party_id FROM organisations WHERE id = ?1", [b(user.org_id.uuid())], |r| r.get(0))
+                .query_row(
+                    "SELECT party_id FROM organisations WHERE id = ?1",
+                    [b(user.org_id.uuid())],
+                    |r| r.get(0),
+                )
                 .optional()
                 .map_err(internal)?
                 .ok_or_else(|| StoreError::UnknownReference("no such organisation".into()))?;
@@ -711,11 +680,7 @@ impl Store for SqliteStore {
     fn user_credentials(&self, username: &str) -> StoreResult<Option<UserCredentials>> {
         let conn = self.read()?;
         let id: Option<Vec<u8>> = conn
-            .query_row(
-                "SELECT id FROM users WHERE username = ?1",
-                [username],
-                |r| r.get(0),
-            )
+            .query_row("SELECT id FROM users WHERE username = ?1", [username], |r| r.get(0))
             .optional()
             .map_err(internal)?;
         drop(conn);
@@ -788,13 +753,7 @@ impl Store for SqliteStore {
         Ok(paginate(items, limit, |u| u.id.uuid()))
     }
 
-    fn update_user_profile(
-        &self,
-        id: UserId,
-        version: i64,
-        profile: &UserProfile,
-        now: i64,
-    ) -> StoreResult<User> {
+    fn update_user_profile(&self, id: UserId, version: i64, profile: &UserProfile, now: i64) -> StoreResult<User> {
         self.tx(|tx| {
             let n = tx
                 .execute(
@@ -815,7 +774,8 @@ impl Store for SqliteStore {
                 return Err(stale_or_missing(tx, "users", id.uuid()));
             }
             // A change of roles or compartments takes effect at once: sessions end.
-            tx.execute("DELETE FROM sessions WHERE user_id = ?1", [b(id.uuid())]).map_err(internal)?;
+            tx.execute("DELETE FROM sessions WHERE user_id = ?1", [b(id.uuid())])
+                .map_err(internal)?;
             user_in(tx, id)
         })
     }
@@ -832,7 +792,8 @@ impl Store for SqliteStore {
                 return Err(StoreError::NotFound);
             }
             if disabled {
-                tx.execute("DELETE FROM sessions WHERE user_id = ?1", [b(id.uuid())]).map_err(internal)?;
+                tx.execute("DELETE FROM sessions WHERE user_id = ?1", [b(id.uuid())])
+                    .map_err(internal)?;
             }
             user_in(tx, id)
         })
@@ -849,7 +810,8 @@ impl Store for SqliteStore {
             if n == 0 {
                 return Err(StoreError::NotFound);
             }
-            tx.execute("DELETE FROM sessions WHERE user_id = ?1", [b(id.uuid())]).map_err(internal)?;
+            tx.execute("DELETE FROM sessions WHERE user_id = ?1", [b(id.uuid())])
+                .map_err(internal)?;
             Ok(())
         })
     }
@@ -916,7 +878,8 @@ impl Store for SqliteStore {
             if n == 0 {
                 return Err(StoreError::NotFound);
             }
-            tx.execute("DELETE FROM sessions WHERE user_id = ?1", [b(id.uuid())]).map_err(internal)?;
+            tx.execute("DELETE FROM sessions WHERE user_id = ?1", [b(id.uuid())])
+                .map_err(internal)?;
             user_in(tx, id)
         })
     }
@@ -1022,13 +985,10 @@ impl Store for SqliteStore {
     }
 
     fn api_tokens(&self, party: PartyId) -> StoreResult<Vec<ApiTokenRecord>> {
-        let sql =
-            format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE party_id = ?1 ORDER BY id DESC");
+        let sql = format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE party_id = ?1 ORDER BY id DESC");
         let conn = self.read()?;
         let mut stmt = conn.prepare_cached(&sql).map_err(internal)?;
-        let rows = stmt
-            .query_map([b(party.uuid())], token_row)
-            .map_err(internal)?;
+        let rows = stmt.query_map([b(party.uuid())], token_row).map_err(internal)?;
         rows.collect::<Result<_, _>>().map_err(internal)
     }
 
@@ -1144,13 +1104,7 @@ impl Store for SqliteStore {
         Ok(paginate(items, limit, |p| p.person.id.uuid()))
     }
 
-    fn update_person(
-        &self,
-        id: PersonId,
-        version: i64,
-        draft: &PersonDraft,
-        now: i64,
-    ) -> StoreResult<PersonRecord> {
+    fn update_person(&self, id: PersonId, version: i64, draft: &PersonDraft, now: i64) -> StoreResult<PersonRecord> {
         let sealed = self.seal_person(id.uuid(), &draft.personal_data)?;
         self.tx(|tx| {
             Self::check_employer_is_company(tx, draft.employer_org_id)?;
@@ -1247,11 +1201,7 @@ impl Store for SqliteStore {
         let mut stmt = conn.prepare_cached(&sql).map_err(internal)?;
         let rows = stmt
             .query_map(
-                params![
-                    page.after.map(b),
-                    like_pattern(page.q.as_deref()),
-                    limit + 1
-                ],
+                params![page.after.map(b), like_pattern(page.q.as_deref()), limit + 1],
                 site_row,
             )
             .map_err(internal)?;
@@ -1259,13 +1209,7 @@ impl Store for SqliteStore {
         Ok(paginate(items, limit, |s| s.id.uuid()))
     }
 
-    fn update_site(
-        &self,
-        id: SiteId,
-        version: i64,
-        draft: &SiteDraft,
-        now: i64,
-    ) -> StoreResult<Site> {
+    fn update_site(&self, id: SiteId, version: i64, draft: &SiteDraft, now: i64) -> StoreResult<Site> {
         self.tx(|tx| {
             let n = tx
                 .execute(
@@ -1289,7 +1233,11 @@ impl Store for SqliteStore {
             if n == 0 {
                 return Err(stale_or_missing(tx, "sites", id.uuid()));
             }
-            Ok(Site { id, draft: draft.clone(), version: version + 1 })
+            Ok(Site {
+                id,
+                draft: draft.clone(),
+                version: version + 1,
+            })
         })
     }
 

@@ -1,11 +1,6 @@
 //! The SQLite store through its public trait: migrations, sealing, concurrency, scopes.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use jsms_domain::access::PersonScope;
 use jsms_domain::geo::Coordinate;
@@ -40,10 +35,7 @@ fn a_wrong_key_is_refused_at_open() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("jsms.db");
     drop(SqliteStore::open(&path, key(1)).unwrap());
-    assert!(matches!(
-        SqliteStore::open(&path, key(2)),
-        Err(StoreError::WrongKey)
-    ));
+    assert!(matches!(SqliteStore::open(&path, key(2)), Err(StoreError::WrongKey)));
     assert!(
         SqliteStore::open(&path, key(1)).is_ok(),
         "reopening with the right key works and migrations are idempotent"
@@ -57,10 +49,7 @@ fn optimistic_concurrency_and_unique_names() {
     let p = party(&store, "HN", PartyKind::Host);
     let draft = OrganisationDraft::new("Directorate", OrgKind::Agency).unwrap();
     let org = store.create_org(p, &draft, 1).unwrap();
-    assert!(matches!(
-        store.create_org(p, &draft, 1),
-        Err(StoreError::Conflict(_))
-    ));
+    assert!(matches!(store.create_org(p, &draft, 1), Err(StoreError::Conflict(_))));
     let renamed = OrganisationDraft::new("Directorate 2", OrgKind::Agency).unwrap();
     assert_eq!(store.update_org(org.id, 1, &renamed, 2).unwrap().version, 2);
     assert!(matches!(
@@ -115,14 +104,8 @@ fn totp_steps_cannot_be_replayed_and_disable_ends_sessions() {
     );
     assert!(store.user_credentials("nobody").unwrap().is_none());
     assert!(store.record_totp_step(user.id, 10).unwrap());
-    assert!(
-        !store.record_totp_step(user.id, 10).unwrap(),
-        "same step twice"
-    );
-    assert!(
-        !store.record_totp_step(user.id, 9).unwrap(),
-        "an older step"
-    );
+    assert!(!store.record_totp_step(user.id, 10).unwrap(), "same step twice");
+    assert!(!store.record_totp_step(user.id, 9).unwrap(), "an older step");
     assert!(store.record_totp_step(user.id, 11).unwrap());
 
     let session = SessionRecord {
@@ -156,11 +139,7 @@ fn totp_steps_cannot_be_replayed_and_disable_ends_sessions() {
             ..session
         })
         .unwrap();
-    assert_eq!(
-        store.purge_sessions(10, 20).unwrap(),
-        1,
-        "only the idle one"
-    );
+    assert_eq!(store.purge_sessions(10, 20).unwrap(), 1, "only the idle one");
     assert_eq!(
         store.purge_sessions(10, 100).unwrap(),
         1,
@@ -175,25 +154,13 @@ fn persons_are_sealed_and_listed_by_scope() {
     let hn = party(&store, "HN", PartyKind::Host);
     let pn = party(&store, "PN", PartyKind::Partner);
     let agency = store
-        .create_org(
-            hn,
-            &OrganisationDraft::new("Agency", OrgKind::Agency).unwrap(),
-            0,
-        )
+        .create_org(hn, &OrganisationDraft::new("Agency", OrgKind::Agency).unwrap(), 0)
         .unwrap();
     let a = store
-        .create_org(
-            pn,
-            &OrganisationDraft::new("A Co", OrgKind::Company).unwrap(),
-            0,
-        )
+        .create_org(pn, &OrganisationDraft::new("A Co", OrgKind::Company).unwrap(), 0)
         .unwrap();
     let b = store
-        .create_org(
-            pn,
-            &OrganisationDraft::new("B Co", OrgKind::Company).unwrap(),
-            0,
-        )
+        .create_org(pn, &OrganisationDraft::new("B Co", OrgKind::Company).unwrap(), 0)
         .unwrap();
     let site = store
         .create_site(
@@ -233,24 +200,13 @@ fn persons_are_sealed_and_listed_by_scope() {
     };
     let pa = store.create_person(&mk("Person A", a.id), 0).unwrap();
     store.create_person(&mk("Person B", b.id), 0).unwrap();
-    assert_eq!(
-        store
-            .person(pa.person.id)
-            .unwrap()
-            .person
-            .draft
-            .personal_data,
-        pd
-    );
+    assert_eq!(store.person(pa.person.id).unwrap().person.draft.personal_data, pd);
     assert_eq!(pa.employer_party_id, pn);
     assert!(matches!(
         store.create_person(&mk("Not a company", agency.id), 0),
         Err(StoreError::UnknownReference(_))
     ));
-    assert!(matches!(
-        store.delete_site(site.id, 1),
-        Err(StoreError::InUse(_))
-    ));
+    assert!(matches!(store.delete_site(site.id, 1), Err(StoreError::InUse(_))));
 
     let page = PageRequest {
         after: None,

@@ -49,8 +49,7 @@ impl TestServer {
         let data = DataDir::new(dir.path().join("instance"));
         data.create(&KeySource::DataDir).unwrap();
         let store = data.create_store(&KeySource::DataDir).unwrap();
-        let logins =
-            jsms_cli::demo::seed(&store, now()).unwrap_or_else(|f| panic!("seed failed: {f:?}"));
+        let logins = jsms_cli::demo::seed(&store, now()).unwrap_or_else(|f| panic!("seed failed: {f:?}"));
         drop(store);
         let mut server = Self::serve(dir, logins, env);
         server.wait_ready();
@@ -120,10 +119,7 @@ impl TestServer {
     pub fn client(&self) -> Client {
         Client {
             base: self.url.clone(),
-            http: reqwest::Client::builder()
-                .cookie_store(true)
-                .build()
-                .unwrap(),
+            http: reqwest::Client::builder().cookie_store(true).build().unwrap(),
             csrf: None,
             bearer: None,
             used_steps: Arc::clone(&self.used_steps),
@@ -150,10 +146,7 @@ impl TestServer {
 }
 
 pub fn run_cli(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_jsms"))
-        .args(args)
-        .output()
-        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_jsms")).args(args).output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -162,8 +155,7 @@ pub fn run_cli(args: &[&str]) -> (i32, String, String) {
 }
 
 fn next_code(used: &Mutex<HashMap<String, i64>>, login: &Login, username: &str) -> String {
-    let secret =
-        TotpSecret::from_base32(login.totp_secret.as_deref().expect("user has TOTP")).unwrap();
+    let secret = TotpSecret::from_base32(login.totp_secret.as_deref().expect("user has TOTP")).unwrap();
     loop {
         let now_step = totp::step_at(now());
         let mut used = used.lock().unwrap();
@@ -207,7 +199,11 @@ impl Client {
             .as_ref()
             .map(|_| next_code(&self.used_steps, login, &login.username));
         let r = self
-            .send(Method::POST, "/api/v1/auth/sign-in", Some(json!({"username": login.username, "password": login.password, "totp_code": code})))
+            .send(
+                Method::POST,
+                "/api/v1/auth/sign-in",
+                Some(json!({"username": login.username, "password": login.password, "totp_code": code})),
+            )
             .await;
         if r.status == StatusCode::OK {
             self.csrf = r.body["csrf_token"].as_str().map(str::to_owned);
@@ -216,9 +212,7 @@ impl Client {
     }
 
     pub async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
-        let mut req = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.base));
+        let mut req = self.http.request(method.clone(), format!("{}{path}", self.base));
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -261,14 +255,9 @@ impl Client {
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+            serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
-        Resp {
-            status,
-            headers,
-            body,
-        }
+        Resp { status, headers, body }
     }
 
     pub async fn get(&self, path: &str) -> Resp {
@@ -306,10 +295,7 @@ pub fn assert_problem(r: &Resp, status: u16, slug: &str) -> Value {
     );
     assert_eq!(r.body["type"], format!("urn:jsms:problem:{slug}"), "{r:?}");
     assert_eq!(r.body["status"], status, "{r:?}");
-    assert!(
-        r.body["detail"].as_str().is_some_and(|d| !d.is_empty()),
-        "{r:?}"
-    );
+    assert!(r.body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{r:?}");
     assert!(r.body["request_id"].is_string(), "{r:?}");
     r.body.clone()
 }
@@ -321,11 +307,7 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap().flatten() {
             let p = e.path();
-            if p.is_dir() {
-                stack.push(p)
-            } else {
-                out.push(p)
-            }
+            if p.is_dir() { stack.push(p) } else { out.push(p) }
         }
     }
     out
@@ -342,11 +324,7 @@ pub fn http_status(url: &str) -> Option<u16> {
         .unwrap_or((rest, "/".into()));
     let mut s = std::net::TcpStream::connect(host).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").ok()?;
     let mut buf = String::new();
     s.read_to_string(&mut buf).ok()?;
     buf.split_whitespace().nth(1)?.parse().ok()
@@ -357,9 +335,7 @@ pub async fn enrolled_admin(server: &TestServer, username: &str) -> Client {
     let mut c = server.client();
     let (status, _) = c.sign_in_as(&server.login(username).clone()).await;
     assert_eq!(status, StatusCode::OK);
-    let enrol = c
-        .send(Method::POST, "/api/v1/auth/totp/enrollment", None)
-        .await;
+    let enrol = c.send(Method::POST, "/api/v1/auth/totp/enrollment", None).await;
     let secret = TotpSecret::from_base32(enrol.body["secret"].as_str().unwrap()).unwrap();
     let ok = c
         .post(

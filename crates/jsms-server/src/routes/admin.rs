@@ -4,18 +4,17 @@
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, ApiQuery, expected_version, path_id};
-use crate::routes::{deny, page_request, page_view};
-use crate::state::AppState;
+use crate::extract::{ApiJson, ApiQuery, RequestMeta, expected_version, path_id};
+use crate::routes::{page_request, page_view, require};
+use crate::state::{AppState, Event};
 use crate::wire::{
-    ApiTokenView, IssuedApiToken, ListQuery, NewApiToken, NewUserRequest, PageOf, UserPatch,
-    UserView, rfc3339,
+    ApiTokenView, IssuedApiToken, ListQuery, NewApiToken, NewUserRequest, PageOf, UserPatch, UserView, rfc3339,
 };
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use jsms_domain::ValidationError;
-use jsms_domain::access::{self, Action};
+use jsms_domain::access::Action;
 use jsms_domain::ids::{ApiTokenId, UserId};
 use jsms_domain::text;
 use jsms_domain::user::{ApiScope, Compartment, Role, User, UserProfile, Username};
@@ -41,33 +40,33 @@ fn parse_compartments(values: &[String]) -> Result<Vec<Compartment>, ValidationE
     values
         .iter()
         .enumerate()
-        .map(|(i, c)| {
-            Compartment::parse(c)
-                .map_err(|e| ValidationError::new(format!("/compartments/{i}"), e.message))
-        })
+        .map(|(i, c)| Compartment::parse(c).map_err(|e| ValidationError::new(format!("/compartments/{i}"), e.message)))
         .collect()
 }
 
-/// Loads a user the principal may administer; anything else is `NotFound`.
+/// Loads a user the principal may administer; anything else is `NotFound` (and audited).
 async fn administered_user(
     state: &AppState,
     principal: &Principal,
+    meta: &RequestMeta,
+    audit_action: &'static str,
     raw_id: &str,
-) -> ApiResult<User> {
+) -> ApiResult<(User, &'static str)> {
     let id = UserId::from_uuid(path_id(raw_id)?);
     let user = state.db(move |s| s.user(id)).await?;
-    if access::decide(
-        &principal.actor,
-        Action::ManageUsers {
-            party: user.party_id,
-        },
+    let action = Action::ManageUsers { party: user.party_id };
+    let resource = Some(format!("user:{id}"));
+    let rule = require(
+        state,
+        principal,
+        meta,
+        audit_action,
+        resource,
+        action,
+        ApiError::NotFound,
     )
-    .is_allow()
-    {
-        Ok(user)
-    } else {
-        Err(deny(state, ApiError::NotFound))
-    }
+    .await?;
+    Ok((user, rule))
 }
 
 /// The signed-in user.
@@ -84,16 +83,14 @@ async fn me(principal: Principal) -> ApiResult<Json<UserView>> {
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn list_users(
     State(state): State<AppState>,
+    meta: RequestMeta,
     principal: Principal,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<PageOf<UserView>>> {
     let party = principal.actor.party_id;
-    if !access::decide(&principal.actor, Action::ManageUsers { party }).is_allow() {
-        return Err(deny(
-            &state,
-            ApiError::Forbidden("only party administrators list users"),
-        ));
-    }
+    let forbidden = ApiError::Forbidden("only party administrators list users");
+    let action = Action::ManageUsers { party };
+    require(&state, &principal, &meta, "user.list", None, action, forbidden).await?;
     let page = page_request(&query)?;
     let result = state.db(move |s| s.users(Some(party), &page)).await?;
     Ok(Json(page_view(result, |u| UserView::from(&u))))
@@ -105,16 +102,14 @@ async fn list_users(
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn create_user(
     State(state): State<AppState>,
+    meta: RequestMeta,
     principal: Principal,
     ApiJson(req): ApiJson<NewUserRequest>,
 ) -> ApiResult<(StatusCode, Json<UserView>)> {
     let party = principal.actor.party_id;
-    if !access::decide(&principal.actor, Action::ManageUsers { party }).is_allow() {
-        return Err(deny(
-            &state,
-            ApiError::Forbidden("only party administrators create users"),
-        ));
-    }
+    let forbidden = ApiError::Forbidden("only party administrators create users");
+    let action = Action::ManageUsers { party };
+    let rule = require(&state, &principal, &meta, "user.create", None, action, forbidden).await?;
     let username = Username::parse(&req.username)?;
     let org_id = crate::wire::org_id(req.org_id);
     let org = state
@@ -122,12 +117,7 @@ async fn create_user(
         .await
         .ok()
         .filter(|o| o.party_id == party)
-        .ok_or_else(|| {
-            ApiError::Validation(ValidationError::new(
-                "/org_id",
-                "no such organisation in your party",
-            ))
-        })?;
+        .ok_or_else(|| ApiError::Validation(ValidationError::new("/org_id", "no such organisation in your party")))?;
     let party_kind = state.party(party).await?.kind;
     let roles: Vec<Role> = req.roles.iter().copied().map(Role::from).collect();
     let profile = UserProfile::new(
@@ -150,6 +140,9 @@ async fn create_user(
         password_hash: hash,
         enrolled_totp: None,
     };
+    let mut event = Event::allow("user.create", None, rule);
+    event.justification = Some(format!("username {}", new.username));
+    state.audit(&principal.who, &meta, event).await?;
     let now = state.clock.now();
     let user = state.db(move |s| s.create_user(&new, now)).await?;
     tracing::info!(admin = ?principal.actor.user_id(), user = %user.username, "user created");
@@ -162,10 +155,11 @@ async fn create_user(
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn get_user(
     State(state): State<AppState>,
+    meta: RequestMeta,
     principal: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<UserView>> {
-    let user = administered_user(&state, &principal, &id).await?;
+    let (user, _) = administered_user(&state, &principal, &meta, "user.read", &id).await?;
     Ok(Json(UserView::from(&user)))
 }
 
@@ -176,12 +170,13 @@ async fn get_user(
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn patch_user(
     State(state): State<AppState>,
+    meta: RequestMeta,
     principal: Principal,
     Path(id): Path<String>,
     headers: HeaderMap,
     ApiJson(patch): ApiJson<UserPatch>,
 ) -> ApiResult<Json<UserView>> {
-    let user = administered_user(&state, &principal, &id).await?;
+    let (user, rule) = administered_user(&state, &principal, &meta, "user.update", &id).await?;
     let version = expected_version(&headers, patch.version)?;
     let party_kind = state.party(user.party_id).await?.kind;
     let compartments = match &patch.compartments {
@@ -198,6 +193,10 @@ async fn patch_user(
         compartments,
         party_kind,
     )?;
+    let resource = Some(format!("user:{}", user.id));
+    state
+        .audit(&principal.who, &meta, Event::allow("user.update", resource, rule))
+        .await?;
     let now = state.clock.now();
     let uid = user.id;
     let updated = state
@@ -212,19 +211,22 @@ async fn patch_user(
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn disable_user(
     State(state): State<AppState>,
+    meta: RequestMeta,
     principal: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<UserView>> {
-    let user = administered_user(&state, &principal, &id).await?;
+    let (user, rule) = administered_user(&state, &principal, &meta, "user.disable", &id).await?;
     if Some(user.id) == principal.actor.user_id() {
         return Err(ApiError::Conflict(
             "administrators cannot disable their own account".into(),
         ));
     }
-    let now = state.clock.now();
-    let updated = state
-        .db(move |s| s.set_user_disabled(user.id, true, now))
+    let resource = Some(format!("user:{}", user.id));
+    state
+        .audit(&principal.who, &meta, Event::allow("user.disable", resource, rule))
         .await?;
+    let now = state.clock.now();
+    let updated = state.db(move |s| s.set_user_disabled(user.id, true, now)).await?;
     tracing::info!(admin = ?principal.actor.user_id(), user = %updated.username, "user disabled");
     Ok(Json(UserView::from(&updated)))
 }
@@ -235,14 +237,17 @@ async fn disable_user(
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn enable_user(
     State(state): State<AppState>,
+    meta: RequestMeta,
     principal: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<UserView>> {
-    let user = administered_user(&state, &principal, &id).await?;
-    let now = state.clock.now();
-    let updated = state
-        .db(move |s| s.set_user_disabled(user.id, false, now))
+    let (user, rule) = administered_user(&state, &principal, &meta, "user.enable", &id).await?;
+    let resource = Some(format!("user:{}", user.id));
+    state
+        .audit(&principal.who, &meta, Event::allow("user.enable", resource, rule))
         .await?;
+    let now = state.clock.now();
+    let updated = state.db(move |s| s.set_user_disabled(user.id, false, now)).await?;
     Ok(Json(UserView::from(&updated)))
 }
 
@@ -252,15 +257,20 @@ async fn enable_user(
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn reset_user_mfa(
     State(state): State<AppState>,
+    meta: RequestMeta,
     principal: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<UserView>> {
-    let user = administered_user(&state, &principal, &id).await?;
+    let (user, rule) = administered_user(&state, &principal, &meta, "user.reset_mfa", &id).await?;
     if Some(user.id) == principal.actor.user_id() {
         return Err(ApiError::Conflict(
             "another administrator must reset your second factor".into(),
         ));
     }
+    let resource = Some(format!("user:{}", user.id));
+    state
+        .audit(&principal.who, &meta, Event::allow("user.reset_mfa", resource, rule))
+        .await?;
     let now = state.clock.now();
     let updated = state.db(move |s| s.reset_mfa(user.id, now)).await?;
     tracing::info!(admin = ?principal.actor.user_id(), user = %updated.username, "MFA reset");
@@ -286,15 +296,13 @@ fn token_view(t: &ApiTokenRecord) -> ApiTokenView {
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn list_tokens(
     State(state): State<AppState>,
+    meta: RequestMeta,
     principal: Principal,
 ) -> ApiResult<Json<Vec<ApiTokenView>>> {
     let party = principal.actor.party_id;
-    if !access::decide(&principal.actor, Action::ManageApiTokens { party }).is_allow() {
-        return Err(deny(
-            &state,
-            ApiError::Forbidden("only party administrators manage API tokens"),
-        ));
-    }
+    let forbidden = ApiError::Forbidden("only party administrators manage API tokens");
+    let action = Action::ManageApiTokens { party };
+    require(&state, &principal, &meta, "api_token.list", None, action, forbidden).await?;
     let tokens = state.db(move |s| s.api_tokens(party)).await?;
     Ok(Json(tokens.iter().map(token_view).collect()))
 }
@@ -305,16 +313,14 @@ async fn list_tokens(
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn create_token(
     State(state): State<AppState>,
+    meta: RequestMeta,
     principal: Principal,
     ApiJson(req): ApiJson<NewApiToken>,
 ) -> ApiResult<(StatusCode, Json<IssuedApiToken>)> {
     let party = principal.actor.party_id;
-    if !access::decide(&principal.actor, Action::ManageApiTokens { party }).is_allow() {
-        return Err(deny(
-            &state,
-            ApiError::Forbidden("only party administrators issue API tokens"),
-        ));
-    }
+    let forbidden = ApiError::Forbidden("only party administrators issue API tokens");
+    let action = Action::ManageApiTokens { party };
+    let rule = require(&state, &principal, &meta, "api_token.create", None, action, forbidden).await?;
     let admin = principal.human()?.id;
     let name = text::required("/name", &req.name, 100)?;
     if req.scopes.is_empty() {
@@ -329,12 +335,7 @@ async fn create_token(
         .await
         .ok()
         .filter(|o| o.party_id == party)
-        .ok_or_else(|| {
-            ApiError::Validation(ValidationError::new(
-                "/org_id",
-                "no such organisation in your party",
-            ))
-        })?;
+        .ok_or_else(|| ApiError::Validation(ValidationError::new("/org_id", "no such organisation in your party")))?;
     let mut scopes: Vec<ApiScope> = req.scopes.iter().copied().map(Into::into).collect();
     scopes.sort();
     scopes.dedup();
@@ -354,6 +355,10 @@ async fn create_token(
         last_used_at: None,
     };
     let view = token_view(&record);
+    let resource = Some(format!("api_token:{}", record.id));
+    state
+        .audit(&principal.who, &meta, Event::allow("api_token.create", resource, rule))
+        .await?;
     state.db(move |s| s.create_api_token(&record)).await?;
     Ok((
         StatusCode::CREATED,
@@ -370,19 +375,27 @@ async fn create_token(
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn revoke_token(
     State(state): State<AppState>,
+    meta: RequestMeta,
     principal: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ApiTokenView>> {
     let id = ApiTokenId::from_uuid(path_id(&id)?);
     let t = state.db(move |s| s.api_token(id)).await?;
-    if !access::decide(
-        &principal.actor,
-        Action::ManageApiTokens { party: t.party_id },
+    let resource = Some(format!("api_token:{id}"));
+    let action = Action::ManageApiTokens { party: t.party_id };
+    let rule = require(
+        &state,
+        &principal,
+        &meta,
+        "api_token.revoke",
+        resource.clone(),
+        action,
+        ApiError::NotFound,
     )
-    .is_allow()
-    {
-        return Err(deny(&state, ApiError::NotFound));
-    }
+    .await?;
+    state
+        .audit(&principal.who, &meta, Event::allow("api_token.revoke", resource, rule))
+        .await?;
     let now = state.clock.now();
     let revoked = state.db(move |s| s.revoke_api_token(id, now)).await?;
     Ok(Json(token_view(&revoked)))

@@ -1,12 +1,16 @@
 //! HTTP routes, grouped by area, and the helpers they share.
 
 pub mod admin;
+pub mod audit;
 pub mod ops;
 pub mod registry;
 
+use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::extract::RequestMeta;
+use crate::state::{AppState, Event};
 use crate::wire::{ListQuery, PageOf};
+use jsms_domain::access::{self, Action, Decision};
 use jsms_store::{Page, PageRequest};
 use std::sync::atomic::Ordering;
 use utoipa::ToSchema;
@@ -57,5 +61,29 @@ pub fn page_view<T, W: ToSchema>(page: Page<T>, f: impl FnMut(T) -> W) -> PageOf
     PageOf {
         items: page.items.into_iter().map(f).collect(),
         next_cursor: page.next.map(|u| u.to_string()),
+    }
+}
+
+/// Asks the access rules whether the principal may perform `action`. A denial is audited
+/// (as `audit_action` on `resource`) and answered with `otherwise`; an allow returns the
+/// rule that allowed it, for the caller's own audit entry.
+pub async fn require(
+    state: &AppState,
+    principal: &Principal,
+    meta: &RequestMeta,
+    audit_action: &'static str,
+    resource: Option<String>,
+    action: Action,
+    otherwise: ApiError,
+) -> Result<&'static str, ApiError> {
+    match access::decide(&principal.actor, action) {
+        Decision::Allow(rule) => Ok(rule),
+        Decision::Deny(reason) => {
+            tracing::info!(?action, reason, "access denied");
+            state
+                .audit(&principal.who, meta, Event::deny(audit_action, resource, reason))
+                .await?;
+            Err(deny(state, otherwise))
+        }
     }
 }

@@ -1,16 +1,18 @@
 //! The registry: parties, organisations, protected persons and sites. Every access goes
 //! through [`access::decide`]; a person the caller may not see answers exactly like a
 //! missing one, and personal data is serialised only for callers allowed to read it.
+//!
+//! Audited: every decision on a protected person (allow with the fields disclosed, deny),
+//! every change (before it is made: no change without a durable record), every denial.
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, ApiQuery, expected_version, path_id};
-use crate::routes::{deny, page_request, page_view};
-use crate::state::AppState;
+use crate::extract::{ApiJson, ApiQuery, RequestMeta, expected_version, path_id};
+use crate::routes::{page_request, page_view, require};
+use crate::state::{AppState, Event};
 use crate::wire::{
-    GeoPoint, GeoPolygon, ListQuery, NewOrganisation, NewPerson, NewSite, OrganisationPatch,
-    OrganisationView, PageOf, PartyView, PersonPatch, PersonView, PersonalDataWire, SitePatch,
-    SiteView, org_id, site_id,
+    GeoPoint, GeoPolygon, ListQuery, NewOrganisation, NewPerson, NewSite, OrganisationPatch, OrganisationView, PageOf,
+    PartyView, PersonPatch, PersonView, PersonalDataWire, SitePatch, SiteView, org_id, site_id,
 };
 use axum::Json;
 use axum::extract::{Path, State};
@@ -48,12 +50,24 @@ fn with_etag<T: serde::Serialize>(version: i64, body: T) -> Response {
     resp
 }
 
-fn require(state: &AppState, actor: &Actor, action: Action, otherwise: ApiError) -> ApiResult<()> {
-    match access::decide(actor, action) {
-        access::Decision::Allow(_) => Ok(()),
-        access::Decision::Deny(reason) => {
-            tracing::info!(?action, reason, "access denied");
-            Err(deny(state, otherwise))
+/// Runs a store write; if it fails after its intent was audited, audits the failure too
+/// (best effort: the intent entry already records the attempt).
+async fn audited_write<T: Send + 'static>(
+    state: &AppState,
+    principal: &Principal,
+    meta: &RequestMeta,
+    action: &'static str,
+    resource: Option<String>,
+    write: impl FnOnce(&dyn jsms_store::Store) -> Result<T, jsms_store::StoreError> + Send + 'static,
+) -> ApiResult<T> {
+    match state.db(write).await {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let reason = format!("not applied: {e}");
+            let mut event = Event::info(action, resource, "");
+            event.reasons = vec![reason];
+            let _ = state.audit(&principal.who, meta, event).await;
+            Err(e)
         }
     }
 }
@@ -66,14 +80,20 @@ fn require(state: &AppState, actor: &Actor, action: Action, otherwise: ApiError)
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn list_parties(
     State(state): State<AppState>,
+    meta: RequestMeta,
     principal: Principal,
 ) -> ApiResult<Json<Vec<PartyView>>> {
+    let forbidden = ApiError::Forbidden("token lacks registry_read");
     require(
         &state,
-        &principal.actor,
+        &principal,
+        &meta,
+        "party.list",
+        None,
         Action::ReadOrganisations,
-        ApiError::Forbidden("token lacks registry_read"),
-    )?;
+        forbidden,
+    )
+    .await?;
     let parties = state.db(|s| s.parties()).await?;
     Ok(Json(
         parties
@@ -119,15 +139,21 @@ struct OrgListQuery {
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn list_orgs(
     State(state): State<AppState>,
+    meta: RequestMeta,
     principal: Principal,
     ApiQuery(query): ApiQuery<OrgListQuery>,
 ) -> ApiResult<Json<PageOf<OrganisationView>>> {
+    let forbidden = ApiError::Forbidden("token lacks registry_read");
     require(
         &state,
-        &principal.actor,
+        &principal,
+        &meta,
+        "organisation.list",
+        None,
         Action::ReadOrganisations,
-        ApiError::Forbidden("token lacks registry_read"),
-    )?;
+        forbidden,
+    )
+    .await?;
     let page = page_request(&ListQuery {
         q: query.q,
         cursor: query.cursor,
@@ -144,19 +170,32 @@ async fn list_orgs(
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn create_org(
     State(state): State<AppState>,
+    meta: RequestMeta,
     principal: Principal,
     ApiJson(req): ApiJson<NewOrganisation>,
 ) -> ApiResult<(StatusCode, Json<OrganisationView>)> {
     let party = principal.actor.party_id;
-    require(
+    let forbidden = ApiError::Forbidden("only party administrators create organisations");
+    let action = Action::ManageOrganisation { party };
+    let rule = require(
         &state,
-        &principal.actor,
-        Action::ManageOrganisation { party },
-        ApiError::Forbidden("only party administrators create organisations"),
-    )?;
+        &principal,
+        &meta,
+        "organisation.create",
+        None,
+        action,
+        forbidden,
+    )
+    .await?;
     let draft = OrganisationDraft::new(&req.name, req.kind.into())?;
+    state
+        .audit(&principal.who, &meta, Event::allow("organisation.create", None, rule))
+        .await?;
     let now = state.clock.now();
-    let org = state.db(move |s| s.create_org(party, &draft, now)).await?;
+    let org = audited_write(&state, &principal, &meta, "organisation.create", None, move |s| {
+        s.create_org(party, &draft, now)
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(org_view(org))))
 }
 
@@ -166,16 +205,22 @@ async fn create_org(
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn get_org(
     State(state): State<AppState>,
+    meta: RequestMeta,
     principal: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
+    let id = OrgId::from_uuid(path_id(&id)?);
+    let resource = Some(format!("organisation:{id}"));
     require(
         &state,
-        &principal.actor,
+        &principal,
+        &meta,
+        "organisation.read",
+        resource,
         Action::ReadOrganisations,
         ApiError::NotFound,
-    )?;
-    let id = OrgId::from_uuid(path_id(&id)?);
+    )
+    .await?;
     let org = state.db(move |s| s.org(id)).await?;
     Ok(with_etag(org.version, org_view(org)))
 }
@@ -187,6 +232,7 @@ async fn get_org(
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn patch_org(
     State(state): State<AppState>,
+    meta: RequestMeta,
     principal: Principal,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -194,23 +240,36 @@ async fn patch_org(
 ) -> ApiResult<Response> {
     let id = OrgId::from_uuid(path_id(&id)?);
     let org = state.db(move |s| s.org(id)).await?;
-    require(
+    let resource = Some(format!("organisation:{id}"));
+    let forbidden = ApiError::Forbidden("administrators change only their own party's organisations");
+    let action = Action::ManageOrganisation { party: org.party_id };
+    let rule = require(
         &state,
-        &principal.actor,
-        Action::ManageOrganisation {
-            party: org.party_id,
-        },
-        ApiError::Forbidden("administrators change only their own party's organisations"),
-    )?;
+        &principal,
+        &meta,
+        "organisation.update",
+        resource.clone(),
+        action,
+        forbidden,
+    )
+    .await?;
     let version = expected_version(&headers, patch.version)?;
     let draft = OrganisationDraft::new(
         patch.name.as_deref().unwrap_or(&org.name),
         patch.kind.map(Into::into).unwrap_or(org.kind),
     )?;
-    let now = state.clock.now();
-    let updated = state
-        .db(move |s| s.update_org(id, version, &draft, now))
+    state
+        .audit(
+            &principal.who,
+            &meta,
+            Event::allow("organisation.update", resource.clone(), rule),
+        )
         .await?;
+    let now = state.clock.now();
+    let updated = audited_write(&state, &principal, &meta, "organisation.update", resource, move |s| {
+        s.update_org(id, version, &draft, now)
+    })
+    .await?;
     Ok(with_etag(updated.version, org_view(updated)))
 }
 
@@ -221,39 +280,49 @@ async fn patch_org(
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn delete_org(
     State(state): State<AppState>,
+    meta: RequestMeta,
     principal: Principal,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
     let id = OrgId::from_uuid(path_id(&id)?);
     let org = state.db(move |s| s.org(id)).await?;
-    require(
+    let resource = Some(format!("organisation:{id}"));
+    let forbidden = ApiError::Forbidden("administrators delete only their own party's organisations");
+    let action = Action::ManageOrganisation { party: org.party_id };
+    let rule = require(
         &state,
-        &principal.actor,
-        Action::ManageOrganisation {
-            party: org.party_id,
-        },
-        ApiError::Forbidden("administrators delete only their own party's organisations"),
-    )?;
+        &principal,
+        &meta,
+        "organisation.delete",
+        resource.clone(),
+        action,
+        forbidden,
+    )
+    .await?;
     let version = expected_version(&headers, None)?;
-    state.db(move |s| s.delete_org(id, version)).await?;
+    state
+        .audit(
+            &principal.who,
+            &meta,
+            Event::allow("organisation.delete", resource.clone(), rule),
+        )
+        .await?;
+    audited_write(&state, &principal, &meta, "organisation.delete", resource, move |s| {
+        s.delete_org(id, version)
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 // ------------------------------------------------------------------ persons
 
 fn parse_date(field: &str, text: &str) -> Result<Date, ValidationError> {
-    Date::parse(
-        text.trim(),
-        &time::format_description::well_known::Iso8601::DATE,
-    )
-    .map_err(|_| ValidationError::new(field, "a date is written YYYY-MM-DD"))
+    Date::parse(text.trim(), &time::format_description::well_known::Iso8601::DATE)
+        .map_err(|_| ValidationError::new(field, "a date is written YYYY-MM-DD"))
 }
 
-fn personal_data(
-    state: &AppState,
-    wire: Option<&PersonalDataWire>,
-) -> Result<PersonalData, ValidationError> {
+fn personal_data(state: &AppState, wire: Option<&PersonalDataWire>) -> Result<PersonalData, ValidationError> {
     let Some(w) = wire else {
         return Ok(PersonalData::default());
     };
@@ -274,7 +343,30 @@ fn personal_data(
     )
 }
 
-fn person_view(actor: &Actor, record: PersonRecord) -> PersonView {
+/// The fields of a person every reader sees.
+const PERSON_FIELDS: [&str; 7] = [
+    "full_name",
+    "nationality",
+    "employer_org_id",
+    "assigned_site_id",
+    "protection_level",
+    "status",
+    "version",
+];
+/// The same plus the personal data.
+const PERSON_FIELDS_PII: [&str; 8] = [
+    "full_name",
+    "nationality",
+    "employer_org_id",
+    "assigned_site_id",
+    "protection_level",
+    "status",
+    "version",
+    "personal_data",
+];
+
+/// The wire view of a person for `actor`, and the names of the fields it discloses.
+fn person_view(actor: &Actor, record: PersonRecord) -> (PersonView, &'static [&'static str]) {
     let p = record.person;
     let d = p.draft;
     let allowed = access::decide(
@@ -286,7 +378,7 @@ fn person_view(actor: &Actor, record: PersonRecord) -> PersonView {
     )
     .is_allow();
     let pd = d.personal_data;
-    PersonView {
+    let view = PersonView {
         id: p.id.uuid(),
         full_name: d.full_name,
         nationality: d.nationality,
@@ -297,30 +389,42 @@ fn person_view(actor: &Actor, record: PersonRecord) -> PersonView {
         personal_data: allowed.then(|| PersonalDataWire {
             passport_number: pd.passport_number,
             phone: pd.phone,
-            date_of_birth: pd.date_of_birth.and_then(|d| {
-                d.format(&time::format_description::well_known::Iso8601::DATE)
-                    .ok()
-            }),
+            date_of_birth: pd
+                .date_of_birth
+                .and_then(|d| d.format(&time::format_description::well_known::Iso8601::DATE).ok()),
             home_address: pd.home_address,
         }),
         version: p.version,
-    }
+    };
+    (view, if allowed { &PERSON_FIELDS_PII } else { &PERSON_FIELDS })
 }
 
 /// Loads a person the principal may see; otherwise `NotFound`, exactly as for a missing one.
 async fn visible_person(
     state: &AppState,
     principal: &Principal,
+    meta: &RequestMeta,
+    audit_action: &'static str,
     raw_id: &str,
-) -> ApiResult<PersonRecord> {
+) -> ApiResult<(PersonRecord, &'static str)> {
     let id = PersonId::from_uuid(path_id(raw_id)?);
     let record = state.db(move |s| s.person(id)).await?;
     let action = Action::ReadPerson {
         org: record.person.draft.employer_org_id,
         party: record.employer_party_id,
     };
-    require(state, &principal.actor, action, ApiError::NotFound)?;
-    Ok(record)
+    let resource = Some(format!("person:{id}"));
+    let rule = require(
+        state,
+        principal,
+        meta,
+        audit_action,
+        resource,
+        action,
+        ApiError::NotFound,
+    )
+    .await?;
+    Ok((record, rule))
 }
 
 async fn check_site_exists(state: &AppState, site: Option<SiteId>, field: &str) -> ApiResult<()> {
@@ -333,20 +437,34 @@ async fn check_site_exists(state: &AppState, site: Option<SiteId>, field: &str) 
 }
 
 /// Protected persons the caller may see (coordinators: all; company officers: their company's;
-/// liaison officers: their party's companies').
+/// liaison officers: their party's companies'). Every person returned is audited as read.
 #[utoipa::path(get, path = "/api/v1/persons", tag = "registry", params(ListQuery),
     responses((status = 200, body = PageOf<PersonView>),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn list_persons(
     State(state): State<AppState>,
+    meta: RequestMeta,
     principal: Principal,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<PageOf<PersonView>>> {
     let scope = person_scope(&principal.actor);
     let page = page_request(&query)?;
     let result = state.db(move |s| s.persons(scope, &page)).await?;
-    let actor = principal.actor;
-    Ok(Json(page_view(result, |r| person_view(&actor, r))))
+    let mut entries = Vec::with_capacity(result.items.len());
+    let actor = principal.actor.clone();
+    let page = page_view(result, |r| {
+        let id = r.person.id;
+        let (view, fields) = person_view(&actor, r);
+        let event = Event::allow(
+            "person.read",
+            Some(format!("person:{id}")),
+            "listed within the person scope",
+        );
+        entries.push(state.entry(&principal.who, &meta, event.fields(fields)));
+        view
+    });
+    state.audit.append_all(entries).await?;
+    Ok(Json(page))
 }
 
 /// Registers a protected person (company officers for their company; host coordinators).
@@ -355,16 +473,14 @@ async fn list_persons(
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn create_person(
     State(state): State<AppState>,
+    meta: RequestMeta,
     principal: Principal,
     ApiJson(req): ApiJson<NewPerson>,
 ) -> ApiResult<(StatusCode, Json<PersonView>)> {
     let employer = org_id(req.employer_org_id);
-    require(
-        &state,
-        &principal.actor,
-        Action::WritePerson { org: employer },
-        ApiError::Forbidden("you may register persons only for your own company"),
-    )?;
+    let forbidden = ApiError::Forbidden("you may register persons only for your own company");
+    let action = Action::WritePerson { org: employer };
+    let rule = require(&state, &principal, &meta, "person.create", None, action, forbidden).await?;
     let assigned = req.assigned_site_id.map(site_id);
     check_site_exists(&state, assigned, "/assigned_site_id").await?;
     let draft = PersonDraft::new(
@@ -376,12 +492,16 @@ async fn create_person(
         req.status.into(),
         personal_data(&state, req.personal_data.as_ref())?,
     )?;
+    state
+        .audit(&principal.who, &meta, Event::allow("person.create", None, rule))
+        .await?;
     let now = state.clock.now();
-    let record = state.db(move |s| s.create_person(&draft, now)).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(person_view(&principal.actor, record)),
-    ))
+    let record = audited_write(&state, &principal, &meta, "person.create", None, move |s| {
+        s.create_person(&draft, now)
+    })
+    .await?;
+    let (view, _) = person_view(&principal.actor, record);
+    Ok((StatusCode::CREATED, Json(view)))
 }
 
 /// One protected person.
@@ -390,12 +510,22 @@ async fn create_person(
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn get_person(
     State(state): State<AppState>,
+    meta: RequestMeta,
     principal: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let record = visible_person(&state, &principal, &id).await?;
+    let (record, rule) = visible_person(&state, &principal, &meta, "person.read", &id).await?;
     let version = record.person.version;
-    Ok(with_etag(version, person_view(&principal.actor, record)))
+    let resource = Some(format!("person:{}", record.person.id));
+    let (view, fields) = person_view(&principal.actor, record);
+    state
+        .audit(
+            &principal.who,
+            &meta,
+            Event::allow("person.read", resource, rule).fields(fields),
+        )
+        .await?;
+    Ok(with_etag(version, view))
 }
 
 /// Changes a protected person.
@@ -405,44 +535,52 @@ async fn get_person(
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn patch_person(
     State(state): State<AppState>,
+    meta: RequestMeta,
     principal: Principal,
     Path(id): Path<String>,
     headers: HeaderMap,
     ApiJson(patch): ApiJson<PersonPatch>,
 ) -> ApiResult<Response> {
-    let record = visible_person(&state, &principal, &id).await?;
+    let (record, _) = visible_person(&state, &principal, &meta, "person.update", &id).await?;
     let current = record.person.draft;
-    require(
+    let pid = record.person.id;
+    let resource = Some(format!("person:{pid}"));
+    let forbidden = ApiError::Forbidden("you may not change this person");
+    let action = Action::WritePerson {
+        org: current.employer_org_id,
+    };
+    let rule = require(
         &state,
-        &principal.actor,
-        Action::WritePerson {
-            org: current.employer_org_id,
-        },
-        ApiError::Forbidden("you may not change this person"),
-    )?;
-    let employer = patch
-        .employer_org_id
-        .map(org_id)
-        .unwrap_or(current.employer_org_id);
+        &principal,
+        &meta,
+        "person.update",
+        resource.clone(),
+        action,
+        forbidden,
+    )
+    .await?;
+    let employer = patch.employer_org_id.map(org_id).unwrap_or(current.employer_org_id);
     if employer != current.employer_org_id {
+        let forbidden = ApiError::Forbidden("you may not move persons to that employer");
+        let action = Action::WritePerson { org: employer };
         require(
             &state,
-            &principal.actor,
-            Action::WritePerson { org: employer },
-            ApiError::Forbidden("you may not move persons to that employer"),
-        )?;
+            &principal,
+            &meta,
+            "person.update",
+            resource.clone(),
+            action,
+            forbidden,
+        )
+        .await?;
     }
     let version = expected_version(&headers, patch.version)?;
     let assigned = match patch.assigned_site_id {
         Some(v) => v.map(site_id),
         None => current.assigned_site_id,
     };
-    check_site_exists(
-        &state,
-        assigned.filter(|s| Some(*s) != current.assigned_site_id),
-        "/assigned_site_id",
-    )
-    .await?;
+    let new_site = assigned.filter(|s| Some(*s) != current.assigned_site_id);
+    check_site_exists(&state, new_site, "/assigned_site_id").await?;
     let pd = match &patch.personal_data {
         Some(v) => personal_data(&state, v.as_ref())?,
         None => current.personal_data.clone(),
@@ -463,13 +601,20 @@ async fn patch_person(
         patch.status.map(Into::into).unwrap_or(current.status),
         pd,
     )?;
-    let pid = record.person.id;
-    let now = state.clock.now();
-    let updated = state
-        .db(move |s| s.update_person(pid, version, &draft, now))
+    state
+        .audit(
+            &principal.who,
+            &meta,
+            Event::allow("person.update", resource.clone(), rule),
+        )
         .await?;
+    let now = state.clock.now();
+    let updated = audited_write(&state, &principal, &meta, "person.update", resource, move |s| {
+        s.update_person(pid, version, &draft, now)
+    })
+    .await?;
     let v = updated.person.version;
-    Ok(with_etag(v, person_view(&principal.actor, updated)))
+    Ok(with_etag(v, person_view(&principal.actor, updated).0))
 }
 
 /// Deletes a protected person.
@@ -479,22 +624,40 @@ async fn patch_person(
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn delete_person(
     State(state): State<AppState>,
+    meta: RequestMeta,
     principal: Principal,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
-    let record = visible_person(&state, &principal, &id).await?;
-    require(
-        &state,
-        &principal.actor,
-        Action::WritePerson {
-            org: record.person.draft.employer_org_id,
-        },
-        ApiError::Forbidden("you may not delete this person"),
-    )?;
-    let version = expected_version(&headers, None)?;
+    let (record, _) = visible_person(&state, &principal, &meta, "person.delete", &id).await?;
     let pid = record.person.id;
-    state.db(move |s| s.delete_person(pid, version)).await?;
+    let resource = Some(format!("person:{pid}"));
+    let forbidden = ApiError::Forbidden("you may not delete this person");
+    let action = Action::WritePerson {
+        org: record.person.draft.employer_org_id,
+    };
+    let rule = require(
+        &state,
+        &principal,
+        &meta,
+        "person.delete",
+        resource.clone(),
+        action,
+        forbidden,
+    )
+    .await?;
+    let version = expected_version(&headers, None)?;
+    state
+        .audit(
+            &principal.who,
+            &meta,
+            Event::allow("person.delete", resource.clone(), rule),
+        )
+        .await?;
+    audited_write(&state, &principal, &meta, "person.delete", resource, move |s| {
+        s.delete_person(pid, version)
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -528,15 +691,21 @@ async fn check_org_exists(state: &AppState, org: OrgId, field: &str) -> ApiResul
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn list_sites(
     State(state): State<AppState>,
+    meta: RequestMeta,
     principal: Principal,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<PageOf<SiteView>>> {
+    let forbidden = ApiError::Forbidden("your role does not read sites");
     require(
         &state,
-        &principal.actor,
+        &principal,
+        &meta,
+        "site.list",
+        None,
         Action::ReadSites,
-        ApiError::Forbidden("your role does not read sites"),
-    )?;
+        forbidden,
+    )
+    .await?;
     let page = page_request(&query)?;
     let result = state.db(move |s| s.sites(&page)).await?;
     Ok(Json(page_view(result, site_view)))
@@ -548,44 +717,62 @@ async fn list_sites(
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn create_site(
     State(state): State<AppState>,
+    meta: RequestMeta,
     principal: Principal,
     ApiJson(req): ApiJson<NewSite>,
 ) -> ApiResult<(StatusCode, Json<SiteView>)> {
     let owner = org_id(req.owner_org_id);
-    require(
+    let forbidden = ApiError::Forbidden("you may not create sites for that organisation");
+    let rule = require(
         &state,
-        &principal.actor,
+        &principal,
+        &meta,
+        "site.create",
+        None,
         Action::WriteSite { org: owner },
-        ApiError::Forbidden("you may not create sites for that organisation"),
-    )?;
+        forbidden,
+    )
+    .await?;
     let draft = SiteDraft::new(
         owner,
         &req.name,
         req.kind.into(),
         req.location.to_coordinate("/location")?,
-        req.perimeter
-            .as_ref()
-            .map(|p| p.to_polygon("/perimeter"))
-            .transpose()?,
-        req.posture
-            .map(Into::into)
-            .unwrap_or(SecurityPosture::Normal),
+        req.perimeter.as_ref().map(|p| p.to_polygon("/perimeter")).transpose()?,
+        req.posture.map(Into::into).unwrap_or(SecurityPosture::Normal),
         req.notes.as_deref(),
     )?;
     check_org_exists(&state, owner, "/owner_org_id").await?;
+    state
+        .audit(&principal.who, &meta, Event::allow("site.create", None, rule))
+        .await?;
     let now = state.clock.now();
-    let site = state.db(move |s| s.create_site(&draft, now)).await?;
+    let site = audited_write(&state, &principal, &meta, "site.create", None, move |s| {
+        s.create_site(&draft, now)
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(site_view(site))))
 }
 
-async fn readable_site(state: &AppState, principal: &Principal, raw_id: &str) -> ApiResult<Site> {
+async fn readable_site(
+    state: &AppState,
+    principal: &Principal,
+    meta: &RequestMeta,
+    audit_action: &'static str,
+    raw_id: &str,
+) -> ApiResult<Site> {
+    let id = SiteId::from_uuid(path_id(raw_id)?);
+    let resource = Some(format!("site:{id}"));
     require(
         state,
-        &principal.actor,
+        principal,
+        meta,
+        audit_action,
+        resource,
         Action::ReadSites,
         ApiError::NotFound,
-    )?;
-    let id = SiteId::from_uuid(path_id(raw_id)?);
+    )
+    .await?;
     state.db(move |s| s.site(id)).await
 }
 
@@ -595,10 +782,11 @@ async fn readable_site(state: &AppState, principal: &Principal, raw_id: &str) ->
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn get_site(
     State(state): State<AppState>,
+    meta: RequestMeta,
     principal: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let site = readable_site(&state, &principal, &id).await?;
+    let site = readable_site(&state, &principal, &meta, "site.read", &id).await?;
     Ok(with_etag(site.version, site_view(site)))
 }
 
@@ -609,32 +797,44 @@ async fn get_site(
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn patch_site(
     State(state): State<AppState>,
+    meta: RequestMeta,
     principal: Principal,
     Path(id): Path<String>,
     headers: HeaderMap,
     ApiJson(patch): ApiJson<SitePatch>,
 ) -> ApiResult<Response> {
-    let site = readable_site(&state, &principal, &id).await?;
+    let site = readable_site(&state, &principal, &meta, "site.update", &id).await?;
+    let sid = site.id;
+    let resource = Some(format!("site:{sid}"));
     let current = site.draft;
-    require(
+    let forbidden = ApiError::Forbidden("you may not change this site");
+    let action = Action::WriteSite {
+        org: current.owner_org_id,
+    };
+    let rule = require(
         &state,
-        &principal.actor,
-        Action::WriteSite {
-            org: current.owner_org_id,
-        },
-        ApiError::Forbidden("you may not change this site"),
-    )?;
-    let owner = patch
-        .owner_org_id
-        .map(org_id)
-        .unwrap_or(current.owner_org_id);
+        &principal,
+        &meta,
+        "site.update",
+        resource.clone(),
+        action,
+        forbidden,
+    )
+    .await?;
+    let owner = patch.owner_org_id.map(org_id).unwrap_or(current.owner_org_id);
     if owner != current.owner_org_id {
+        let forbidden = ApiError::Forbidden("you may not give the site to that organisation");
+        let action = Action::WriteSite { org: owner };
         require(
             &state,
-            &principal.actor,
-            Action::WriteSite { org: owner },
-            ApiError::Forbidden("you may not give the site to that organisation"),
-        )?;
+            &principal,
+            &meta,
+            "site.update",
+            resource.clone(),
+            action,
+            forbidden,
+        )
+        .await?;
         check_org_exists(&state, owner, "/owner_org_id").await?;
     }
     let version = expected_version(&headers, patch.version)?;
@@ -660,11 +860,18 @@ async fn patch_site(
         patch.posture.map(Into::into).unwrap_or(current.posture),
         notes.as_deref(),
     )?;
-    let sid = site.id;
-    let now = state.clock.now();
-    let updated = state
-        .db(move |s| s.update_site(sid, version, &draft, now))
+    state
+        .audit(
+            &principal.who,
+            &meta,
+            Event::allow("site.update", resource.clone(), rule),
+        )
         .await?;
+    let now = state.clock.now();
+    let updated = audited_write(&state, &principal, &meta, "site.update", resource, move |s| {
+        s.update_site(sid, version, &draft, now)
+    })
+    .await?;
     Ok(with_etag(updated.version, site_view(updated)))
 }
 
@@ -675,21 +882,39 @@ async fn patch_site(
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn delete_site(
     State(state): State<AppState>,
+    meta: RequestMeta,
     principal: Principal,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
-    let site = readable_site(&state, &principal, &id).await?;
-    require(
-        &state,
-        &principal.actor,
-        Action::WriteSite {
-            org: site.draft.owner_org_id,
-        },
-        ApiError::Forbidden("you may not delete this site"),
-    )?;
-    let version = expected_version(&headers, None)?;
+    let site = readable_site(&state, &principal, &meta, "site.delete", &id).await?;
     let sid = site.id;
-    state.db(move |s| s.delete_site(sid, version)).await?;
+    let resource = Some(format!("site:{sid}"));
+    let forbidden = ApiError::Forbidden("you may not delete this site");
+    let action = Action::WriteSite {
+        org: site.draft.owner_org_id,
+    };
+    let rule = require(
+        &state,
+        &principal,
+        &meta,
+        "site.delete",
+        resource.clone(),
+        action,
+        forbidden,
+    )
+    .await?;
+    let version = expected_version(&headers, None)?;
+    state
+        .audit(
+            &principal.who,
+            &meta,
+            Event::allow("site.delete", resource.clone(), rule),
+        )
+        .await?;
+    audited_write(&state, &principal, &meta, "site.delete", resource, move |s| {
+        s.delete_site(sid, version)
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
