@@ -6,6 +6,7 @@
 pub mod entry;
 pub mod merkle;
 pub mod note;
+pub mod verify;
 pub mod witness;
 
 pub use merkle::{Hash, MerkleTree, ProofError};

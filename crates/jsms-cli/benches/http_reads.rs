@@ -73,7 +73,13 @@ async fn main() {
     .unwrap();
 
     let audit = data.open_audit(Arc::new(SystemClock)).unwrap();
-    let state = AppState::new(Arc::clone(&store), audit, Arc::new(SystemClock), SessionPolicy::default(), false);
+    let state = AppState::new(
+        Arc::clone(&store),
+        audit,
+        Arc::new(SystemClock),
+        SessionPolicy::default(),
+        false,
+    );
     let router = jsms_server::app(state, 256 * 1024);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());

@@ -10,12 +10,16 @@
 //! | 2 | bad usage (unknown flag, missing argument) |
 //! | 3 | bad configuration or data directory (unreadable config, wrong key permissions, no instance) |
 //! | 4 | the named object does not exist (e.g. `jsms user disable` of an unknown user) |
+//!
+//! `jsms audit verify` exits 1 when the log is not intact.
 
+pub mod audit;
 pub mod config;
 pub mod demo;
 pub mod init;
 pub mod serve;
 pub mod user;
+pub mod witness;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -49,8 +53,21 @@ enum Command {
     Init(init::InitArgs),
     /// Manage users from the command line (on the server's machine).
     User {
+        /// What to do.
         #[command(subcommand)]
         command: user::UserCommand,
+    },
+    /// Verify the audit log offline, print its key, or ask who knew about a resource.
+    Audit {
+        /// What to do.
+        #[command(subcommand)]
+        command: audit::AuditCommand,
+    },
+    /// Run a witness for the other party's audit log.
+    Witness {
+        /// What to do.
+        #[command(subcommand)]
+        command: witness::WitnessCommand,
     },
 }
 
@@ -118,6 +135,8 @@ pub fn main_entry() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Init(args) => init::run(args),
         Command::User { command } => user::run(command),
+        Command::Audit { command } => audit::run(command),
+        Command::Witness { command } => witness::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -252,7 +252,10 @@ async fn sign_in_is_throttled_per_account_without_revealing_existence() {
     assert_problem(&ghost, 429, "too-many-attempts");
     assert!(real.headers.get("retry-after").is_some());
     let secs = |r: &common::Resp| -> i64 { r.headers["retry-after"].to_str().unwrap().parse().unwrap() };
-    assert!((secs(&real) - secs(&ghost)).abs() <= 1, "same backoff for existing and unknown names");
+    assert!(
+        (secs(&real) - secs(&ghost)).abs() <= 1,
+        "same backoff for existing and unknown names"
+    );
     // While locked even the right password is refused; other accounts are unaffected.
     let mut c = server.client();
     let (status, _) = c.sign_in_as(&server.login("pn.officer").clone()).await;

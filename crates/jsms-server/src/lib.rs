@@ -17,6 +17,7 @@ pub mod state;
 pub mod throttle;
 mod tls;
 pub mod wire;
+pub mod witness;
 
 use crate::error::{ApiError, Problem, ProblemLog};
 use crate::state::AppState;

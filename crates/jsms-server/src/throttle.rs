@@ -32,7 +32,10 @@ pub struct Throttle {
 
 impl Default for Throttle {
     fn default() -> Self {
-        Self { entries: Mutex::default(), base: std::time::Instant::now() }
+        Self {
+            entries: Mutex::default(),
+            base: std::time::Instant::now(),
+        }
     }
 }
 

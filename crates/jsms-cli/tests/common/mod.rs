@@ -45,15 +45,33 @@ impl TestServer {
 
     /// Like [`start`] with extra environment variables for `jsms serve`.
     pub fn start_with(env: &[(&str, &str)]) -> Self {
+        let (dir, logins) = Self::create_instance();
+        Self::start_instance(dir, logins, env)
+    }
+
+    /// A fresh demo instance in a temporary directory (`<dir>/instance`), not yet served.
+    pub fn create_instance() -> (tempfile::TempDir, Vec<Login>) {
         let dir = tempfile::tempdir().unwrap();
         let data = DataDir::new(dir.path().join("instance"));
         data.create(&KeySource::DataDir).unwrap();
         let store = data.create_store(&KeySource::DataDir).unwrap();
         let logins = jsms_cli::demo::seed(&store, now()).unwrap_or_else(|f| panic!("seed failed: {f:?}"));
-        drop(store);
+        (dir, logins)
+    }
+
+    /// Serves an instance made by [`create_instance`].
+    pub fn start_instance(dir: tempfile::TempDir, logins: Vec<Login>, env: &[(&str, &str)]) -> Self {
         let mut server = Self::serve(dir, logins, env);
         server.wait_ready();
         server
+    }
+
+    /// Stops the server gracefully (SIGTERM) and waits for it.
+    pub fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
     }
 
     fn serve(dir: tempfile::TempDir, logins: Vec<Login>, env: &[(&str, &str)]) -> Self {

@@ -1,0 +1,356 @@
+//! The audit log end to end: entries for decisions, "who knew", checkpoints cosigned by a
+//! real `jsms witness serve`, proofs, `jsms audit verify`, tampering at random points, and
+//! failing closed when the log cannot be written.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use common::{TestServer, assert_problem, run_cli};
+use jsms_audit::merkle::{Hash, verify_consistency, verify_inclusion};
+use jsms_audit::note::{Checkpoint, Note, NoteVerifier};
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Witness {
+    child: Child,
+    url: String,
+    key: String,
+    state: std::path::PathBuf,
+}
+
+impl Drop for Witness {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_witness(dir: &Path, log_key: &str) -> Witness {
+    let key_file = dir.join("witness.key");
+    let (code, out, err) = run_cli(&[
+        "witness",
+        "keygen",
+        "--name",
+        "partner.test/witness",
+        "--key-file",
+        key_file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let key = out.trim().to_owned();
+    let state = dir.join("witness-state.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jsms"))
+        .args([
+            "witness",
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--key-file",
+            key_file.to_str().unwrap(),
+        ])
+        .args(["--state", state.to_str().unwrap(), "--log", log_key])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_owned();
+    Witness { child, url, key, state }
+}
+
+fn log_key(instance: &Path) -> String {
+    let (code, out, err) = run_cli(&["audit", "key", "--data-dir", instance.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    out.lines()
+        .find_map(|l| l.strip_prefix("verifier key: "))
+        .unwrap()
+        .to_owned()
+}
+
+fn hash(b64: &Value) -> Hash {
+    STANDARD.decode(b64.as_str().unwrap()).unwrap().try_into().unwrap()
+}
+
+fn verify(instance: &Path, witness: &Witness) -> (i32, String, String) {
+    run_cli(&[
+        "audit",
+        "verify",
+        "--data-dir",
+        instance.to_str().unwrap(),
+        "--witness-state",
+        witness.state.to_str().unwrap(),
+        "--witness-key",
+        &witness.key,
+    ])
+}
+
+/// The entry index `jsms audit verify` names, from its last line.
+fn first_bad(err: &str) -> u64 {
+    err.rsplit("first bad entry: ")
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("{err}"))
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    std::fs::set_permissions(to, std::fs::metadata(from).unwrap().permissions()).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_audit_log_is_witnessed_verifiable_and_tamper_evident() {
+    let (dir, logins) = TestServer::create_instance();
+    let instance = dir.path().join("instance");
+    let key = log_key(&instance);
+    let witness = start_witness(dir.path(), &key);
+    let env = [
+        ("JSMS_CHECKPOINT_INTERVAL_SECS", "1"),
+        ("JSMS_WITNESSES", &*format!("{}={}", witness.url, witness.key)),
+    ];
+    let mut server = TestServer::start_instance(dir, logins, &env);
+
+    // Decisions on a protected person: two readers, one refused.
+    let coordinator = server.signed_in("hn.coordinator").await;
+    let officer = server.signed_in("pn.officer").await;
+    let other = server.signed_in("pn.officer2").await;
+    let auditor = server.signed_in("pn.auditor").await;
+    let person = officer.get("/api/v1/persons?q=Wen").await.body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        coordinator.get(&format!("/api/v1/persons/{person}")).await.status,
+        StatusCode::OK
+    );
+    assert_problem(&other.get(&format!("/api/v1/persons/{person}")).await, 404, "not-found");
+
+    let report = auditor
+        .get(&format!("/api/v1/audit/who-knew?resource=person:{person}"))
+        .await;
+    assert_eq!(report.status, StatusCode::OK, "{report:?}");
+    let names: Vec<&str> = report.body["accesses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"hn.coordinator") && names.contains(&"pn.officer"),
+        "{names:?}"
+    );
+    assert!(!names.contains(&"pn.officer2"), "a refused access is not knowledge");
+    let access = report.body["accesses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "hn.coordinator")
+        .unwrap();
+    assert!(access["fields"].as_array().unwrap().contains(&"personal_data".into()));
+    assert_eq!(access["channel"], "api");
+    assert_eq!(report.body["principals"].as_array().unwrap().len(), 2);
+    // Only auditors read the log; the refused read and the auditor's own query are in it.
+    assert_problem(&coordinator.get("/api/v1/audit/entries").await, 403, "forbidden");
+    let entries = auditor.get("/api/v1/audit/entries?limit=1000").await;
+    let all = entries.body["entries"].as_array().unwrap();
+    let actions: Vec<(&str, &str)> = all
+        .iter()
+        .map(|e| {
+            (
+                e["entry"]["action"].as_str().unwrap(),
+                e["entry"]["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(actions.contains(&("person.read", "deny")));
+    assert!(actions.contains(&("auth.sign_in", "allow")));
+    assert!(actions.contains(&("audit.who_knew", "allow")));
+    assert!(
+        !entries.body.to_string().contains("PD0000101"),
+        "no protected contents in the log"
+    );
+    assert_problem(
+        &auditor.get(&format!("/api/v1/audit/who-knew?resource={person}")).await,
+        400,
+        "invalid-parameter",
+    );
+
+    // A cosigned checkpoint appears within seconds.
+    let log = NoteVerifier::from_text(&key).unwrap();
+    let wkey = NoteVerifier::from_text(&witness.key).unwrap();
+    let mut cosigned = None;
+    for _ in 0..60 {
+        let r = auditor.get("/api/v1/audit/checkpoint").await;
+        if r.status == StatusCode::OK {
+            let note = Note::parse(r.body.as_str().unwrap()).unwrap();
+            if wkey.verify_cosignature(&note).is_ok() {
+                cosigned = Some(note);
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let note = cosigned.expect("a cosigned checkpoint");
+    let cp = Checkpoint::parse(log.verify_note(&note).unwrap()).unwrap();
+    assert!(cp.size >= all.len() as u64 / 2);
+
+    // Proofs from the API verify against the signed root.
+    let index = cp.size / 2;
+    let inc = auditor
+        .get(&format!("/api/v1/audit/inclusion?index={index}&size={}", cp.size))
+        .await;
+    let proof: Vec<Hash> = inc.body["proof"].as_array().unwrap().iter().map(hash).collect();
+    verify_inclusion(&hash(&inc.body["leaf_hash"]), index, cp.size, &proof, &cp.root).unwrap();
+    let old = 3u64.min(cp.size);
+    let old_root = hash(
+        &auditor
+            .get(&format!("/api/v1/audit/inclusion?index=0&size={old}"))
+            .await
+            .body["root"],
+    );
+    let cons = auditor
+        .get(&format!("/api/v1/audit/consistency?old={old}&new={}", cp.size))
+        .await;
+    let cproof: Vec<Hash> = cons.body["proof"].as_array().unwrap().iter().map(hash).collect();
+    verify_consistency(old, cp.size, &old_root, &cp.root, &cproof).unwrap();
+    assert_problem(
+        &auditor.get("/api/v1/audit/inclusion?index=999999").await,
+        400,
+        "invalid-parameter",
+    );
+
+    // Stop, then verify offline.
+    let size_before = all.len() as u64;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.stop();
+    let (code, out, err) = verify(&instance, &witness);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("audit log intact") && !out.contains(" 0 cosignatures"),
+        "{out}"
+    );
+    let witness_size = serde_json::from_slice::<Value>(&std::fs::read(&witness.state).unwrap()).unwrap()["logs"]
+        [log.name()]["size"]
+        .as_u64()
+        .unwrap();
+    assert!(witness_size >= size_before, "the witness saw the whole log");
+
+    // Tampering at pseudo-random points, on copies: always detected, at the right place.
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let mut next = |lo: u64, hi: u64| {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        lo + (seed >> 33) % (hi - lo)
+    };
+    let tampered_copy = |name: &str| {
+        let copy = instance.parent().unwrap().join(name);
+        copy_dir(&instance, &copy);
+        let conn = rusqlite::Connection::open(copy.join("audit.db")).unwrap();
+        (copy, conn)
+    };
+    for round in 0..3 {
+        let k = next(1, witness_size - 2);
+        // Edit (valid JSON, right seq): caught by the signed roots; the range holds k.
+        let (copy, conn) = tampered_copy(&format!("edit{round}"));
+        let n = conn
+            .execute("UPDATE audit_entries SET data = CAST(replace(CAST(data AS TEXT), '\"api\"', '\"cli\"') AS BLOB) WHERE idx = ?1", [k])
+            .unwrap();
+        assert_eq!(n, 1);
+        drop(conn);
+        let (code, out, err) = verify(&copy, &witness);
+        assert_eq!(code, 1, "edit at {k}: {out}");
+        assert!(first_bad(&err) <= k, "edit at {k}: {out}{err}");
+        // Delete.
+        let (copy, conn) = tampered_copy(&format!("delete{round}"));
+        conn.execute("DELETE FROM audit_entries WHERE idx = ?1", [k]).unwrap();
+        drop(conn);
+        let (code, out, err) = verify(&copy, &witness);
+        assert_eq!((code, first_bad(&err)), (1, k), "delete at {k}: {out}");
+        // Insert a copy of entry k before it, renumbering the rest.
+        let (copy, conn) = tampered_copy(&format!("insert{round}"));
+        conn.execute_batch(&format!(
+            "UPDATE audit_entries SET idx = -idx - 1 WHERE idx >= {k}; UPDATE audit_entries SET idx = -idx WHERE idx < 0; \
+             INSERT INTO audit_entries SELECT {k}, data, time_ms, principal, action, resource, outcome FROM audit_entries WHERE idx = {};",
+            k + 1
+        ))
+        .unwrap();
+        drop(conn);
+        let (code, out, err) = verify(&copy, &witness);
+        assert_eq!(code, 1, "insert at {k}: {out}");
+        assert!([k, k + 1].contains(&first_bad(&err)), "insert at {k}: {out}{err}");
+        // Reorder k and k + 1.
+        let (copy, conn) = tampered_copy(&format!("reorder{round}"));
+        conn.execute_batch(&format!(
+            "UPDATE audit_entries SET idx = -1 WHERE idx = {k}; UPDATE audit_entries SET idx = {k} WHERE idx = {}; \
+             UPDATE audit_entries SET idx = {} WHERE idx = -1;",
+            k + 1,
+            k + 1
+        ))
+        .unwrap();
+        drop(conn);
+        let (code, out, err) = verify(&copy, &witness);
+        assert_eq!((code, first_bad(&err)), (1, k), "reorder at {k}: {out}");
+        // Truncate from k, removing the checkpoints and cosignatures that would betray it:
+        // only the witness's cosigned view catches it.
+        let (copy, conn) = tampered_copy(&format!("truncate{round}"));
+        conn.execute_batch(&format!(
+            "DELETE FROM audit_entries WHERE idx >= {k}; DELETE FROM audit_checkpoints WHERE size > {k}; \
+             DELETE FROM audit_cosignatures WHERE size > {k};"
+        ))
+        .unwrap();
+        drop(conn);
+        let (code, out, err) = verify(&copy, &witness);
+        assert_eq!((code, first_bad(&err)), (1, k), "truncate at {k}: {out}");
+        let (code, _, _) = run_cli(&[
+            "audit",
+            "verify",
+            "--data-dir",
+            copy.to_str().unwrap(),
+            "--witness-key",
+            &witness.key,
+        ]);
+        assert_eq!(
+            code, 0,
+            "without the witness the truncated log looks whole: that is why the witness exists"
+        );
+    }
+
+    // The server refuses to start on a log that does not match its own checkpoints.
+    let (copy, conn) = tampered_copy("refuse");
+    conn.execute("DELETE FROM audit_entries WHERE idx = ?1", [1]).unwrap();
+    drop(conn);
+    let out = Command::new(env!("CARGO_BIN_EXE_jsms"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir", copy.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not intact"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
