@@ -300,7 +300,7 @@ mod tests {
         for (i, e) in entries.iter().enumerate() {
             tree.push(leaf_hash(e));
             let size = i as u64 + 1;
-            if size % every == 0 || size == n {
+            if size.is_multiple_of(every) || size == n {
                 let text = Checkpoint {
                     origin: "jsms.test/audit".into(),
                     size,
