@@ -194,7 +194,7 @@ pub struct Client {
     pub http: reqwest::Client,
     pub csrf: Option<String>,
     pub bearer: Option<String>,
-    used_steps: Arc<Mutex<HashMap<String, i64>>>,
+    pub used_steps: Arc<Mutex<HashMap<String, i64>>>,
 }
 
 /// A response: status, headers, JSON body (or `Value::Null`).
