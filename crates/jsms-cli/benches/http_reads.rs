@@ -76,6 +76,7 @@ async fn main() {
     let state = AppState::new(
         Arc::clone(&store),
         audit,
+        Arc::new(jsms_authz::Authz::builtin().unwrap()),
         Arc::new(SystemClock),
         SessionPolicy::default(),
         false,

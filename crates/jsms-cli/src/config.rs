@@ -13,6 +13,8 @@
 //! absolute_timeout_secs = 43200
 //! [keys]
 //! pii_key_file = "/run/secrets/jsms-pii.key"
+//! [authz]
+//! policy_dir = "/etc/jsms/policies"   # jsms.cedarschema + *.cedar; default: the shipped ones
 //! [audit]
 //! checkpoint_interval_secs = 2
 //! [[witnesses]]             # the other party's witness (`jsms witness serve`)
@@ -27,7 +29,7 @@
 //! Environment: `JSMS_DATA_DIR`, `JSMS_ADDR`, `JSMS_TLS_CERT`, `JSMS_TLS_KEY`,
 //! `JSMS_SESSION_IDLE_TIMEOUT_SECS`, `JSMS_SESSION_ABSOLUTE_TIMEOUT_SECS`, `JSMS_MAX_BODY_BYTES`,
 //! `JSMS_PII_KEY` (base64) or `JSMS_PII_KEY_FILE`, `JSMS_CHECKPOINT_INTERVAL_SECS`,
-//! `JSMS_WITNESSES` (`URL=KEY`, comma-separated).
+//! `JSMS_WITNESSES` (`URL=KEY`, comma-separated), `JSMS_POLICY_DIR`.
 
 use crate::Failure;
 use jsms_audit::note::NoteVerifier;
@@ -53,6 +55,8 @@ pub struct FileConfig {
     #[serde(default)]
     audit: AuditFile,
     #[serde(default)]
+    authz: AuthzFile,
+    #[serde(default)]
     witnesses: Vec<WitnessFile>,
     /// Parties for `jsms init`.
     #[serde(default)]
@@ -64,6 +68,12 @@ pub struct FileConfig {
 struct SessionsFile {
     idle_timeout_secs: Option<u64>,
     absolute_timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuthzFile {
+    policy_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -194,6 +204,9 @@ pub fn resolve(file: &FileConfig, flags: Overrides) -> Result<ServerConfig, Fail
         }
         config.checkpoint_interval = Duration::from_secs(secs);
     }
+    config.policy_dir = env("JSMS_POLICY_DIR")
+        .map(PathBuf::from)
+        .or_else(|| file.authz.policy_dir.clone());
     config.witnesses = match env("JSMS_WITNESSES") {
         Some(list) => list
             .split(',')

@@ -36,6 +36,10 @@ pub fn run(args: ServeArgs) -> Result<(), Failure> {
         },
     )?;
     let dir = DataDir::new(&config.data_dir);
+    // Policies first: a policy that does not validate stops the server before anything opens.
+    config
+        .authz()
+        .map_err(|e| Failure::config(format!("refusing to start: {e}")))?;
     let store = dir.open_store(&config.key_source)?;
     let rt = runtime()?;
     let audit = dir.open_audit(Arc::new(SystemClock))?;
@@ -76,9 +80,16 @@ pub async fn serve(
     }
     let store: Arc<dyn Store> = Arc::new(store);
     jsms_server::audit::spawn_checkpointer(Arc::clone(&audit), config.witnesses.clone(), config.checkpoint_interval);
+    let authz = Arc::new(
+        config
+            .authz()
+            .map_err(|e| Failure::config(format!("refusing to start: {e}")))?,
+    );
+    tracing::info!(policies = authz.len(), "authorization policies loaded and validated");
     let state = AppState::new(
         store,
         audit,
+        authz,
         Arc::new(SystemClock),
         config.sessions,
         config.tls.is_some(),

@@ -56,6 +56,7 @@ async fn protected_requests_fail_with_503_and_no_data_when_the_log_cannot_be_wri
     let state = AppState::new(
         Arc::clone(&store),
         audit,
+        Arc::new(jsms_authz::Authz::builtin().unwrap()),
         Arc::new(SystemClock),
         SessionPolicy::default(),
         false,

@@ -172,6 +172,10 @@ impl FromRequestParts<AppState> for Principal {
                         token_id: t.id,
                         scopes: t.scopes,
                     },
+                    clearance: jsms_domain::user::Clearance::Unclassified,
+                    compartments: vec![],
+                    grants: vec![],
+                    break_glass: vec![],
                 },
                 user: None,
             });
@@ -197,6 +201,10 @@ impl FromRequestParts<AppState> for Principal {
                     user_id: user.id,
                     roles: user.roles.clone(),
                 },
+                clearance: user.clearance,
+                compartments: user.compartments.clone(),
+                grants: vec![],
+                break_glass: vec![],
             },
             user: Some(user),
         })

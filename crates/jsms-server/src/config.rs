@@ -24,6 +24,8 @@ pub struct ServerConfig {
     pub witnesses: Vec<crate::audit::WitnessEndpoint>,
     /// How often a new checkpoint is signed while entries arrive.
     pub checkpoint_interval: Duration,
+    /// Authorization policies from this directory instead of the shipped ones.
+    pub policy_dir: Option<PathBuf>,
 }
 
 /// PEM files for TLS.
@@ -77,6 +79,17 @@ impl ServerConfig {
             max_body_bytes: 256 * 1024,
             witnesses: Vec::new(),
             checkpoint_interval: Duration::from_secs(2),
+            policy_dir: None,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Loads and validates the authorization policies (shipped, or from `policy_dir`).
+    pub fn authz(&self) -> Result<jsms_authz::Authz, jsms_authz::AuthzError> {
+        match &self.policy_dir {
+            Some(dir) => jsms_authz::Authz::from_dir(dir),
+            None => jsms_authz::Authz::builtin(),
         }
     }
 }

@@ -34,6 +34,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The audit log.
     pub audit: Arc<AuditLog>,
+    /// The authorization component.
+    pub authz: Arc<jsms_authz::Authz>,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Session lifetimes.
@@ -58,6 +60,7 @@ impl AppState {
     pub fn new(
         store: Arc<dyn Store>,
         audit: Arc<AuditLog>,
+        authz: Arc<jsms_authz::Authz>,
         clock: Arc<dyn Clock>,
         sessions: SessionPolicy,
         secure_cookies: bool,
@@ -65,6 +68,7 @@ impl AppState {
         Self {
             store,
             audit,
+            authz,
             clock,
             sessions,
             secure_cookies,
@@ -140,32 +144,56 @@ pub struct Event {
     pub justification: Option<String>,
 }
 
+/// Reasons recorded with an event: one text or the policies of a decision.
+pub trait IntoReasons {
+    /// The reasons.
+    fn into_reasons(self) -> Vec<String>;
+}
+
+impl IntoReasons for &str {
+    fn into_reasons(self) -> Vec<String> {
+        vec![self.to_owned()]
+    }
+}
+
+impl IntoReasons for String {
+    fn into_reasons(self) -> Vec<String> {
+        vec![self]
+    }
+}
+
+impl IntoReasons for Vec<String> {
+    fn into_reasons(self) -> Vec<String> {
+        self
+    }
+}
+
 impl Event {
     /// An allowed action.
-    pub fn allow(action: &'static str, resource: Option<String>, reason: impl Into<String>) -> Self {
+    pub fn allow(action: &'static str, resource: Option<String>, reasons: impl IntoReasons) -> Self {
         Self {
             action,
             resource,
             outcome: jsms_audit::entry::Outcome::Allow,
-            reasons: vec![reason.into()],
+            reasons: reasons.into_reasons(),
             fields: vec![],
             justification: None,
         }
     }
 
     /// A denied action.
-    pub fn deny(action: &'static str, resource: Option<String>, reason: impl Into<String>) -> Self {
+    pub fn deny(action: &'static str, resource: Option<String>, reasons: impl IntoReasons) -> Self {
         Self {
             outcome: jsms_audit::entry::Outcome::Deny,
-            ..Self::allow(action, resource, reason)
+            ..Self::allow(action, resource, reasons)
         }
     }
 
     /// An event without a decision.
-    pub fn info(action: &'static str, resource: Option<String>, reason: impl Into<String>) -> Self {
+    pub fn info(action: &'static str, resource: Option<String>, reasons: impl IntoReasons) -> Self {
         Self {
             outcome: jsms_audit::entry::Outcome::Info,
-            ..Self::allow(action, resource, reason)
+            ..Self::allow(action, resource, reasons)
         }
     }
 
@@ -178,6 +206,22 @@ impl Event {
 }
 
 impl AppState {
+    /// Asks the authorization component.
+    pub fn decide(
+        &self,
+        actor: &jsms_domain::access::Actor,
+        action: jsms_domain::access::Action,
+    ) -> jsms_authz::Decision {
+        self.authz.decide(
+            actor,
+            action,
+            jsms_authz::RequestContext {
+                now: self.clock.now(),
+                channel: "api",
+            },
+        )
+    }
+
     /// Builds the audit entry for `event` by `who` in the request `meta`.
     pub fn entry(&self, who: &Who, meta: &crate::extract::RequestMeta, event: Event) -> jsms_audit::entry::AuditEntry {
         jsms_audit::entry::AuditEntry {

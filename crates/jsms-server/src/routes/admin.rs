@@ -1,5 +1,5 @@
 //! Administration of a party's own users and API tokens. Every endpoint asks
-//! [`access::decide`] for `ManageUsers`/`ManageApiTokens` of the target's party; another
+//! the authorization component for `ManageUsers`/`ManageApiTokens` of the target's party; another
 //! party's user answers exactly like a missing one.
 
 use crate::auth::Principal;
@@ -51,7 +51,7 @@ async fn administered_user(
     meta: &RequestMeta,
     audit_action: &'static str,
     raw_id: &str,
-) -> ApiResult<(User, &'static str)> {
+) -> ApiResult<(User, Vec<String>)> {
     let id = UserId::from_uuid(path_id(raw_id)?);
     let user = state.db(move |s| s.user(id)).await?;
     let action = Action::ManageUsers { party: user.party_id };

@@ -10,7 +10,7 @@ use crate::error::ApiError;
 use crate::extract::RequestMeta;
 use crate::state::{AppState, Event};
 use crate::wire::{ListQuery, PageOf};
-use jsms_domain::access::{self, Action, Decision};
+use jsms_domain::access::Action;
 use jsms_store::{Page, PageRequest};
 use std::sync::atomic::Ordering;
 use utoipa::ToSchema;
@@ -64,9 +64,9 @@ pub fn page_view<T, W: ToSchema>(page: Page<T>, f: impl FnMut(T) -> W) -> PageOf
     }
 }
 
-/// Asks the access rules whether the principal may perform `action`. A denial is audited
-/// (as `audit_action` on `resource`) and answered with `otherwise`; an allow returns the
-/// rule that allowed it, for the caller's own audit entry.
+/// Asks the authorization component whether the principal may perform `action`. A denial
+/// is audited (as `audit_action` on `resource`, with the deciding policies) and answered
+/// with `otherwise`; an allow returns the policies that allowed it, for the caller's entry.
 pub async fn require(
     state: &AppState,
     principal: &Principal,
@@ -75,15 +75,15 @@ pub async fn require(
     resource: Option<String>,
     action: Action,
     otherwise: ApiError,
-) -> Result<&'static str, ApiError> {
-    match access::decide(&principal.actor, action) {
-        Decision::Allow(rule) => Ok(rule),
-        Decision::Deny(reason) => {
-            tracing::info!(?action, reason, "access denied");
-            state
-                .audit(&principal.who, meta, Event::deny(audit_action, resource, reason))
-                .await?;
-            Err(deny(state, otherwise))
-        }
+) -> Result<Vec<String>, ApiError> {
+    let decision = state.decide(&principal.actor, action);
+    if decision.is_allow() {
+        return Ok(decision.reasons());
     }
+    let reasons = decision.reasons();
+    tracing::info!(?action, ?reasons, "access denied");
+    state
+        .audit(&principal.who, meta, Event::deny(audit_action, resource, reasons))
+        .await?;
+    Err(deny(state, otherwise))
 }

@@ -1,5 +1,5 @@
 //! The registry: parties, organisations, protected persons and sites. Every access goes
-//! through [`access::decide`]; a person the caller may not see answers exactly like a
+//! through the authorization component (Cedar policies); a person the caller may not see answers exactly like a
 //! missing one, and personal data is serialised only for callers allowed to read it.
 //!
 //! Audited: every decision on a protected person (allow with the fields disclosed, deny),
@@ -19,11 +19,11 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jsms_domain::ValidationError;
-use jsms_domain::access::{self, Action, Actor, person_scope};
+use jsms_domain::access::{Action, Actor, PersonScope};
 use jsms_domain::ids::{OrgId, PersonId, SiteId};
 use jsms_domain::registry::{PersonDraft, PersonalData, SecurityPosture, Site, SiteDraft};
 use jsms_domain::user::{Organisation, OrganisationDraft};
-use jsms_store::PersonRecord;
+use jsms_store::{PageRequest, PersonRecord};
 use serde::Deserialize;
 use time::Date;
 use utoipa::IntoParams;
@@ -365,18 +365,17 @@ const PERSON_FIELDS_PII: [&str; 8] = [
     "personal_data",
 ];
 
-/// The wire view of a person for `actor`, and the names of the fields it discloses.
-fn person_view(actor: &Actor, record: PersonRecord) -> (PersonView, &'static [&'static str]) {
+/// The wire view of a person for `actor` (personal data only where the policies allow it),
+/// and the names of the fields it discloses.
+fn person_view(state: &AppState, actor: &Actor, record: PersonRecord) -> (PersonView, &'static [&'static str]) {
     let p = record.person;
     let d = p.draft;
-    let allowed = access::decide(
-        actor,
-        Action::ReadPersonalData {
-            org: d.employer_org_id,
-            party: record.employer_party_id,
-        },
-    )
-    .is_allow();
+    let action = Action::ReadPersonalData {
+        person: p.id,
+        org: d.employer_org_id,
+        party: record.employer_party_id,
+    };
+    let allowed = state.decide(actor, action).is_allow();
     let pd = d.personal_data;
     let view = PersonView {
         id: p.id.uuid(),
@@ -406,10 +405,11 @@ async fn visible_person(
     meta: &RequestMeta,
     audit_action: &'static str,
     raw_id: &str,
-) -> ApiResult<(PersonRecord, &'static str)> {
+) -> ApiResult<(PersonRecord, Vec<String>)> {
     let id = PersonId::from_uuid(path_id(raw_id)?);
     let record = state.db(move |s| s.person(id)).await?;
     let action = Action::ReadPerson {
+        person: id,
         org: record.person.draft.employer_org_id,
         party: record.employer_party_id,
     };
@@ -447,24 +447,63 @@ async fn list_persons(
     principal: Principal,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<PageOf<PersonView>>> {
-    let scope = person_scope(&principal.actor);
     let page = page_request(&query)?;
-    let result = state.db(move |s| s.persons(scope, &page)).await?;
-    let mut entries = Vec::with_capacity(result.items.len());
-    let actor = principal.actor.clone();
-    let page = page_view(result, |r| {
+    let limit = page.limit as usize;
+    let mut items = Vec::new();
+    let mut after = page.after;
+    let mut scanned = 0usize;
+    // Scan in id order, keeping what the policies allow; bounded work per request, the
+    // cursor continues the scan (a page may then hold fewer than `limit` items).
+    let next = loop {
+        let request = PageRequest {
+            after,
+            limit: 200,
+            q: page.q.clone(),
+        };
+        let batch = state.db(move |s| s.persons(PersonScope::All, &request)).await?;
+        let exhausted = batch.next.is_none();
+        let mut full = false;
+        for r in batch.items {
+            after = Some(r.person.id.uuid());
+            scanned += 1;
+            let action = Action::ReadPerson {
+                person: r.person.id,
+                org: r.person.draft.employer_org_id,
+                party: r.employer_party_id,
+            };
+            if state.decide(&principal.actor, action).is_allow() {
+                items.push(r);
+                if items.len() == limit {
+                    full = true;
+                    break;
+                }
+            }
+        }
+        if full || (!exhausted && scanned >= 2000) {
+            break after;
+        }
+        if exhausted {
+            break None;
+        }
+    };
+    let mut entries = Vec::with_capacity(items.len());
+    let mut views = Vec::with_capacity(items.len());
+    for r in items {
         let id = r.person.id;
-        let (view, fields) = person_view(&actor, r);
+        let (view, fields) = person_view(&state, &principal.actor, r);
         let event = Event::allow(
             "person.read",
             Some(format!("person:{id}")),
-            "listed within the person scope",
+            "listed: allowed to read the person",
         );
         entries.push(state.entry(&principal.who, &meta, event.fields(fields)));
-        view
-    });
+        views.push(view);
+    }
     state.audit.append_all(entries).await?;
-    Ok(Json(page))
+    Ok(Json(PageOf {
+        items: views,
+        next_cursor: next.map(|u| u.to_string()),
+    }))
 }
 
 /// Registers a protected person (company officers for their company; host coordinators).
@@ -500,7 +539,7 @@ async fn create_person(
         s.create_person(&draft, now)
     })
     .await?;
-    let (view, _) = person_view(&principal.actor, record);
+    let (view, _) = person_view(&state, &principal.actor, record);
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -517,7 +556,7 @@ async fn get_person(
     let (record, rule) = visible_person(&state, &principal, &meta, "person.read", &id).await?;
     let version = record.person.version;
     let resource = Some(format!("person:{}", record.person.id));
-    let (view, fields) = person_view(&principal.actor, record);
+    let (view, fields) = person_view(&state, &principal.actor, record);
     state
         .audit(
             &principal.who,
@@ -614,7 +653,7 @@ async fn patch_person(
     })
     .await?;
     let v = updated.person.version;
-    Ok(with_etag(v, person_view(&principal.actor, updated).0))
+    Ok(with_etag(v, person_view(&state, &principal.actor, updated).0))
 }
 
 /// Deletes a protected person.
