@@ -274,11 +274,13 @@ impl Authz {
                     vec![("party", string(party.to_string()))],
                 ),
             ),
-            Action::ReadPerson { person, org, party } | Action::ReadPersonalData { person, org, party } => {
-                let name = if matches!(action, Action::ReadPerson { .. }) {
-                    "ReadPerson"
-                } else {
-                    "ReadPersonalData"
+            Action::ReadPerson { person, org, party }
+            | Action::ReadPersonalData { person, org, party }
+            | Action::BreakGlass { person, org, party } => {
+                let name = match action {
+                    Action::ReadPerson { .. } => "ReadPerson",
+                    Action::ReadPersonalData { .. } => "ReadPersonalData",
+                    _ => "BreakGlass",
                 };
                 let attrs = vec![
                     ("id", string(format!("person:{person}"))),

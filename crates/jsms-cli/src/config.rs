@@ -15,6 +15,13 @@
 //! pii_key_file = "/run/secrets/jsms-pii.key"
 //! [authz]
 //! policy_dir = "/etc/jsms/policies"   # jsms.cedarschema + *.cedar; default: the shipped ones
+//! [oversight]
+//! break_glass_review_secs = 259200   # escalate unreviewed break-glass after 72 h
+//! burst_reads = 50                   # more protected reads than this …
+//! burst_window_secs = 60             # … within this many seconds: alert
+//! denials = 5                        # this many denials …
+//! denial_window_secs = 300           # … within this many seconds: alert
+//! off_hours_utc = "17-1"             # protected reads between these UTC hours: alert
 //! [audit]
 //! checkpoint_interval_secs = 2
 //! [[witnesses]]             # the other party's witness (`jsms witness serve`)
@@ -29,7 +36,9 @@
 //! Environment: `JSMS_DATA_DIR`, `JSMS_ADDR`, `JSMS_TLS_CERT`, `JSMS_TLS_KEY`,
 //! `JSMS_SESSION_IDLE_TIMEOUT_SECS`, `JSMS_SESSION_ABSOLUTE_TIMEOUT_SECS`, `JSMS_MAX_BODY_BYTES`,
 //! `JSMS_PII_KEY` (base64) or `JSMS_PII_KEY_FILE`, `JSMS_CHECKPOINT_INTERVAL_SECS`,
-//! `JSMS_WITNESSES` (`URL=KEY`, comma-separated), `JSMS_POLICY_DIR`.
+//! `JSMS_WITNESSES` (`URL=KEY`, comma-separated), `JSMS_POLICY_DIR`,
+//! `JSMS_BREAK_GLASS_REVIEW_SECS`, `JSMS_ANOMALY_BURST_READS`, `JSMS_ANOMALY_BURST_WINDOW_SECS`,
+//! `JSMS_ANOMALY_DENIALS`, `JSMS_ANOMALY_DENIAL_WINDOW_SECS`, `JSMS_OFF_HOURS_UTC`.
 
 use crate::Failure;
 use jsms_audit::note::NoteVerifier;
@@ -57,6 +66,8 @@ pub struct FileConfig {
     #[serde(default)]
     authz: AuthzFile,
     #[serde(default)]
+    oversight: OversightFile,
+    #[serde(default)]
     witnesses: Vec<WitnessFile>,
     /// Parties for `jsms init`.
     #[serde(default)]
@@ -68,6 +79,34 @@ pub struct FileConfig {
 struct SessionsFile {
     idle_timeout_secs: Option<u64>,
     absolute_timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OversightFile {
+    break_glass_review_secs: Option<i64>,
+    burst_reads: Option<usize>,
+    burst_window_secs: Option<i64>,
+    denials: Option<usize>,
+    denial_window_secs: Option<i64>,
+    off_hours_utc: Option<String>,
+}
+
+fn hours(text: &str) -> Result<(u8, u8), Failure> {
+    let bad = || {
+        Failure::config(format!(
+            "off hours {text:?}: expected START-END in UTC hours, e.g. 17-1"
+        ))
+    };
+    let (a, b) = text.split_once('-').ok_or_else(bad)?;
+    let (a, b): (u8, u8) = (
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+    );
+    if a > 23 || b > 23 {
+        return Err(bad());
+    }
+    Ok((a, b))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -203,6 +242,30 @@ pub fn resolve(file: &FileConfig, flags: Overrides) -> Result<ServerConfig, Fail
             return Err(Failure::config("checkpoint_interval_secs must be 1 to 3600"));
         }
         config.checkpoint_interval = Duration::from_secs(secs);
+    }
+    let o = &file.oversight;
+    if let Some(secs) = env_parse::<i64>("JSMS_BREAK_GLASS_REVIEW_SECS")?.or(o.break_glass_review_secs) {
+        if secs < 1 {
+            return Err(Failure::config("break_glass_review_secs must be positive"));
+        }
+        config.break_glass.review_deadline_secs = secs;
+    }
+    let a = &mut config.anomalies;
+    a.burst_reads = env_parse("JSMS_ANOMALY_BURST_READS")?
+        .or(o.burst_reads)
+        .unwrap_or(a.burst_reads);
+    a.burst_window_secs = env_parse("JSMS_ANOMALY_BURST_WINDOW_SECS")?
+        .or(o.burst_window_secs)
+        .unwrap_or(a.burst_window_secs);
+    a.denials = env_parse("JSMS_ANOMALY_DENIALS")?.or(o.denials).unwrap_or(a.denials);
+    a.denial_window_secs = env_parse("JSMS_ANOMALY_DENIAL_WINDOW_SECS")?
+        .or(o.denial_window_secs)
+        .unwrap_or(a.denial_window_secs);
+    if let Some(text) = env("JSMS_OFF_HOURS_UTC").or_else(|| o.off_hours_utc.clone()) {
+        (a.off_hours_start_utc, a.off_hours_end_utc) = hours(&text)?;
+    }
+    if a.burst_reads == 0 || a.denials == 0 || a.burst_window_secs < 1 || a.denial_window_secs < 1 {
+        return Err(Failure::config("anomaly thresholds and windows must be positive"));
     }
     config.policy_dir = env("JSMS_POLICY_DIR")
         .map(PathBuf::from)

@@ -94,6 +94,15 @@ pub async fn serve(
         config.sessions,
         config.tls.is_some(),
     );
+    let mut state = state;
+    state.anomalies = Arc::new(jsms_server::anomaly::AnomalyDetector::new(config.anomalies));
+    state.break_glass = config.break_glass;
+    let sweep = std::time::Duration::from_secs(
+        u64::try_from(config.break_glass.review_deadline_secs / 4)
+            .unwrap_or(1)
+            .clamp(1, 600),
+    );
+    jsms_server::routes::oversight::spawn_escalation(state.clone(), sweep);
     jsms_server::spawn_session_purger(state.clone());
     let router = jsms_server::app(state, config.max_body_bytes);
     on_ready(&format!("{scheme}://{local}"));

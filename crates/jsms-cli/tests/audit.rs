@@ -354,3 +354,165 @@ async fn the_audit_log_is_witnessed_verifiable_and_tamper_evident() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test]
+async fn break_glass_is_narrow_alerted_reviewed_and_escalated() {
+    let server = TestServer::start_with(&[
+        ("JSMS_BREAK_GLASS_REVIEW_SECS", "2"),
+        ("JSMS_ANOMALY_DENIALS", "3"),
+        ("JSMS_OFF_HOURS_UTC", "0-0"),
+    ]);
+    let coordinator = server.signed_in("hn.coordinator").await;
+    let persons = coordinator.get("/api/v1/persons").await.body["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let target = persons[0]["id"].as_str().unwrap().to_owned();
+    let other = persons[1]["id"].as_str().unwrap().to_owned();
+    let escort = server.signed_in("hn.escort").await;
+    let login = server.login("hn.escort").clone();
+    let path = format!("/api/v1/persons/{target}");
+    assert_problem(&escort.get(&path).await, 404, "not-found");
+
+    let request = |reason: &str, password: &str, code: String| {
+        serde_json::json!({"resource": format!("person:{target}"), "reason": reason, "password": password,
+                           "totp_code": code, "minutes": 30})
+    };
+    let reason = "convoy ambushed near Lyari, need next-of-kin contact now";
+    let short = escort
+        .post(
+            "/api/v1/break-glass",
+            request("urgent", &login.password, "000000".into()),
+        )
+        .await;
+    assert_eq!(assert_problem(&short, 422, "validation")["field"], "/reason");
+    let wrong = escort
+        .post(
+            "/api/v1/break-glass",
+            request(reason, "not my password", "000000".into()),
+        )
+        .await;
+    assert_problem(&wrong, 401, "invalid-credentials");
+    let mut too_long = request(reason, &login.password, "000000".into());
+    too_long["minutes"] = 300.into();
+    assert_eq!(
+        assert_problem(&escort.post("/api/v1/break-glass", too_long).await, 422, "validation")["field"],
+        "/minutes"
+    );
+    let opened = escort
+        .post(
+            "/api/v1/break-glass",
+            request(reason, &login.password, server.next_code("hn.escort")),
+        )
+        .await;
+    assert_eq!(opened.status, StatusCode::CREATED, "{opened:?}");
+    let grant = opened.body["id"].as_str().unwrap().to_owned();
+
+    // Exactly one person opens, with its personal data; the grant is in the log.
+    let seen = escort.get(&path).await;
+    assert_eq!(seen.status, StatusCode::OK, "{seen:?}");
+    assert!(seen.body["personal_data"].is_object());
+    assert_problem(&escort.get(&format!("/api/v1/persons/{other}")).await, 404, "not-found");
+
+    // Every party's auditors see it at once, review it once, and never their own.
+    for auditor_name in ["hn.auditor", "pn.auditor"] {
+        let auditor = server.signed_in(auditor_name).await;
+        let alerts = auditor.get("/api/v1/audit/alerts?unacknowledged=true").await;
+        assert!(
+            alerts
+                .body
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["kind"] == "break_glass" && a["severity"] == "critical"),
+            "{alerts:?}"
+        );
+        let queue = auditor.get("/api/v1/break-glass?unreviewed=true").await;
+        assert_eq!(queue.body[0]["reason"], reason);
+        let who = auditor
+            .get(&format!("/api/v1/audit/who-knew?resource=person:{target}"))
+            .await;
+        assert!(
+            who.body["accesses"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["name"] == "hn.escort")
+        );
+    }
+    let auditor = server.signed_in("pn.auditor").await;
+    assert_problem(&escort.get("/api/v1/break-glass").await, 403, "forbidden");
+    let bad = auditor
+        .post(
+            &format!("/api/v1/break-glass/{grant}/review"),
+            serde_json::json!({"verdict": "fine", "note": "x"}),
+        )
+        .await;
+    assert_eq!(assert_problem(&bad, 422, "validation")["field"], "/verdict");
+    let review = serde_json::json!({"verdict": "justified", "note": "ambush confirmed by incident report"});
+    let done = auditor
+        .post(&format!("/api/v1/break-glass/{grant}/review"), review.clone())
+        .await;
+    assert_eq!(done.body["verdict"], "justified", "{done:?}");
+    assert_problem(
+        &auditor
+            .post(&format!("/api/v1/break-glass/{grant}/review"), review)
+            .await,
+        409,
+        "conflict",
+    );
+
+    // Another use left unreviewed is escalated after the (shortened) deadline.
+    let liaison = server.signed_in("pn.liaison").await;
+    let liaison_login = server.login("pn.liaison").clone();
+    let pn_person = liaison.get("/api/v1/persons").await.body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = serde_json::json!({"resource": format!("person:{pn_person}"), "reason": reason,
+        "password": liaison_login.password, "totp_code": server.next_code("pn.liaison")});
+    assert_eq!(
+        liaison.post("/api/v1/break-glass", body).await.status,
+        StatusCode::CREATED
+    );
+    let mut escalated = false;
+    for _ in 0..40 {
+        let alerts = auditor.get("/api/v1/audit/alerts").await;
+        if alerts
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["kind"] == "break_glass_unreviewed")
+        {
+            escalated = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(escalated, "unreviewed break-glass use escalated");
+
+    // Anomalies: repeated denials raise an alert, which an auditor acknowledges.
+    let analyst = server.signed_in("hn.analyst").await;
+    for _ in 0..3 {
+        assert_problem(&analyst.get(&path).await, 404, "not-found");
+    }
+    let alerts = auditor.get("/api/v1/audit/alerts?unacknowledged=true").await;
+    let denial = alerts
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "repeated_denials")
+        .expect("alert")
+        .clone();
+    let ack = auditor
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/audit/alerts/{}/acknowledge", denial["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert!(ack.body["acknowledged_at"].is_string(), "{ack:?}");
+    assert_problem(&coordinator.get("/api/v1/audit/alerts").await, 403, "forbidden");
+}

@@ -452,3 +452,43 @@ fn serve_speaks_tls_with_secure_cookies_when_a_certificate_is_configured() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn a_policy_that_does_not_validate_stops_the_server() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("inst");
+    assert_eq!(init(&dir).0, 0);
+    let policies = tmp.path().join("policies");
+    std::fs::create_dir(&policies).unwrap();
+    std::fs::write(policies.join("jsms.cedarschema"), jsms_authz::SCHEMA).unwrap();
+    std::fs::write(
+        policies.join("extra.cedar"),
+        format!("{}\n@id(\"typo\")\npermit (principal, action == Jsms::Action::\"ReadSites\", resource) when {{ principal.rank > 2 }};\n", jsms_authz::POLICIES),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_jsms"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir", dir.to_str().unwrap()])
+        .env("JSMS_POLICY_DIR", &policies)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("do not validate") && err.contains("rank"), "{err}");
+    // The shipped policies, copied as they are, are accepted.
+    std::fs::write(policies.join("extra.cedar"), jsms_authz::POLICIES).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jsms"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir", dir.to_str().unwrap()])
+        .env("JSMS_POLICY_DIR", &policies)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    assert!(
+        read_until(&mut out, |l| l.contains("serving on"))
+            .concat()
+            .contains("http://")
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

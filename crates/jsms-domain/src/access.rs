@@ -116,7 +116,17 @@ pub enum Action {
         /// Owner organisation.
         org: OrgId,
     },
-    /// Read audit entries, proofs and "who knew" reports (never protected contents).
+    /// Open emergency (break-glass) access to one person.
+    BreakGlass {
+        /// The person.
+        person: PersonId,
+        /// Employer organisation.
+        org: OrgId,
+        /// Employer's party.
+        party: PartyId,
+    },
+    /// Read audit entries, proofs and "who knew" reports (never protected contents), the
+    /// break-glass review queue and the auditors' alerts.
     ReadAuditLog,
     /// Read signed checkpoints and consistency proofs (hashes only).
     ReadCheckpoints,

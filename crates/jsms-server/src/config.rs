@@ -26,6 +26,10 @@ pub struct ServerConfig {
     pub checkpoint_interval: Duration,
     /// Authorization policies from this directory instead of the shipped ones.
     pub policy_dir: Option<PathBuf>,
+    /// Anomaly thresholds.
+    pub anomalies: crate::anomaly::AnomalyConfig,
+    /// Break-glass limits and review deadline.
+    pub break_glass: crate::state::BreakGlassPolicy,
 }
 
 /// PEM files for TLS.
@@ -80,6 +84,8 @@ impl ServerConfig {
             witnesses: Vec::new(),
             checkpoint_interval: Duration::from_secs(2),
             policy_dir: None,
+            anomalies: crate::anomaly::AnomalyConfig::default(),
+            break_glass: crate::state::BreakGlassPolicy::default(),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! Only this crate knows HTTP and JSON. Handlers are thin: extract, parse into domain
 //! types, ask `jsms_domain::access`, call the store, convert to wire types.
 
+pub mod anomaly;
 pub mod audit;
 pub mod auth;
 pub mod config;
@@ -50,6 +51,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
          (name = "api-tokens", description = "Machine tokens"),
          (name = "registry", description = "Parties, organisations, protected persons, sites"),
          (name = "audit", description = "Tamper-evident audit log: checkpoints, proofs, entries, who knew"),
+         (name = "oversight", description = "Break-glass and the auditors' alert queue"),
          (name = "ops", description = "Health, readiness, metrics"))
 )]
 struct ApiDoc;
@@ -79,6 +81,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::admin::routes())
         .merge(routes::registry::routes())
         .merge(routes::audit::routes())
+        .merge(routes::oversight::routes())
         .split_for_parts()
 }
 

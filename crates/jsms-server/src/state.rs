@@ -36,6 +36,10 @@ pub struct AppState {
     pub audit: Arc<AuditLog>,
     /// The authorization component.
     pub authz: Arc<jsms_authz::Authz>,
+    /// Anomaly detection over audited events.
+    pub anomalies: Arc<crate::anomaly::AnomalyDetector>,
+    /// Break-glass rules.
+    pub break_glass: BreakGlassPolicy,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Session lifetimes.
@@ -69,6 +73,8 @@ impl AppState {
             store,
             audit,
             authz,
+            anomalies: Arc::new(crate::anomaly::AnomalyDetector::default()),
+            break_glass: BreakGlassPolicy::default(),
             clock,
             sessions,
             secure_cookies,
@@ -244,6 +250,46 @@ impl AppState {
 
     /// Appends one event durably; an error means the request must fail (503).
     pub async fn audit(&self, who: &Who, meta: &crate::extract::RequestMeta, event: Event) -> Result<(), ApiError> {
-        self.audit.append(self.entry(who, meta, event)).await.map(|_| ())
+        self.audit_all(vec![self.entry(who, meta, event)]).await
+    }
+
+    /// Appends entries durably, then feeds them to the anomaly detector.
+    pub async fn audit_all(&self, entries: Vec<jsms_audit::entry::AuditEntry>) -> Result<(), ApiError> {
+        let anomalies: Vec<_> = entries.iter().flat_map(|e| self.anomalies.observe(e)).collect();
+        self.audit.append_all(entries).await?;
+        for a in anomalies {
+            let alert = jsms_store::AuditorAlert {
+                id: uuid::Uuid::now_v7(),
+                kind: a.kind.to_owned(),
+                severity: "warning".into(),
+                principal: Some(a.principal),
+                resource: None,
+                message: a.message,
+                created_at: self.clock.now(),
+                acknowledged: None,
+            };
+            tracing::warn!(kind = %alert.kind, principal = ?alert.principal, "anomaly: alert raised for auditors");
+            self.db(move |s| s.create_alert(&alert)).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Break-glass rules (PRODUCT §3.8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BreakGlassPolicy {
+    /// Longest grant, seconds (at most 4 hours).
+    pub max_secs: i64,
+    /// Unreviewed after this many seconds, a use is escalated.
+    pub review_deadline_secs: i64,
+}
+
+impl Default for BreakGlassPolicy {
+    /// Grants up to 4 h, escalation after 72 h without review.
+    fn default() -> Self {
+        Self {
+            max_secs: 4 * 3600,
+            review_deadline_secs: 72 * 3600,
+        }
     }
 }

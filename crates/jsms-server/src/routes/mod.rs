@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod audit;
 pub mod ops;
+pub mod oversight;
 pub mod registry;
 
 use crate::auth::Principal;

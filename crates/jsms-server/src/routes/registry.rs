@@ -499,7 +499,7 @@ async fn list_persons(
         entries.push(state.entry(&principal.who, &meta, event.fields(fields)));
         views.push(view);
     }
-    state.audit.append_all(entries).await?;
+    state.audit_all(entries).await?;
     Ok(Json(PageOf {
         items: views,
         next_cursor: next.map(|u| u.to_string()),
