@@ -1,0 +1,256 @@
+//! The authorization matrix, driven by a table: every protected endpoint × every role of both
+//! parties × resources of the same and the other party and organisation. Allowed writes are
+//! sent with a stale version, so an allow answers 409 and nothing changes. Denied objects the
+//! caller may not know about answer exactly like missing ones; forbidden fields are absent.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use common::{Client, TestServer, enrolled_admin, without_request_id};
+use reqwest::Method;
+use serde_json::json;
+use std::collections::HashMap;
+
+const ROLES: [&str; 11] = [
+    "hn.coordinator",
+    "hn.escort",
+    "hn.analyst",
+    "hn.auditor",
+    "hn.admin",
+    "pn.liaison",
+    "pn.officer",
+    "pn.officer2",
+    "pn.analyst",
+    "pn.auditor",
+    "pn.admin",
+];
+
+/// One row: method, path (with `{P_B}`-style placeholders), and the expected answer per
+/// principal as `name:status` items; `*` is everyone else. A `p` suffix means personal data
+/// must be present, `n` that it must be absent.
+const MATRIX: &[(&str, &str, &str)] = &[
+    (
+        "GET",
+        "/api/v1/persons/{P_B}",
+        "hn.coordinator:200p pn.officer:200p pn.liaison:200n *:404",
+    ),
+    (
+        "GET",
+        "/api/v1/persons/{P_H}",
+        "hn.coordinator:200p pn.officer2:200p pn.liaison:200n *:404",
+    ),
+    (
+        "PATCH",
+        "/api/v1/persons/{P_B}",
+        "hn.coordinator:409 pn.officer:409 pn.liaison:403 *:404",
+    ),
+    (
+        "DELETE",
+        "/api/v1/persons/{P_B}",
+        "hn.coordinator:409 pn.officer:409 pn.liaison:403 *:404",
+    ),
+    ("GET", "/api/v1/users", "hn.admin:200 pn.admin:200 *:403"),
+    ("GET", "/api/v1/users/{U_HN}", "hn.admin:200 *:404"),
+    ("GET", "/api/v1/users/{U_PN}", "pn.admin:200 *:404"),
+    ("PATCH", "/api/v1/users/{U_HN}", "hn.admin:409 *:404"),
+    ("POST", "/api/v1/users/{U_PN}/enable", "pn.admin:200 *:404"),
+    ("GET", "/api/v1/api-tokens", "hn.admin:200 pn.admin:200 *:403"),
+    (
+        "GET",
+        "/api/v1/sites/{S}",
+        "hn.auditor:404 pn.auditor:404 hn.admin:404 pn.admin:404 *:200",
+    ),
+    (
+        "PATCH",
+        "/api/v1/sites/{S}",
+        "hn.coordinator:409 hn.auditor:404 pn.auditor:404 hn.admin:404 pn.admin:404 *:403",
+    ),
+    (
+        "GET",
+        "/api/v1/sites",
+        "hn.auditor:403 pn.auditor:403 hn.admin:403 pn.admin:403 *:200",
+    ),
+    ("GET", "/api/v1/organisations/{O_HN}", "*:200"),
+    ("PATCH", "/api/v1/organisations/{O_HN}", "hn.admin:409 *:403"),
+    ("PATCH", "/api/v1/organisations/{O_PN}", "pn.admin:409 *:403"),
+    ("GET", "/api/v1/audit/entries", "hn.auditor:200 pn.auditor:200 *:403"),
+    (
+        "GET",
+        "/api/v1/audit/who-knew?resource=person:{P_B}",
+        "hn.auditor:200 pn.auditor:200 *:403",
+    ),
+    (
+        "GET",
+        "/api/v1/audit/inclusion?index=0",
+        "hn.auditor:200 pn.auditor:200 *:403",
+    ),
+    ("GET", "/api/v1/audit/alerts", "hn.auditor:200 pn.auditor:200 *:403"),
+    ("GET", "/api/v1/break-glass", "hn.auditor:200 pn.auditor:200 *:403"),
+    ("GET", "/api/v1/audit/key", "*:200"),
+];
+
+fn expected<'a>(row: &'a str, who: &str) -> &'a str {
+    let mut default = "";
+    for item in row.split_whitespace() {
+        let (name, exp) = item.split_once(':').unwrap();
+        if name == who {
+            return exp;
+        }
+        if name == "*" {
+            default = exp;
+        }
+    }
+    default
+}
+
+#[tokio::test]
+async fn every_endpoint_role_and_resource_is_decided_as_the_table_says() {
+    let server = TestServer::start();
+    let mut clients: HashMap<&str, Client> = HashMap::new();
+    for who in ROLES {
+        let c = if who.ends_with(".admin") {
+            enrolled_admin(&server, who).await
+        } else {
+            server.signed_in(who).await
+        };
+        clients.insert(who, c);
+    }
+    // The resources: a person of each company, a user of each party, a host site, an
+    // organisation of each party.
+    let coord = &clients["hn.coordinator"];
+    let persons = coord.get("/api/v1/persons?limit=200").await.body["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let orgs = coord.get("/api/v1/organisations?limit=200").await.body["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let org = |part: &str| {
+        orgs.iter()
+            .find(|o| o["name"].as_str().unwrap().contains(part))
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (bridgeworks, harbour) = (org("Bridgeworks"), org("Harbour"));
+    let person_of = |employer: &str| {
+        persons.iter().find(|p| p["employer_org_id"] == employer).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let sites = coord.get("/api/v1/sites?q=Port").await.body["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let hn_users = clients["hn.admin"].get("/api/v1/users?limit=200").await.body["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let pn_users = clients["pn.admin"].get("/api/v1/users?limit=200").await.body["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let user_id = |users: &[serde_json::Value], name: &str| {
+        users.iter().find(|u| u["username"] == name).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let ids: HashMap<&str, String> = HashMap::from([
+        ("{P_B}", person_of(&bridgeworks)),
+        ("{P_H}", person_of(&harbour)),
+        ("{U_HN}", user_id(&hn_users, "hn.coordinator")),
+        ("{U_PN}", user_id(&pn_users, "pn.analyst")),
+        ("{S}", sites[0]["id"].as_str().unwrap().to_owned()),
+        ("{O_HN}", org("Provincial")),
+        ("{O_PN}", org("Embassy")),
+    ]);
+
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (method, template, row) in MATRIX {
+        let mut path = (*template).to_owned();
+        for (k, v) in &ids {
+            path = path.replace(k, v);
+        }
+        for who in ROLES {
+            let exp = expected(row, who);
+            let (status, fields) = exp.split_at(3);
+            let status: u16 = status.parse().unwrap();
+            let c = &clients[who];
+            let m = Method::from_bytes(method.as_bytes()).unwrap();
+            let r = match *method {
+                "PATCH" => c.send(m, &path, Some(json!({"version": 999_999}))).await,
+                "DELETE" => {
+                    common::Client::finish(
+                        c.http
+                            .delete(format!("{}{path}", c.base))
+                            .header("if-match", "\"v999999\"")
+                            .header("x-csrf-token", c.csrf.clone().unwrap()),
+                    )
+                    .await
+                }
+                _ => c.send(m, &path, None).await,
+            };
+            checked += 1;
+            if r.status.as_u16() != status {
+                failures.push(format!("{who} {method} {template}: expected {status}, got {r:?}"));
+                continue;
+            }
+            match fields {
+                "p" if !r.body["personal_data"].is_object() => {
+                    failures.push(format!("{who} {template}: personal data missing"))
+                }
+                "n" if r.body.get("personal_data").is_some() => {
+                    failures.push(format!("{who} {template}: personal data leaked"))
+                }
+                _ => {}
+            }
+            // A hidden object answers exactly like a missing one.
+            if status == 404 && *method == "GET" && template.contains('{') {
+                let missing_path = ids.iter().fold((*template).to_owned(), |p, (k, _)| {
+                    p.replace(k, &uuid::Uuid::now_v7().to_string())
+                });
+                let missing = c.get(&missing_path).await;
+                if without_request_id(missing.body.clone()) != without_request_id(r.body.clone())
+                    || missing.status != r.status
+                {
+                    failures.push(format!(
+                        "{who} {template}: the denial differs from a missing object: {r:?} vs {missing:?}"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} cases wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert_eq!(checked, MATRIX.len() * ROLES.len());
+
+    // No list ever returns a person outside the caller's view, nor personal data to a liaison.
+    for who in ROLES {
+        let listed = clients[who].get("/api/v1/persons?limit=200").await;
+        let items = listed.body["items"].as_array().cloned().unwrap_or_default();
+        for p in &items {
+            let single = clients[who]
+                .get(&format!("/api/v1/persons/{}", p["id"].as_str().unwrap()))
+                .await;
+            assert_eq!(single.status.as_u16(), 200, "{who} listed a person it cannot read");
+            assert_eq!(
+                p.get("personal_data").is_some(),
+                single.body.get("personal_data").is_some(),
+                "{who}: list and item views differ"
+            );
+        }
+        if who == "pn.liaison" {
+            assert!(!items.is_empty() && items.iter().all(|p| p.get("personal_data").is_none()));
+        }
+    }
+}
