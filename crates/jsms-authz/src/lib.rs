@@ -7,8 +7,8 @@
 //! log. This crate does no IO beyond reading a policy directory when asked to.
 
 use cedar_policy::{
-    Authorizer, Context, Decision as CedarDecision, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicyId,
-    PolicySet, Request, RestrictedExpression, Schema, ValidationMode, Validator,
+    ActionConstraint, Authorizer, Context, Decision as CedarDecision, Entities, Entity, EntityId, EntityTypeName,
+    EntityUid, PolicyId, PolicySet, Request, RestrictedExpression, Schema, ValidationMode, Validator,
 };
 use jsms_domain::access::{Action, Actor, ActorKind};
 use jsms_domain::user::{ApiScope, Clearance, PartyKind};
@@ -20,6 +20,22 @@ use std::str::FromStr;
 pub const SCHEMA: &str = include_str!("../policies/jsms.cedarschema");
 /// The policies shipped with this version.
 pub const POLICIES: &str = include_str!("../policies/jsms.cedar");
+
+/// Every action of the schema (policies are grouped by the actions they can apply to).
+const ACTIONS: [&str; 12] = [
+    "ReadOrganisations",
+    "ReadSites",
+    "ManageOrganisation",
+    "ManageUsers",
+    "ManageApiTokens",
+    "ReadPerson",
+    "ReadPersonalData",
+    "WritePerson",
+    "BreakGlass",
+    "WriteSite",
+    "ReadAuditLog",
+    "ReadCheckpoints",
+];
 
 /// Why the policies could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +95,9 @@ pub struct RequestContext {
 pub struct Authz {
     schema: Schema,
     policies: PolicySet,
+    /// Per action, only the policies whose action scope can match it (Cedar evaluates every
+    /// policy of the set it is given; this keeps each request to the relevant ones).
+    by_action: HashMap<String, PolicySet>,
     names: HashMap<PolicyId, String>,
     authorizer: Authorizer,
 }
@@ -162,9 +181,26 @@ impl Authz {
                 .ok_or_else(|| AuthzError::Unnamed(p.id().to_string()))?;
             names.insert(p.id().clone(), name.to_owned());
         }
+        let mut by_action: HashMap<String, PolicySet> = HashMap::new();
+        for action in ACTIONS {
+            let action_uid = uid("Jsms::Action", action);
+            let mut subset = PolicySet::new();
+            for p in policies.policies() {
+                let applies = match p.action_constraint() {
+                    ActionConstraint::Any => true,
+                    ActionConstraint::Eq(a) => a == action_uid,
+                    ActionConstraint::In(list) => list.contains(&action_uid),
+                };
+                if applies {
+                    subset.add(p.clone()).map_err(|e| AuthzError::Parse(e.to_string()))?;
+                }
+            }
+            by_action.insert((*action).to_owned(), subset);
+        }
         Ok(Self {
             schema,
             policies,
+            by_action,
             names,
             authorizer: Authorizer::new(),
         })
@@ -340,13 +376,22 @@ impl Authz {
         ]) else {
             return error();
         };
-        let Ok(request) = Request::new(principal_uid, action_uid, resource_uid, context, Some(&self.schema)) else {
+        // The entities and the request are built here from typed values that conform to the
+        // schema by construction (the tests check them against it), so they are not checked
+        // again on every request: that would double the cost of a decision.
+        let schema = if cfg!(debug_assertions) {
+            Some(&self.schema)
+        } else {
+            None
+        };
+        let Ok(request) = Request::new(principal_uid, action_uid, resource_uid, context, schema) else {
             return error();
         };
-        let Ok(entities) = Entities::from_entities([principal, resource], Some(&self.schema)) else {
+        let Ok(entities) = Entities::from_entities([principal, resource], schema) else {
             return error();
         };
-        let response = self.authorizer.is_authorized(&request, &self.policies, &entities);
+        let policies = self.by_action.get(action_name).unwrap_or(&self.policies);
+        let response = self.authorizer.is_authorized(&request, policies, &entities);
         if response.diagnostics().errors().next().is_some() {
             return error();
         }
