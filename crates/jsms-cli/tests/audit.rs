@@ -516,3 +516,36 @@ async fn break_glass_is_narrow_alerted_reviewed_and_escalated() {
     assert!(ack.body["acknowledged_at"].is_string(), "{ack:?}");
     assert_problem(&coordinator.get("/api/v1/audit/alerts").await, 403, "forbidden");
 }
+
+#[tokio::test]
+async fn a_need_to_know_grant_opens_one_person_until_it_expires() {
+    let server = TestServer::start();
+    let coordinator = server.signed_in("hn.coordinator").await;
+    let persons = coordinator.get("/api/v1/persons").await.body["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let (target, other) = (
+        persons[0]["id"].as_str().unwrap().to_owned(),
+        persons[1]["id"].as_str().unwrap().to_owned(),
+    );
+    let escort = server.signed_in("hn.escort").await;
+    let path = format!("/api/v1/persons/{target}");
+    assert_problem(&escort.get(&path).await, 404, "not-found");
+    // A grant as movement release will create it, written into the running instance.
+    let store = jsms_server::instance::DataDir::new(server.data_dir())
+        .open_store(&jsms_server::config::KeySource::DataDir)
+        .unwrap();
+    use jsms_store::{OversightStore, Store};
+    let user = store.user_credentials("hn.escort").unwrap().unwrap().user;
+    let now = common::now();
+    store
+        .create_grant(user.id, &format!("person:{target}"), "test", now, now + 2)
+        .unwrap();
+    let seen = escort.get(&path).await;
+    assert_eq!(seen.status, StatusCode::OK, "{seen:?}");
+    assert!(seen.body["personal_data"].is_object());
+    assert_problem(&escort.get(&format!("/api/v1/persons/{other}")).await, 404, "not-found");
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    assert_problem(&escort.get(&path).await, 404, "not-found");
+}

@@ -324,6 +324,10 @@ pub trait OversightStore {
     /// Marks unreviewed grants created before `before` as escalated; returns the newly
     /// escalated ones.
     fn escalate_break_glass(&self, before: i64, now: i64) -> StoreResult<Vec<BreakGlassRecord>>;
+    /// Stores a time-limited need-to-know grant of `resource` to `user`.
+    fn create_grant(&self, user: UserId, resource: &str, source: &str, now: i64, expires_at: i64) -> StoreResult<()>;
+    /// Resources a user holds an unexpired need-to-know grant for.
+    fn active_grants(&self, user: UserId, now: i64) -> StoreResult<Vec<String>>;
     /// Stores an auditor alert.
     fn create_alert(&self, alert: &AuditorAlert) -> StoreResult<()>;
     /// Alerts, newest first.

@@ -1409,6 +1409,28 @@ impl crate::OversightStore for SqliteStore {
         })
     }
 
+    fn create_grant(&self, user: UserId, resource: &str, source: &str, now: i64, expires_at: i64) -> StoreResult<()> {
+        self.tx(|tx| {
+            tx.execute(
+                "INSERT INTO grants (id, user_id, resource, source, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![b(Uuid::now_v7()), b(user.uuid()), resource, source, now, expires_at],
+            )
+            .map_err(write_err("unknown user"))?;
+            Ok(())
+        })
+    }
+
+    fn active_grants(&self, user: UserId, now: i64) -> StoreResult<Vec<String>> {
+        let conn = self.read()?;
+        let mut stmt = conn
+            .prepare_cached("SELECT resource FROM grants WHERE user_id = ?1 AND expires_at > ?2")
+            .map_err(internal)?;
+        let rows = stmt
+            .query_map(params![b(user.uuid()), now], |r| r.get(0))
+            .map_err(internal)?;
+        rows.collect::<Result<_, _>>().map_err(internal)
+    }
+
     fn create_alert(&self, a: &crate::AuditorAlert) -> StoreResult<()> {
         self.tx(|tx| {
             tx.execute(

@@ -27,3 +27,14 @@ CREATE TABLE auditor_alerts (
     acknowledged_at  INTEGER,
     acknowledged_by  BLOB REFERENCES users(id)
 ) STRICT;
+
+-- Time-limited need-to-know grants, created by other features (e.g. movement release).
+CREATE TABLE grants (
+    id          BLOB PRIMARY KEY,
+    user_id     BLOB NOT NULL REFERENCES users(id),
+    resource    TEXT NOT NULL,            -- e.g. person:<id>, movement:<id>
+    source      TEXT NOT NULL,            -- what created it, e.g. movement.release:<id>
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX grants_by_user ON grants (user_id, expires_at);
