@@ -24,8 +24,8 @@
 //! off_hours_utc = "17-1"             # protected reads between these UTC hours: alert
 //! [audit]
 //! checkpoint_interval_secs = 2
-//! [[witnesses]]             # the other party's witness (`jsms witness serve`)
-//! url = "https://witness.partner.example"
+//! [[witnesses]]             # the other party's witness (`jsms witness serve`, or without
+//! url = "https://witness.partner.example"   # url: `jsms witness pull`)
 //! key = "partner.example/witness+0a1b2c3d+BA…"
 //! [[parties]]               # used by `jsms init`
 //! code = "HN"
@@ -36,7 +36,8 @@
 //! Environment: `JSMS_DATA_DIR`, `JSMS_ADDR`, `JSMS_TLS_CERT`, `JSMS_TLS_KEY`,
 //! `JSMS_SESSION_IDLE_TIMEOUT_SECS`, `JSMS_SESSION_ABSOLUTE_TIMEOUT_SECS`, `JSMS_MAX_BODY_BYTES`,
 //! `JSMS_PII_KEY` (base64) or `JSMS_PII_KEY_FILE`, `JSMS_CHECKPOINT_INTERVAL_SECS`,
-//! `JSMS_WITNESSES` (`URL=KEY`, comma-separated), `JSMS_POLICY_DIR`,
+//! `JSMS_WITNESSES` (`URL=KEY` for a witness the log pushes to, or `KEY` for one that pulls;
+//! comma-separated), `JSMS_POLICY_DIR`,
 //! `JSMS_BREAK_GLASS_REVIEW_SECS`, `JSMS_ANOMALY_BURST_READS`, `JSMS_ANOMALY_BURST_WINDOW_SECS`,
 //! `JSMS_ANOMALY_DENIALS`, `JSMS_ANOMALY_DENIAL_WINDOW_SECS`, `JSMS_OFF_HOURS_UTC`.
 
@@ -124,19 +125,22 @@ struct AuditFile {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct WitnessFile {
-    url: String,
+    /// Absent for a witness that pulls (`jsms witness pull`).
+    url: Option<String>,
     key: String,
 }
 
-fn witness(url: &str, key: &str) -> Result<WitnessEndpoint, Failure> {
+fn witness(url: Option<&str>, key: &str) -> Result<WitnessEndpoint, Failure> {
     let verifier = NoteVerifier::from_text(key).map_err(|e| Failure::config(format!("witness key {key:?}: {e}")))?;
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
+    if let Some(url) = url
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
         return Err(Failure::config(format!(
             "witness url {url:?} must start with http:// or https://"
         )));
     }
     Ok(WitnessEndpoint {
-        url: url.to_owned(),
+        url: url.map(str::to_owned),
         verifier,
     })
 }
@@ -274,17 +278,19 @@ pub fn resolve(file: &FileConfig, flags: Overrides) -> Result<ServerConfig, Fail
         Some(list) => list
             .split(',')
             .map(|item| {
-                let (url, key) = item
-                    .trim()
-                    .split_once('=')
-                    .ok_or_else(|| Failure::config("JSMS_WITNESSES is URL=KEY[,URL=KEY…]"))?;
-                witness(url, key)
+                let item = item.trim();
+                match item.split_once('=') {
+                    Some((url, key)) if item.starts_with("http://") || item.starts_with("https://") => {
+                        witness(Some(url), key)
+                    }
+                    _ => witness(None, item),
+                }
             })
             .collect::<Result<_, _>>()?,
         None => file
             .witnesses
             .iter()
-            .map(|w| witness(&w.url, &w.key))
+            .map(|w| witness(w.url.as_deref(), &w.key))
             .collect::<Result<_, _>>()?,
     };
     config.key_source = if let Some(b64) = env("JSMS_PII_KEY") {

@@ -97,6 +97,7 @@ pub async fn serve(
     let mut state = state;
     state.anomalies = Arc::new(jsms_server::anomaly::AnomalyDetector::new(config.anomalies));
     state.break_glass = config.break_glass;
+    state.witnesses = Arc::new(config.witnesses.clone());
     let sweep = std::time::Duration::from_secs(
         u64::try_from(config.break_glass.review_deadline_secs / 4)
             .unwrap_or(1)

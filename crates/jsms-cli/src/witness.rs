@@ -2,9 +2,11 @@
 //! and state (`c2sp.org/tlog-witness`).
 
 use crate::Failure;
+use jsms_audit::note::{Checkpoint, Note};
 use jsms_audit::note::{NoteSigner, NoteVerifier, TYPE_COSIGNATURE};
-use jsms_audit::witness::WitnessedLog;
+use jsms_audit::witness::{AddCheckpoint, WitnessedLog};
 use jsms_server::state::SystemClock;
+use jsms_server::witness::{AddError, Witness};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -37,6 +39,31 @@ pub enum WitnessCommand {
         #[arg(long, default_value = "127.0.0.1:9090")]
         addr: SocketAddr,
     },
+    /// Fetch the log's latest checkpoint and a consistency proof from its instance, verify
+    /// them against this witness's view, persist the new view, and post the cosignature back.
+    Pull {
+        /// The witness's private key (from `jsms witness keygen`).
+        #[arg(long)]
+        key_file: PathBuf,
+        /// The witness's state file (created if missing).
+        #[arg(long)]
+        state: PathBuf,
+        /// The log's checkpoint verifier key (`jsms audit key` on the log's side).
+        #[arg(long)]
+        log: String,
+        /// The instance's base URL, e.g. https://jsms.host.example.
+        #[arg(long)]
+        url: String,
+        /// A file holding an API token of the instance (any scope); or set JSMS_WITNESS_TOKEN.
+        #[arg(long)]
+        token_file: Option<PathBuf>,
+        /// Seconds between rounds.
+        #[arg(long, default_value_t = 5)]
+        interval: u64,
+        /// Stop after one round that cosigned (or found nothing new).
+        #[arg(long)]
+        once: bool,
+    },
 }
 
 fn read_key(path: &std::path::Path) -> Result<NoteSigner, Failure> {
@@ -63,6 +90,57 @@ fn read_key(path: &std::path::Path) -> Result<NoteSigner, Failure> {
 /// Runs a `jsms witness` subcommand.
 pub fn run(command: WitnessCommand) -> Result<(), Failure> {
     match command {
+        WitnessCommand::Pull {
+            key_file,
+            state,
+            log,
+            url,
+            token_file,
+            interval,
+            once,
+        } => {
+            let signer = read_key(&key_file)?;
+            let verifier = NoteVerifier::from_text(&log).map_err(|e| Failure::config(format!("--log: {e}")))?;
+            let origin = verifier.name().to_owned();
+            let token = match (token_file, std::env::var("JSMS_WITNESS_TOKEN").ok()) {
+                (Some(f), _) => {
+                    std::fs::read_to_string(&f).map_err(|e| Failure::config(format!("{}: {e}", f.display())))?
+                }
+                (None, Some(t)) => t,
+                (None, None) => {
+                    return Err(Failure::config(
+                        "give an API token with --token-file or JSMS_WITNESS_TOKEN",
+                    ));
+                }
+            };
+            let token = token.trim().to_owned();
+            let logs = vec![WitnessedLog {
+                origin: origin.clone(),
+                verifier,
+            }];
+            let witness = Witness::new(signer, logs, state, Arc::new(SystemClock))
+                .map_err(|e| Failure::config(format!("witness state: {e}")))?;
+            let url = url.trim_end_matches('/').to_owned();
+            crate::serve::runtime()?.block_on(async move {
+                let client = reqwest::Client::builder()
+                    .timeout(std::time::Duration::from_secs(15))
+                    .build()
+                    .map_err(Failure::runtime)?;
+                loop {
+                    match pull_round(&client, &witness, &origin, &url, &token).await {
+                        Ok(Round::Cosigned(size)) => println!("cosigned {origin} at size {size}"),
+                        Ok(Round::UpToDate) => tracing::debug!("up to date"),
+                        Ok(Round::NothingYet) => tracing::info!("the log has no checkpoint yet"),
+                        Err(e) if once => return Err(Failure::runtime(e)),
+                        Err(e) => tracing::error!(error = %e, "witness round failed"),
+                    }
+                    if once {
+                        return Ok(());
+                    }
+                    tokio::time::sleep(std::time::Duration::from_secs(interval.max(1))).await;
+                }
+            })
+        }
         WitnessCommand::Keygen { name, key_file } => {
             let seed = jsms_identity::random::bytes::<32>().map_err(Failure::runtime)?;
             let signer = NoteSigner::from_seed(&name, TYPE_COSIGNATURE, seed)
@@ -114,6 +192,91 @@ pub fn run(command: WitnessCommand) -> Result<(), Failure> {
             })
         }
     }
+}
+
+/// What one pull round did.
+enum Round {
+    Cosigned(u64),
+    UpToDate,
+    NothingYet,
+}
+
+async fn pull_round(
+    client: &reqwest::Client,
+    witness: &Witness,
+    origin: &str,
+    url: &str,
+    token: &str,
+) -> Result<Round, String> {
+    let get = |path: String| client.get(format!("{url}{path}")).bearer_auth(token).send();
+    let resp = get("/api/v1/audit/checkpoint".into())
+        .await
+        .map_err(|e| format!("cannot reach {url}: {e}"))?;
+    if resp.status().as_u16() == 404 {
+        return Ok(Round::NothingYet);
+    }
+    if !resp.status().is_success() {
+        return Err(format!("checkpoint: HTTP {}", resp.status()));
+    }
+    let text = resp.text().await.map_err(|e| e.to_string())?;
+    let note = Note::parse(&text).map_err(|e| format!("checkpoint: {e}"))?;
+    let checkpoint = Checkpoint::parse(&note.text).map_err(|e| format!("checkpoint: {e}"))?;
+    if checkpoint.origin != origin {
+        return Err(format!(
+            "the instance serves the log {:?}, not {origin:?}",
+            checkpoint.origin
+        ));
+    }
+    let old = witness.view(origin).await.map_or(0, |v| v.size);
+    if old == checkpoint.size {
+        return Ok(Round::UpToDate);
+    }
+    let mut proof = Vec::new();
+    if old > 0 && old < checkpoint.size {
+        let r = get(format!("/api/v1/audit/consistency?old={old}&new={}", checkpoint.size))
+            .await
+            .map_err(|e| e.to_string())?;
+        let body: serde_json::Value = r.json().await.map_err(|e| format!("consistency proof: {e}"))?;
+        for h in body["proof"].as_array().ok_or("consistency proof: no proof")? {
+            let bytes = base64::Engine::decode(
+                &base64::engine::general_purpose::STANDARD,
+                h.as_str().unwrap_or_default(),
+            )
+            .map_err(|e| format!("consistency proof: {e}"))?;
+            proof.push(
+                bytes
+                    .try_into()
+                    .map_err(|_| "consistency proof: a hash is 32 bytes".to_owned())?,
+            );
+        }
+    }
+    let size = checkpoint.size;
+    let request = AddCheckpoint {
+        old,
+        proof,
+        note,
+        checkpoint,
+    };
+    let line = match witness.add(&request).await {
+        Ok(line) => line,
+        Err(AddError::Refused(e)) => return Err(format!("REFUSED the log's checkpoint at size {size}: {e}")),
+        Err(AddError::NotPersisted(e)) => return Err(format!("state not persisted: {e}")),
+    };
+    let posted = client
+        .post(format!("{url}/api/v1/audit/cosignatures?size={size}"))
+        .bearer_auth(token)
+        .header("content-type", "text/plain")
+        .body(line)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if !posted.status().is_success() {
+        return Err(format!(
+            "the instance did not accept the cosignature: HTTP {}",
+            posted.status()
+        ));
+    }
+    Ok(Round::Cosigned(size))
 }
 
 async fn axum_serve(listener: tokio::net::TcpListener, router: axum::Router) -> Result<(), Failure> {

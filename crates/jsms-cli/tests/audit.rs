@@ -549,3 +549,111 @@ async fn a_need_to_know_grant_opens_one_person_until_it_expires() {
     tokio::time::sleep(Duration::from_millis(3100)).await;
     assert_problem(&escort.get(&path).await, 404, "not-found");
 }
+
+#[tokio::test]
+async fn a_pulling_witness_fetches_verifies_and_posts_its_cosignature() {
+    let (dir, logins) = TestServer::create_instance();
+    let instance = dir.path().join("instance");
+    let key = log_key(&instance);
+    // The witness's key, and an API token of the instance for it.
+    let key_file = dir.path().join("puller.key");
+    let (code, out, _) = run_cli(&[
+        "witness",
+        "keygen",
+        "--name",
+        "partner.test/puller",
+        "--key-file",
+        key_file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    let wkey = out.trim().to_owned();
+    let token = {
+        use jsms_store::Store;
+        let store = jsms_server::instance::DataDir::new(&instance)
+            .open_store(&jsms_server::config::KeySource::DataDir)
+            .unwrap();
+        let admin = store.user_credentials("pn.admin").unwrap().unwrap().user;
+        let issued = jsms_identity::token::issue("jsms_at_").unwrap();
+        store
+            .create_api_token(&jsms_store::ApiTokenRecord {
+                id: jsms_domain::ids::ApiTokenId::generate(),
+                token_hash: issued.hash,
+                party_id: admin.party_id,
+                org_id: admin.org_id,
+                name: "witness".into(),
+                scopes: vec![jsms_domain::user::ApiScope::RegistryRead],
+                created_by: admin.id,
+                created_at: common::now(),
+                expires_at: common::now() + 86_400,
+                revoked_at: None,
+                last_used_at: None,
+            })
+            .unwrap();
+        issued.text
+    };
+    let env = [
+        ("JSMS_CHECKPOINT_INTERVAL_SECS", "1"),
+        ("JSMS_WITNESSES", wkey.as_str()),
+    ];
+    let server = TestServer::start_instance(dir, logins, &env);
+    let auditor = server.signed_in("hn.auditor").await;
+    let mut ready = false;
+    for _ in 0..40 {
+        if auditor.get("/api/v1/audit/checkpoint").await.status == StatusCode::OK {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(ready, "a checkpoint was signed");
+    let state = server.dir.path().join("puller-state.json");
+    let pull = || {
+        Command::new(env!("CARGO_BIN_EXE_jsms"))
+            .args([
+                "witness",
+                "pull",
+                "--once",
+                "--key-file",
+                key_file.to_str().unwrap(),
+                "--state",
+                state.to_str().unwrap(),
+            ])
+            .args(["--log", &key, "--url", &server.url])
+            .env("JSMS_WITNESS_TOKEN", &token)
+            .output()
+            .unwrap()
+    };
+    let out = pull();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("cosigned"));
+    let note = Note::parse(auditor.get("/api/v1/audit/checkpoint").await.body.as_str().unwrap()).unwrap();
+    NoteVerifier::from_text(&wkey)
+        .unwrap()
+        .verify_cosignature(&note)
+        .unwrap();
+    // More entries, another round: consistency from the witness's last view.
+    let _ = server.signed_in("hn.coordinator").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let out = pull();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // A cosignature from a key that is not a configured witness is refused.
+    let stranger =
+        jsms_audit::note::NoteSigner::from_seed("stranger.test/w", jsms_audit::note::TYPE_COSIGNATURE, [5; 32])
+            .unwrap();
+    let cp = Checkpoint::parse(&note.text).unwrap();
+    let forged = stranger.cosign(&note.text, 1).unwrap();
+    let r = common::Client::finish(
+        reqwest::Client::new()
+            .post(format!("{}/api/v1/audit/cosignatures?size={}", server.url, cp.size))
+            .bearer_auth(&token)
+            .header("content-type", "text/plain")
+            .body(forged),
+    )
+    .await;
+    assert_problem(&r, 422, "validation");
+}

@@ -28,11 +28,12 @@ struct Pending {
     reply: oneshot::Sender<Result<u64, String>>,
 }
 
-/// A witness the log submits its checkpoints to.
+/// A witness of this log: the log submits its checkpoints to `url` when there is one (push);
+/// a witness without a URL pulls them and posts its cosignatures back.
 #[derive(Debug, Clone)]
 pub struct WitnessEndpoint {
     /// Base URL; requests go to `<url>/add-checkpoint`.
-    pub url: String,
+    pub url: Option<String>,
     /// The witness's cosignature key.
     pub verifier: NoteVerifier,
 }
@@ -263,6 +264,30 @@ impl AuditLog {
         Ok(Some((size, note)))
     }
 
+    /// Stores a cosignature line on the checkpoint signed at `size`, if it verifies with one
+    /// of `witnesses`; returns the witness's name.
+    pub fn accept_cosignature(&self, size: u64, line: &str, witnesses: &[WitnessEndpoint]) -> Result<String, String> {
+        let sig = SignatureLine::parse(line.trim_end()).map_err(|e| e.to_string())?;
+        let witness = witnesses
+            .iter()
+            .find(|w| w.verifier.name() == sig.name)
+            .ok_or_else(|| format!("{} is not a configured witness of this log", sig.name))?;
+        let note = self
+            .with_reader(|db| Ok(db.checkpoints()?.into_iter().find(|c| c.size == size)))
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("no checkpoint was signed at size {size}"))?;
+        let parsed = Note::parse(&note.note).map_err(|e| e.to_string())?;
+        witness
+            .verifier
+            .verify_cosignature_line(&parsed.text, &sig)
+            .map_err(|e| e.to_string())?;
+        let now = self.clock.now();
+        let name = witness.verifier.name().to_owned();
+        self.with_reader(|db| db.save_cosignature(size, &name, &sig.to_line(), now))
+            .map_err(|e| e.to_string())?;
+        Ok(name)
+    }
+
     /// The latest signed checkpoint with every stored cosignature appended.
     pub fn checkpoint_with_cosignatures(&self) -> StoreResult<Option<String>> {
         self.with_reader(|db| {
@@ -360,7 +385,7 @@ pub fn spawn_checkpointer(log: Arc<AuditLog>, witnesses: Vec<WitnessEndpoint>, i
             };
             tracing::debug!(size, "checkpoint signed");
             let Some(client) = &client else { continue };
-            for (w, last) in witnesses.iter().zip(known.iter_mut()) {
+            for (w, last) in witnesses.iter().zip(known.iter_mut()).filter(|(w, _)| w.url.is_some()) {
                 match submit(client, &log, w, *last, size, &note).await {
                     Ok(()) => *last = Some(size),
                     Err(Resubmit(latest)) if latest.is_some() => {
@@ -395,7 +420,8 @@ async fn submit(
     let old = old.unwrap_or(0).min(size);
     let proof = log.consistency_proof(old, size).map_err(|_| Resubmit(None))?;
     let body = AddCheckpoint::format(old, &proof, note);
-    let url = format!("{}/add-checkpoint", w.url.trim_end_matches('/'));
+    let Some(base) = &w.url else { return Err(Resubmit(None)) };
+    let url = format!("{}/add-checkpoint", base.trim_end_matches('/'));
     let resp = client.post(&url).body(body).send().await.map_err(|e| {
         tracing::warn!(witness = w.verifier.name(), error = %e, "witness unreachable");
         Resubmit(None)

@@ -40,6 +40,8 @@ pub struct AppState {
     pub anomalies: Arc<crate::anomaly::AnomalyDetector>,
     /// Break-glass rules.
     pub break_glass: BreakGlassPolicy,
+    /// The witnesses whose cosignatures this log accepts.
+    pub witnesses: Arc<Vec<crate::audit::WitnessEndpoint>>,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Session lifetimes.
@@ -75,6 +77,7 @@ impl AppState {
             authz,
             anomalies: Arc::new(crate::anomaly::AnomalyDetector::default()),
             break_glass: BreakGlassPolicy::default(),
+            witnesses: Arc::new(Vec::new()),
             clock,
             sessions,
             secure_cookies,

@@ -77,12 +77,75 @@ impl WitnessState {
     }
 }
 
-struct Witness {
+/// A witness: key, followed logs, and its persisted state. Shared by the HTTP service
+/// (logs push) and `jsms witness pull` (the witness fetches).
+pub struct Witness {
     signer: NoteSigner,
     logs: Vec<WitnessedLog>,
     state_path: PathBuf,
     state: tokio::sync::Mutex<WitnessState>,
     clock: Arc<dyn crate::state::Clock>,
+}
+
+/// Why a checkpoint was not cosigned.
+#[derive(Debug)]
+pub enum AddError {
+    /// Refused by the protocol's rules.
+    Refused(WitnessError),
+    /// The new view could not be persisted; nothing was cosigned.
+    NotPersisted(String),
+}
+
+impl Witness {
+    /// A witness over `state_path` (created when missing).
+    pub fn new(
+        signer: NoteSigner,
+        logs: Vec<WitnessedLog>,
+        state_path: PathBuf,
+        clock: Arc<dyn crate::state::Clock>,
+    ) -> std::io::Result<Self> {
+        let state = WitnessState::load(&state_path)?;
+        Ok(Self {
+            signer,
+            logs,
+            state_path,
+            state: tokio::sync::Mutex::new(state),
+            clock,
+        })
+    }
+
+    /// The latest view of `origin`.
+    pub async fn view(&self, origin: &str) -> Option<LogView> {
+        self.state.lock().await.view(origin)
+    }
+
+    /// Checks a submission, persists the new view atomically, and returns the cosignature
+    /// line. Submissions are serialised: the check and the write happen under one lock.
+    pub async fn add(&self, req: &AddCheckpoint) -> Result<String, AddError> {
+        let mut state = self.state.lock().await;
+        let current = state.view(&req.checkpoint.origin);
+        let view = check(&self.logs, current.as_ref(), req).map_err(AddError::Refused)?;
+        let mut next = state.clone();
+        next.logs.insert(
+            view.origin.clone(),
+            StoredView {
+                size: view.size,
+                root: STANDARD.encode(view.root),
+            },
+        );
+        let path = self.state_path.clone();
+        let to_save = next.clone();
+        match tokio::task::spawn_blocking(move || to_save.save(&path)).await {
+            Ok(Ok(())) => *state = next,
+            Ok(Err(e)) => return Err(AddError::NotPersisted(e.to_string())),
+            Err(e) => return Err(AddError::NotPersisted(e.to_string())),
+        }
+        drop(state);
+        let now = u64::try_from(self.clock.now()).unwrap_or(0);
+        self.signer
+            .cosign(&req.checkpoint.to_text(), now)
+            .map_err(|e| AddError::NotPersisted(e.to_string()))
+    }
 }
 
 /// The witness's HTTP router.
@@ -132,42 +195,20 @@ async fn add_checkpoint(State(w): State<Arc<Witness>>, body: Bytes) -> Response 
         Ok(r) => r,
         Err(e) => return refusal(&e),
     };
-    // One request at a time: check, persist, then answer — never a rollback.
-    let mut state = w.state.lock().await;
-    let current = state.view(&req.checkpoint.origin);
-    let view = match check(&w.logs, current.as_ref(), &req) {
-        Ok(v) => v,
-        Err(e) => {
-            tracing::warn!(origin = %req.checkpoint.origin, error = %e, "checkpoint refused");
-            return refusal(&e);
-        }
-    };
-    let mut next = state.clone();
-    next.logs.insert(
-        view.origin.clone(),
-        StoredView {
-            size: view.size,
-            root: STANDARD.encode(view.root),
-        },
-    );
-    let path = w.state_path.clone();
-    let to_save = next.clone();
-    match tokio::task::spawn_blocking(move || to_save.save(&path)).await {
-        Ok(Ok(())) => *state = next,
-        other => {
-            tracing::error!(?other, "witness state not persisted; refusing to cosign");
-            return (StatusCode::SERVICE_UNAVAILABLE, "state not persisted\n").into_response();
-        }
-    }
-    drop(state);
-    let now = u64::try_from(w.clock.now()).unwrap_or(0);
-    match w.signer.cosign(&req.checkpoint.to_text(), now) {
+    match w.add(&req).await {
         Ok(line) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
             line,
         )
             .into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
+        Err(AddError::Refused(e)) => {
+            tracing::warn!(origin = %req.checkpoint.origin, error = %e, "checkpoint refused");
+            refusal(&e)
+        }
+        Err(AddError::NotPersisted(e)) => {
+            tracing::error!(error = %e, "witness state not persisted; refusing to cosign");
+            (StatusCode::SERVICE_UNAVAILABLE, "state not persisted\n").into_response()
+        }
     }
 }

@@ -29,6 +29,77 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(inclusion))
         .routes(routes!(entries))
         .routes(routes!(who_knew))
+        .routes(routes!(add_cosignature))
+}
+
+/// The checkpoint a cosignature is for.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct CosignatureQuery {
+    /// Size of the signed checkpoint the cosignature covers.
+    size: u64,
+}
+
+/// Accepted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CosignatureAccepted {
+    /// The witness whose cosignature was stored.
+    pub witness: String,
+    /// The checkpoint size.
+    pub size: u64,
+}
+
+/// Stores a witness's cosignature (a `— name base64` line, as text) on a signed checkpoint;
+/// for witnesses that pull (`jsms witness pull`). Only configured witness keys are accepted.
+#[utoipa::path(post, path = "/api/v1/audit/cosignatures", tag = "audit", params(CosignatureQuery),
+    request_body(content = String, content_type = "text/plain"),
+    responses((status = 200, body = CosignatureAccepted),
+              (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+async fn add_cosignature(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    principal: Principal,
+    ApiQuery(q): ApiQuery<CosignatureQuery>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<CosignatureAccepted>> {
+    let rules = require(
+        &state,
+        &principal,
+        &meta,
+        "audit.cosignature",
+        None,
+        Action::ReadCheckpoints,
+        ApiError::NotFound,
+    )
+    .await?;
+    let line = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::MalformedBody {
+            detail: "the body is not UTF-8 text".into(),
+            field: None,
+            status: axum::http::StatusCode::BAD_REQUEST,
+        })?
+        .to_owned();
+    let (audit, witnesses, size) = (
+        std::sync::Arc::clone(&state.audit),
+        std::sync::Arc::clone(&state.witnesses),
+        q.size,
+    );
+    let accepted = tokio::task::spawn_blocking(move || audit.accept_cosignature(size, &line, &witnesses))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Validation(jsms_domain::ValidationError::new("", e)))?;
+    state
+        .audit(
+            &principal.who,
+            &meta,
+            Event::allow("audit.cosignature", Some(format!("checkpoint:{size}")), rules),
+        )
+        .await?;
+    Ok(Json(CosignatureAccepted {
+        witness: accepted,
+        size,
+    }))
 }
 
 fn b64(h: &[u8; 32]) -> String {
