@@ -100,7 +100,17 @@ pub struct Authz {
     by_action: HashMap<String, PolicySet>,
     names: HashMap<PolicyId, String>,
     authorizer: Authorizer,
+    /// Decisions already taken, keyed by every input the policies can see. Cedar is
+    /// deterministic, so a decision is a pure function of principal attributes, action,
+    /// resource attributes and — when a policy reads it — the context; any change of those
+    /// is a different key. Bounded: cleared when full.
+    cache: std::sync::RwLock<HashMap<String, Decision>>,
+    /// Whether any policy reads the context (then the context is part of the key).
+    uses_context: bool,
 }
+
+/// Most decisions kept in the cache.
+const CACHE_CAPACITY: usize = 65_536;
 
 impl std::fmt::Debug for Authz {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -197,12 +207,15 @@ impl Authz {
             }
             by_action.insert((*action).to_owned(), subset);
         }
+        let uses_context = policy_src.contains("context");
         Ok(Self {
             schema,
             policies,
             by_action,
             names,
             authorizer: Authorizer::new(),
+            cache: std::sync::RwLock::new(HashMap::new()),
+            uses_context,
         })
     }
 
@@ -360,8 +373,41 @@ impl Authz {
     }
 
     /// Decides whether `actor` may perform `action`. Any failure to build or evaluate the
-    /// request is a denial (fail closed), named `authorization-error`.
+    /// request is a denial (fail closed), named `authorization-error`. Repeated identical
+    /// questions are answered from a bounded cache (see [`Authz::decide_uncached`]).
     pub fn decide(&self, actor: &Actor, action: Action, ctx: RequestContext) -> Decision {
+        let context = if self.uses_context {
+            format!("{}|{}", ctx.now, ctx.channel)
+        } else {
+            String::new()
+        };
+        let key = format!(
+            "{:?}|{}|{:?}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{context}",
+            actor.kind,
+            actor.party_id,
+            actor.party_kind,
+            actor.org_id,
+            actor.clearance,
+            actor.compartments,
+            actor.grants,
+            actor.break_glass,
+            action
+        );
+        if let Some(d) = self.cache.read().ok().and_then(|c| c.get(&key).cloned()) {
+            return d;
+        }
+        let decision = self.decide_uncached(actor, action, ctx);
+        if let Ok(mut cache) = self.cache.write() {
+            if cache.len() >= CACHE_CAPACITY {
+                cache.clear();
+            }
+            cache.insert(key, decision.clone());
+        }
+        decision
+    }
+
+    /// Decides without the cache: builds the Cedar request and evaluates the policies.
+    pub fn decide_uncached(&self, actor: &Actor, action: Action, ctx: RequestContext) -> Decision {
         let error = || Decision::Deny(vec!["authorization-error".into()]);
         let (principal_uid, principal, ok) = Self::principal(actor);
         let (action_name, resource_uid, resource) = Self::resource(&action);
@@ -434,6 +480,34 @@ mod tests {
             grants: vec![],
             break_glass: vec![],
         }
+    }
+
+    #[test]
+    fn cached_decisions_equal_fresh_ones_and_follow_attribute_changes() {
+        let authz = Authz::builtin().unwrap();
+        let (host, partner) = (PartyId::generate(), PartyId::generate());
+        let org = OrgId::generate();
+        let person = PersonId::generate();
+        let action = Action::ReadPersonalData {
+            person,
+            org,
+            party: partner,
+        };
+        let mut escort = human(host, PartyKind::Host, org, &[Role::EscortCommander]);
+        for _ in 0..3 {
+            assert_eq!(
+                authz.decide(&escort, action, ctx()),
+                authz.decide_uncached(&escort, action, ctx())
+            );
+        }
+        assert!(!authz.decide(&escort, action, ctx()).is_allow());
+        escort.grants = vec![format!("person:{person}")];
+        assert!(
+            authz.decide(&escort, action, ctx()).is_allow(),
+            "a new grant is a new key"
+        );
+        escort.grants.clear();
+        assert!(!authz.decide(&escort, action, ctx()).is_allow(), "and its expiry too");
     }
 
     #[test]

@@ -237,7 +237,11 @@ async fn pull_round(
             .await
             .map_err(|e| e.to_string())?;
         let body: serde_json::Value = r.json().await.map_err(|e| format!("consistency proof: {e}"))?;
-        for h in body.get("proof").and_then(|p| p.as_array()).ok_or("consistency proof: no proof")? {
+        for h in body
+            .get("proof")
+            .and_then(|p| p.as_array())
+            .ok_or("consistency proof: no proof")?
+        {
             let bytes = base64::Engine::decode(
                 &base64::engine::general_purpose::STANDARD,
                 h.as_str().unwrap_or_default(),
