@@ -368,29 +368,9 @@ async fn api_tokens_are_shown_once_scoped_and_revocable() {
 async fn expired_tokens_are_refused_and_address_throttling_applies_across_names() {
     let server = TestServer::start();
     // An expired token, written straight into the running instance's database.
-    let store = jsms_server::instance::DataDir::new(server.data_dir())
-        .open_store(&jsms_server::config::KeySource::DataDir)
-        .unwrap();
-    use jsms_store::Store;
-    let admin = store.user_credentials("hn.admin").unwrap().unwrap().user;
-    let issued = jsms_identity::token::issue("jsms_at_").unwrap();
-    store
-        .create_api_token(&jsms_store::ApiTokenRecord {
-            id: jsms_domain::ids::ApiTokenId::generate(),
-            token_hash: issued.hash,
-            party_id: admin.party_id,
-            org_id: admin.org_id,
-            name: "expired".into(),
-            scopes: vec![jsms_domain::user::ApiScope::RegistryRead],
-            created_by: admin.id,
-            created_at: common::now() - 7200,
-            expires_at: common::now() - 60,
-            revoked_at: None,
-            last_used_at: None,
-        })
-        .unwrap();
+    let secret = common::insert_token(&server.data_dir(), "hn.admin", "expired", common::now() - 60);
     let mut machine = server.client();
-    machine.bearer = Some(issued.text);
+    machine.bearer = Some(secret);
     assert_problem(&machine.get("/api/v1/sites").await, 401, "unauthenticated");
 
     // Twenty failures from one address under different names lock the address.

@@ -567,30 +567,7 @@ async fn a_pulling_witness_fetches_verifies_and_posts_its_cosignature() {
     ]);
     assert_eq!(code, 0);
     let wkey = out.trim().to_owned();
-    let token = {
-        use jsms_store::Store;
-        let store = jsms_server::instance::DataDir::new(&instance)
-            .open_store(&jsms_server::config::KeySource::DataDir)
-            .unwrap();
-        let admin = store.user_credentials("pn.admin").unwrap().unwrap().user;
-        let issued = jsms_identity::token::issue("jsms_at_").unwrap();
-        store
-            .create_api_token(&jsms_store::ApiTokenRecord {
-                id: jsms_domain::ids::ApiTokenId::generate(),
-                token_hash: issued.hash,
-                party_id: admin.party_id,
-                org_id: admin.org_id,
-                name: "witness".into(),
-                scopes: vec![jsms_domain::user::ApiScope::RegistryRead],
-                created_by: admin.id,
-                created_at: common::now(),
-                expires_at: common::now() + 86_400,
-                revoked_at: None,
-                last_used_at: None,
-            })
-            .unwrap();
-        issued.text
-    };
+    let token = common::insert_token(&instance, "pn.admin", "witness", common::now() + 86_400);
     let env = [
         ("JSMS_CHECKPOINT_INTERVAL_SECS", "1"),
         ("JSMS_WITNESSES", wkey.as_str()),

@@ -373,3 +373,28 @@ pub fn without_request_id(mut v: Value) -> Value {
     }
     v
 }
+
+/// Issues an API token straight into an instance's database (as its administrator would);
+/// returns the secret.
+pub fn insert_token(instance: &Path, admin: &str, name: &str, expires_at: i64) -> String {
+    use jsms_store::Store;
+    let store = DataDir::new(instance).open_store(&KeySource::DataDir).unwrap();
+    let admin = store.user_credentials(admin).unwrap().unwrap().user;
+    let issued = jsms_identity::token::issue("jsms_at_").unwrap();
+    store
+        .create_api_token(&jsms_store::ApiTokenRecord {
+            id: jsms_domain::ids::ApiTokenId::generate(),
+            token_hash: issued.hash,
+            party_id: admin.party_id,
+            org_id: admin.org_id,
+            name: name.into(),
+            scopes: vec![jsms_domain::user::ApiScope::RegistryRead],
+            created_by: admin.id,
+            created_at: now() - 7200,
+            expires_at,
+            revoked_at: None,
+            last_used_at: None,
+        })
+        .unwrap();
+    issued.text
+}

@@ -50,23 +50,32 @@ fn with_etag<T: serde::Serialize>(version: i64, body: T) -> Response {
     resp
 }
 
-/// Runs a store write; if it fails after its intent was audited, audits the failure too
-/// (best effort: the intent entry already records the attempt).
+/// Records the intent of an allowed change (with the policies that allowed it), makes the
+/// change, and if the change then fails records that too (best effort: the intent entry
+/// already records the attempt). No change is made without a durable intent entry.
+#[allow(clippy::too_many_arguments)]
 async fn audited_write<T: Send + 'static>(
     state: &AppState,
     principal: &Principal,
     meta: &RequestMeta,
     action: &'static str,
     resource: Option<String>,
+    rules: Vec<String>,
     write: impl FnOnce(&dyn jsms_store::Store) -> Result<T, jsms_store::StoreError> + Send + 'static,
 ) -> ApiResult<T> {
+    state
+        .audit(&principal.who, meta, Event::allow(action, resource.clone(), rules))
+        .await?;
     match state.db(write).await {
         Ok(v) => Ok(v),
         Err(e) => {
-            let reason = format!("not applied: {e}");
-            let mut event = Event::info(action, resource, "");
-            event.reasons = vec![reason];
-            let _ = state.audit(&principal.who, meta, event).await;
+            let _ = state
+                .audit(
+                    &principal.who,
+                    meta,
+                    Event::info(action, resource, format!("not applied: {e}")),
+                )
+                .await;
             Err(e)
         }
     }
@@ -188,11 +197,8 @@ async fn create_org(
     )
     .await?;
     let draft = OrganisationDraft::new(&req.name, req.kind.into())?;
-    state
-        .audit(&principal.who, &meta, Event::allow("organisation.create", None, rule))
-        .await?;
     let now = state.clock.now();
-    let org = audited_write(&state, &principal, &meta, "organisation.create", None, move |s| {
+    let org = audited_write(&state, &principal, &meta, "organisation.create", None, rule, move |s| {
         s.create_org(party, &draft, now)
     })
     .await?;
@@ -258,17 +264,16 @@ async fn patch_org(
         patch.name.as_deref().unwrap_or(&org.name),
         patch.kind.map(Into::into).unwrap_or(org.kind),
     )?;
-    state
-        .audit(
-            &principal.who,
-            &meta,
-            Event::allow("organisation.update", resource.clone(), rule),
-        )
-        .await?;
     let now = state.clock.now();
-    let updated = audited_write(&state, &principal, &meta, "organisation.update", resource, move |s| {
-        s.update_org(id, version, &draft, now)
-    })
+    let updated = audited_write(
+        &state,
+        &principal,
+        &meta,
+        "organisation.update",
+        resource,
+        rule,
+        move |s| s.update_org(id, version, &draft, now),
+    )
     .await?;
     Ok(with_etag(updated.version, org_view(updated)))
 }
@@ -301,16 +306,15 @@ async fn delete_org(
     )
     .await?;
     let version = expected_version(&headers, None)?;
-    state
-        .audit(
-            &principal.who,
-            &meta,
-            Event::allow("organisation.delete", resource.clone(), rule),
-        )
-        .await?;
-    audited_write(&state, &principal, &meta, "organisation.delete", resource, move |s| {
-        s.delete_org(id, version)
-    })
+    audited_write(
+        &state,
+        &principal,
+        &meta,
+        "organisation.delete",
+        resource,
+        rule,
+        move |s| s.delete_org(id, version),
+    )
     .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -531,11 +535,8 @@ async fn create_person(
         req.status.into(),
         personal_data(&state, req.personal_data.as_ref())?,
     )?;
-    state
-        .audit(&principal.who, &meta, Event::allow("person.create", None, rule))
-        .await?;
     let now = state.clock.now();
-    let record = audited_write(&state, &principal, &meta, "person.create", None, move |s| {
+    let record = audited_write(&state, &principal, &meta, "person.create", None, rule, move |s| {
         s.create_person(&draft, now)
     })
     .await?;
@@ -640,15 +641,8 @@ async fn patch_person(
         patch.status.map(Into::into).unwrap_or(current.status),
         pd,
     )?;
-    state
-        .audit(
-            &principal.who,
-            &meta,
-            Event::allow("person.update", resource.clone(), rule),
-        )
-        .await?;
     let now = state.clock.now();
-    let updated = audited_write(&state, &principal, &meta, "person.update", resource, move |s| {
+    let updated = audited_write(&state, &principal, &meta, "person.update", resource, rule, move |s| {
         s.update_person(pid, version, &draft, now)
     })
     .await?;
@@ -686,14 +680,7 @@ async fn delete_person(
     )
     .await?;
     let version = expected_version(&headers, None)?;
-    state
-        .audit(
-            &principal.who,
-            &meta,
-            Event::allow("person.delete", resource.clone(), rule),
-        )
-        .await?;
-    audited_write(&state, &principal, &meta, "person.delete", resource, move |s| {
+    audited_write(&state, &principal, &meta, "person.delete", resource, rule, move |s| {
         s.delete_person(pid, version)
     })
     .await?;
@@ -782,11 +769,8 @@ async fn create_site(
         req.notes.as_deref(),
     )?;
     check_org_exists(&state, owner, "/owner_org_id").await?;
-    state
-        .audit(&principal.who, &meta, Event::allow("site.create", None, rule))
-        .await?;
     let now = state.clock.now();
-    let site = audited_write(&state, &principal, &meta, "site.create", None, move |s| {
+    let site = audited_write(&state, &principal, &meta, "site.create", None, rule, move |s| {
         s.create_site(&draft, now)
     })
     .await?;
@@ -899,15 +883,8 @@ async fn patch_site(
         patch.posture.map(Into::into).unwrap_or(current.posture),
         notes.as_deref(),
     )?;
-    state
-        .audit(
-            &principal.who,
-            &meta,
-            Event::allow("site.update", resource.clone(), rule),
-        )
-        .await?;
     let now = state.clock.now();
-    let updated = audited_write(&state, &principal, &meta, "site.update", resource, move |s| {
+    let updated = audited_write(&state, &principal, &meta, "site.update", resource, rule, move |s| {
         s.update_site(sid, version, &draft, now)
     })
     .await?;
@@ -944,14 +921,7 @@ async fn delete_site(
     )
     .await?;
     let version = expected_version(&headers, None)?;
-    state
-        .audit(
-            &principal.who,
-            &meta,
-            Event::allow("site.delete", resource.clone(), rule),
-        )
-        .await?;
-    audited_write(&state, &principal, &meta, "site.delete", resource, move |s| {
+    audited_write(&state, &principal, &meta, "site.delete", resource, rule, move |s| {
         s.delete_site(sid, version)
     })
     .await?;
