@@ -40,7 +40,32 @@ fn run(step: &str, mut cmd: Command) -> Result<(), String> {
     }
 }
 
+/// The schemathesis version the API fuzz test runs (PyPI).
+const SCHEMATHESIS: &str = "schemathesis==4.32.5";
+
+/// Installs the test tools that do not come with the Rust toolchain, when missing.
+fn ensure_tools() -> Result<(), String> {
+    let present = Command::new("schemathesis")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !present {
+        let mut pip = Command::new("python3");
+        pip.args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            SCHEMATHESIS,
+        ]);
+        run("pip install schemathesis (API fuzzing)", pip)?;
+    }
+    Ok(())
+}
+
 fn test(extra: &[String]) -> Result<(), String> {
+    ensure_tools()?;
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--", "--check"]);
     run("cargo fmt --check", fmt)?;
