@@ -40,9 +40,9 @@ async fn no_generated_request_gets_a_server_error() {
         .args(["run", &format!("{}/api/v1/openapi.json", server.url)])
         .args([
             "-H",
-            &format!("Cookie: {}", jar_cookie.0),
+            &format!("Cookie: {cookie}"),
             "-H",
-            &format!("X-CSRF-Token: {}", jar_cookie.1),
+            &format!("X-CSRF-Token: {csrf}"),
         ])
         .args([
             "--checks",
