@@ -65,7 +65,7 @@ fn ensure_tools() -> Result<(), String> {
 }
 
 fn test(extra: &[String]) -> Result<(), String> {
-    ensure_tools()?;
+    let tool_env = ensure_tools()?;
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--", "--check"]);
     run("cargo fmt --check", fmt)?;
@@ -81,7 +81,10 @@ fn test(extra: &[String]) -> Result<(), String> {
     ]);
     run("cargo clippy -D warnings", clippy)?;
     let mut tests = cargo();
-    tests.args(["test", "--workspace", "--locked"]).args(extra);
+    tests
+        .args(["test", "--workspace", "--locked"])
+        .args(extra)
+        .envs(tool_env);
     run("cargo test --workspace", tests)
 }
 
