@@ -43,25 +43,33 @@ fn run(step: &str, mut cmd: Command) -> Result<(), String> {
 /// The schemathesis version the API fuzz test runs (PyPI).
 const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 
-/// Installs the test tools that do not come with the Rust toolchain, when missing.
-fn ensure_tools() -> Result<(), String> {
+/// Installs the test tools that do not come with the Rust toolchain, when missing; returns
+/// the environment the tests need to find them.
+fn ensure_tools() -> Result<Vec<(String, String)>, String> {
     let present = Command::new("schemathesis")
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
-    if !present {
-        let mut pip = Command::new("python3");
-        pip.args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            SCHEMATHESIS,
-        ]);
-        run("pip install schemathesis (API fuzzing)", pip)?;
+    if present {
+        return Ok(vec![]);
     }
-    Ok(())
+    let mut pip = Command::new("python3");
+    pip.args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        SCHEMATHESIS,
+    ]);
+    run("pip install schemathesis (API fuzzing)", pip)?;
+    // The script lands in the interpreter's scripts directory, which may not be on PATH.
+    let scripts = Command::new("python3")
+        .args(["-c", "import sysconfig; print(sysconfig.get_path('scripts'))"])
+        .output()
+        .map_err(|e| format!("python3: {e}"))?;
+    let dir = String::from_utf8_lossy(&scripts.stdout).trim().to_owned();
+    Ok(vec![("SCHEMATHESIS".into(), format!("{dir}/schemathesis"))])
 }
 
 fn test(extra: &[String]) -> Result<(), String> {
