@@ -88,6 +88,14 @@ pub enum UserCommand {
         /// Username.
         username: String,
     },
+    /// Set a new generated password (printed once) and end every session of the user.
+    ResetPassword {
+        /// Where the instance is.
+        #[command(flatten)]
+        instance: InstanceArgs,
+        /// Username.
+        username: String,
+    },
     /// Remove a user's TOTP enrolment; the user enrols again at next sign-in.
     ResetMfa {
         /// Where the instance is.
@@ -247,6 +255,16 @@ pub fn run(command: UserCommand) -> Result<(), Failure> {
                 .set_user_disabled(user.id, false, now())
                 .map_err(Failure::runtime)?;
             println!("Enabled {username}.");
+            Ok(())
+        }
+        UserCommand::ResetPassword { instance, username } => {
+            let store = instance.open()?;
+            let user = find_user(&store, &username)?;
+            let pw = generate_password()?;
+            let hash = password::hash(&pw).map_err(Failure::runtime)?;
+            store.set_password(user.id, &hash, now()).map_err(Failure::runtime)?;
+            println!("New password for {username}: {pw}");
+            println!("Every session of the user has ended; give the password over a trusted channel.");
             Ok(())
         }
         UserCommand::ResetMfa { instance, username } => {

@@ -47,6 +47,13 @@ fn every_command_has_help() {
         vec!["user", "disable", "--help"],
         vec!["user", "enable", "--help"],
         vec!["user", "reset-mfa", "--help"],
+        vec!["user", "reset-password", "--help"],
+        vec!["audit", "verify", "--help"],
+        vec!["audit", "key", "--help"],
+        vec!["audit", "who-knew", "--help"],
+        vec!["witness", "keygen", "--help"],
+        vec!["witness", "serve", "--help"],
+        vec!["witness", "pull", "--help"],
     ] {
         let (code, out, err) = run_cli(&args);
         assert_eq!(code, 0, "{args:?}: {err}");
@@ -218,6 +225,10 @@ fn users_are_managed_from_the_command_line_with_stable_exit_codes() {
     );
     assert_eq!(run_cli(&["user", "enable", "--data-dir", d, "pn.liaison"]).0, 0);
     assert_eq!(run_cli(&["user", "reset-mfa", "--data-dir", d, "pn.liaison"]).0, 0);
+    let (code, out, _) = run_cli(&["user", "reset-password", "--data-dir", d, "pn.liaison"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("New password for pn.liaison: "), "{out}");
+    assert_eq!(run_cli(&["user", "reset-password", "--data-dir", d, "nobody"]).0, 4);
 
     // Instance problems are configuration errors (3) with a hint.
     let (code, _, err) = run_cli(&[
