@@ -1,0 +1,268 @@
+//! The routable graph in compressed sparse row form: nodes with coordinates, directed edges
+//! with travel time, length, road name and flags. Serialised as a versioned, checksummed
+//! little-endian file that loads in one pass.
+
+use sha2::{Digest, Sha256};
+
+/// A node index.
+pub type NodeId = u32;
+
+/// Edge flags.
+pub mod flags {
+    /// On a bridge.
+    pub const BRIDGE: u8 = 1;
+    /// In a tunnel.
+    pub const TUNNEL: u8 = 2;
+}
+
+/// A directed road graph.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Graph {
+    /// Latitude of each node, in 1e-7 degrees.
+    pub lat: Vec<i32>,
+    /// Longitude of each node, in 1e-7 degrees.
+    pub lon: Vec<i32>,
+    /// Edges of node `n` are `first_out[n]..first_out[n + 1]`.
+    pub first_out: Vec<u32>,
+    /// Target node of each edge.
+    pub head: Vec<NodeId>,
+    /// Travel time of each edge, milliseconds.
+    pub time_ms: Vec<u32>,
+    /// Length of each edge, decimetres.
+    pub length_dm: Vec<u32>,
+    /// Road name of each edge, index into `names` (0 = unnamed).
+    pub name: Vec<u32>,
+    /// Highway class of each edge (index into [`crate::import::CLASSES`]).
+    pub class: Vec<u8>,
+    /// Flags of each edge ([`flags`]).
+    pub flags: Vec<u8>,
+    /// Road names; `names[0]` is the empty name.
+    pub names: Vec<String>,
+}
+
+/// Why a graph file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GraphError {
+    /// Not a JSMS graph file, or another version.
+    #[error("not a JSMS road graph (bad header or version)")]
+    Header,
+    /// Shorter than it says.
+    #[error("the graph file is truncated")]
+    Truncated,
+    /// The checksum does not match.
+    #[error("the graph file is corrupt (checksum mismatch)")]
+    Checksum,
+    /// Internally inconsistent.
+    #[error("the graph file is inconsistent: {0}")]
+    Inconsistent(&'static str),
+}
+
+const MAGIC: &[u8; 8] = b"JSMSRG01";
+
+impl Graph {
+    /// Number of nodes.
+    pub fn node_count(&self) -> usize {
+        self.lat.len()
+    }
+
+    /// Number of directed edges.
+    pub fn edge_count(&self) -> usize {
+        self.head.len()
+    }
+
+    /// The edge indices leaving `n`.
+    pub fn edges(&self, n: NodeId) -> std::ops::Range<usize> {
+        let i = n as usize;
+        let start = self.first_out.get(i).copied().unwrap_or(0) as usize;
+        let end = self.first_out.get(i + 1).copied().unwrap_or(0) as usize;
+        start..end.max(start)
+    }
+
+    /// Latitude and longitude of `n`, degrees.
+    pub fn coordinate(&self, n: NodeId) -> (f64, f64) {
+        let i = n as usize;
+        let lat = self.lat.get(i).copied().unwrap_or(0);
+        let lon = self.lon.get(i).copied().unwrap_or(0);
+        (f64::from(lat) / 1e7, f64::from(lon) / 1e7)
+    }
+
+    /// The bounding box `(min_lat, min_lon, max_lat, max_lon)`, degrees.
+    pub fn bbox(&self) -> (f64, f64, f64, f64) {
+        let f = |v: Option<&i32>| f64::from(v.copied().unwrap_or(0)) / 1e7;
+        (
+            f(self.lat.iter().min()),
+            f(self.lon.iter().min()),
+            f(self.lat.iter().max()),
+            f(self.lon.iter().max()),
+        )
+    }
+
+    /// Checks the structural invariants.
+    pub fn validate(&self) -> Result<(), GraphError> {
+        let n = self.node_count();
+        let m = self.edge_count();
+        if self.lon.len() != n || self.first_out.len() != n + 1 {
+            return Err(GraphError::Inconsistent("node arrays differ in length"));
+        }
+        if [
+            self.time_ms.len(),
+            self.length_dm.len(),
+            self.name.len(),
+            self.class.len(),
+            self.flags.len(),
+        ]
+        .iter()
+        .any(|&l| l != m)
+        {
+            return Err(GraphError::Inconsistent("edge arrays differ in length"));
+        }
+        if self.first_out.first() != Some(&0) || self.first_out.last().map(|&v| v as usize) != Some(m) {
+            return Err(GraphError::Inconsistent("edge offsets do not span the edges"));
+        }
+        if self.first_out.windows(2).any(|w| matches!(w, [a, b] if a > b)) {
+            return Err(GraphError::Inconsistent("edge offsets decrease"));
+        }
+        if self.head.iter().any(|&h| h as usize >= n) {
+            return Err(GraphError::Inconsistent("an edge points outside the graph"));
+        }
+        if self.names.is_empty() || self.name.iter().any(|&i| i as usize >= self.names.len()) {
+            return Err(GraphError::Inconsistent("a road name index is out of range"));
+        }
+        Ok(())
+    }
+
+    /// The binary form.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut body = Vec::with_capacity(16 + self.node_count() * 12 + self.edge_count() * 18);
+        let put_u32s = |body: &mut Vec<u8>, v: &[u32]| {
+            body.extend_from_slice(&(v.len() as u64).to_le_bytes());
+            for x in v {
+                body.extend_from_slice(&x.to_le_bytes());
+            }
+        };
+        let put_i32s = |body: &mut Vec<u8>, v: &[i32]| {
+            body.extend_from_slice(&(v.len() as u64).to_le_bytes());
+            for x in v {
+                body.extend_from_slice(&x.to_le_bytes());
+            }
+        };
+        put_i32s(&mut body, &self.lat);
+        put_i32s(&mut body, &self.lon);
+        put_u32s(&mut body, &self.first_out);
+        put_u32s(&mut body, &self.head);
+        put_u32s(&mut body, &self.time_ms);
+        put_u32s(&mut body, &self.length_dm);
+        put_u32s(&mut body, &self.name);
+        body.extend_from_slice(&(self.class.len() as u64).to_le_bytes());
+        body.extend_from_slice(&self.class);
+        body.extend_from_slice(&(self.flags.len() as u64).to_le_bytes());
+        body.extend_from_slice(&self.flags);
+        body.extend_from_slice(&(self.names.len() as u64).to_le_bytes());
+        for name in &self.names {
+            body.extend_from_slice(&(name.len() as u32).to_le_bytes());
+            body.extend_from_slice(name.as_bytes());
+        }
+        let mut out = Vec::with_capacity(body.len() + 48);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+        out.extend_from_slice(&Sha256::digest(&body));
+        out.extend_from_slice(&body);
+        out
+    }
+
+    /// Reads the binary form, checking header, length, checksum and invariants.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, GraphError> {
+        let (magic, rest) = bytes.split_at_checked(8).ok_or(GraphError::Header)?;
+        if magic != MAGIC {
+            return Err(GraphError::Header);
+        }
+        let (len, rest) = rest.split_at_checked(8).ok_or(GraphError::Truncated)?;
+        let len = u64::from_le_bytes(len.try_into().map_err(|_| GraphError::Truncated)?) as usize;
+        let (sum, body) = rest.split_at_checked(32).ok_or(GraphError::Truncated)?;
+        if body.len() != len {
+            return Err(GraphError::Truncated);
+        }
+        if Sha256::digest(body).as_slice() != sum {
+            return Err(GraphError::Checksum);
+        }
+        let mut r = Reader { bytes: body };
+        let g = Graph {
+            lat: r.i32s()?,
+            lon: r.i32s()?,
+            first_out: r.u32s()?,
+            head: r.u32s()?,
+            time_ms: r.u32s()?,
+            length_dm: r.u32s()?,
+            name: r.u32s()?,
+            class: r.bytes_vec()?,
+            flags: r.bytes_vec()?,
+            names: r.strings()?,
+        };
+        g.validate()?;
+        Ok(g)
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8], GraphError> {
+        let (head, rest) = self.bytes.split_at_checked(n).ok_or(GraphError::Truncated)?;
+        self.bytes = rest;
+        Ok(head)
+    }
+
+    fn len(&mut self) -> Result<usize, GraphError> {
+        let b = self.take(8)?;
+        let n = u64::from_le_bytes(b.try_into().map_err(|_| GraphError::Truncated)?);
+        usize::try_from(n).map_err(|_| GraphError::Truncated)
+    }
+
+    fn u32s(&mut self) -> Result<Vec<u32>, GraphError> {
+        let n = self.len()?;
+        let raw = self.take(n.checked_mul(4).ok_or(GraphError::Truncated)?)?;
+        Ok(raw
+            .chunks_exact(4)
+            .filter_map(|c| c.try_into().ok())
+            .map(u32::from_le_bytes)
+            .collect())
+    }
+
+    fn i32s(&mut self) -> Result<Vec<i32>, GraphError> {
+        let n = self.len()?;
+        let raw = self.take(n.checked_mul(4).ok_or(GraphError::Truncated)?)?;
+        Ok(raw
+            .chunks_exact(4)
+            .filter_map(|c| c.try_into().ok())
+            .map(i32::from_le_bytes)
+            .collect())
+    }
+
+    fn bytes_vec(&mut self) -> Result<Vec<u8>, GraphError> {
+        let n = self.len()?;
+        Ok(self.take(n)?.to_vec())
+    }
+
+    fn strings(&mut self) -> Result<Vec<String>, GraphError> {
+        let n = self.len()?;
+        let mut out = Vec::with_capacity(n.min(1 << 20));
+        for _ in 0..n {
+            let l = self.take(4)?;
+            let l = u32::from_le_bytes(l.try_into().map_err(|_| GraphError::Truncated)?) as usize;
+            let s = self.take(l)?;
+            out.push(String::from_utf8(s.to_vec()).map_err(|_| GraphError::Inconsistent("a road name is not UTF-8"))?);
+        }
+        Ok(out)
+    }
+}
+
+/// Great-circle distance in metres (haversine).
+pub fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let r = 6_371_008.8;
+    let (la1, lo1) = (a.0.to_radians(), a.1.to_radians());
+    let (la2, lo2) = (b.0.to_radians(), b.1.to_radians());
+    let h = ((la2 - la1) / 2.0).sin().powi(2) + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);
+    2.0 * r * h.sqrt().min(1.0).asin()
+}

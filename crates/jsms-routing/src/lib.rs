@@ -1,0 +1,19 @@
+//! JSMS road network: import of OpenStreetMap PBF extracts into a compact routable graph
+//! ([`import`]), the graph itself with its binary form ([`graph`]), snapping of coordinates to
+//! the network ([`snap`]) and plain Dijkstra shortest paths ([`dijkstra`], the reference the
+//! accelerated queries will be measured and tested against).
+//!
+//! The graph and the algorithms take values and do no IO; `import` reads a file it is given.
+//! This crate knows nothing of users, movements or zones.
+
+// PANIC SAFETY: graph algorithms index arrays whose bounds hold by construction (node ids
+// come from the graph, which `Graph::validate` checks when it is built or loaded); indexing
+// is the clear way to write them. This crate handles no secrets or protected data.
+#![allow(clippy::indexing_slicing)]
+
+pub mod dijkstra;
+pub mod graph;
+pub mod import;
+pub mod snap;
+
+pub use graph::{Graph, NodeId};

@@ -1,0 +1,118 @@
+//! Import of the real extracts shipped in `data/osm` (Karachi old city, Monaco): counts,
+//! tag handling, the largest component, the binary round trip, and clear errors for broken
+//! files.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use jsms_routing::dijkstra::Dijkstra;
+use jsms_routing::graph::{Graph, GraphError};
+use jsms_routing::import::{ImportError, import};
+use jsms_routing::snap::SnapIndex;
+use std::io::Cursor;
+use std::path::PathBuf;
+
+fn extract(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/osm")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn load(name: &str) -> (Graph, jsms_routing::import::ImportReport) {
+    let bytes = extract(name);
+    let total = bytes.len() as u64;
+    let mut last = 0;
+    let result = import(Cursor::new(bytes), total, &mut |p| {
+        assert!(p.done >= last && p.done <= p.total, "progress moves forward");
+        last = p.done;
+    })
+    .unwrap();
+    assert_eq!(last, total, "progress ends at 100 %");
+    result
+}
+
+#[test]
+fn karachi_old_city_imports_into_one_strongly_connected_network() {
+    let (g, report) = load("karachi-old-city.osm.pbf");
+    assert_eq!(report.osm_ways, 1277);
+    assert!(report.drivable_ways > 1000, "{report:?}");
+    assert!(g.node_count() > 3000 && g.node_count() <= 5314, "{}", g.node_count());
+    assert!(g.edge_count() > g.node_count());
+    let (min_lat, min_lon, max_lat, max_lon) = g.bbox();
+    assert!(
+        min_lat > 24.84 && max_lat < 24.89 && min_lon > 66.97 && max_lon < 67.03,
+        "{:?}",
+        g.bbox()
+    );
+    assert!(g.names.iter().any(|n| n.contains("Jinnah")), "road names kept");
+    // Every node reaches every other: the component was kept whole.
+    let mut d = Dijkstra::new(g.node_count());
+    let far = (g.node_count() - 1) as u32;
+    assert!(d.run(&g, 0, far, |e| u64::from(g.time_ms[e])).is_some());
+    assert!(d.run(&g, far, 0, |e| u64::from(g.time_ms[e])).is_some());
+    // Round trip through the binary form.
+    let bytes = g.to_bytes();
+    assert_eq!(Graph::from_bytes(&bytes).unwrap(), g);
+}
+
+#[test]
+fn monaco_filters_non_roads_and_respects_one_ways() {
+    let (g, report) = load("monaco.osm.pbf");
+    assert_eq!(report.osm_nodes, 180_118);
+    assert!(
+        report.drivable_ways < 2000,
+        "buildings, footways etc. dropped: {report:?}"
+    );
+    assert!(g.node_count() < 16_366);
+    let one_way = (0..g.node_count() as u32).any(|v| {
+        g.edges(v).any(|e| {
+            let w = g.head[e];
+            !g.edges(w).any(|back| g.head[back] == v)
+        })
+    });
+    assert!(one_way, "some edges have no reverse");
+    // A route across the principality, snapped from coordinates.
+    let index = SnapIndex::new(&g);
+    let (a, da) = index.nearest(&g, 43.7310, 7.4150, 200.0).unwrap();
+    let (b, db) = index.nearest(&g, 43.7460, 7.4320, 200.0).unwrap();
+    assert!(da < 200.0 && db < 200.0);
+    let path = Dijkstra::new(g.node_count())
+        .run(&g, a, b, |e| u64::from(g.time_ms[e]))
+        .unwrap();
+    let minutes = path.cost as f64 / 60_000.0;
+    assert!((1.0..30.0).contains(&minutes), "{minutes} min");
+    // Far from any road: the error names the distance.
+    let err = index.nearest(&g, 43.60, 7.30, 500.0).unwrap_err();
+    assert!(err.is_some_and(|d| d > 10_000.0));
+}
+
+#[test]
+fn broken_files_are_refused_with_a_clear_error() {
+    let bytes = extract("karachi-old-city.osm.pbf");
+    let truncated = bytes[..bytes.len() / 2].to_vec();
+    let n = truncated.len() as u64;
+    assert!(matches!(
+        import(Cursor::new(truncated), n, &mut |_| {}),
+        Err(ImportError::Pbf(_))
+    ));
+    let garbage = b"this is not a pbf file at all, just text".to_vec();
+    assert!(matches!(
+        import(Cursor::new(garbage), 40, &mut |_| {}),
+        Err(ImportError::Pbf(_))
+    ));
+    assert!(matches!(
+        import(Cursor::new(Vec::new()), 0, &mut |_| {}),
+        Err(ImportError::Pbf(_))
+    ));
+    // Graph files: header, truncation, checksum.
+    let (g, _) = load("karachi-old-city.osm.pbf");
+    let mut file = g.to_bytes();
+    assert_eq!(
+        Graph::from_bytes(&file[..file.len() - 1]).unwrap_err(),
+        GraphError::Truncated
+    );
+    let last = file.len() - 1;
+    file[last] ^= 1;
+    assert_eq!(Graph::from_bytes(&file).unwrap_err(), GraphError::Checksum);
+    assert_eq!(Graph::from_bytes(b"NOTAGRAPH").unwrap_err(), GraphError::Header);
+}
