@@ -355,6 +355,21 @@ pub fn seed(store: &SqliteStore, now: i64) -> Result<Vec<Login>, Failure> {
     Ok(logins)
 }
 
+/// The Karachi old-city extract (© OpenStreetMap contributors, ODbL), built into the binary so
+/// the demo needs no file at run time.
+const KARACHI: &[u8] = include_bytes!("../../../data/osm/karachi-old-city.osm.pbf");
+
+/// Imports the demo map into the instance.
+pub fn import_demo_map(data: &DataDir) -> Result<(), Failure> {
+    let (graph, _) = jsms_routing::import::import(std::io::Cursor::new(KARACHI), KARACHI.len() as u64, &mut |_| {})
+        .map_err(|e| Failure::runtime(format!("demo map: {e}")))?;
+    let path = data.road_graph();
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Failure::runtime(format!("{}: {e}", parent.display())))?;
+    }
+    std::fs::write(&path, graph.to_bytes()).map_err(|e| Failure::runtime(format!("{}: {e}", path.display())))
+}
+
 /// Runs `jsms demo`.
 pub fn run(args: DemoArgs) -> Result<(), Failure> {
     let (dir, _guard) = match args.data_dir {
@@ -372,6 +387,7 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
     let store = data.create_store(&KeySource::DataDir)?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let logins = seed(&store, now)?;
+    import_demo_map(&data)?;
     let mut config = ServerConfig::for_data_dir(dir.clone());
     config.addr = args.addr;
     let rt = serve::runtime()?;
@@ -402,6 +418,11 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
         }
         println!();
         println!("  A current code: oathtool --totp -b SECRET (or any authenticator app).");
+        println!("  Road network: Karachi old city (© OpenStreetMap contributors, ODbL); try");
+        println!(
+            "    jsms route --data-dir {} --from 24.8548,66.9958 --to 24.8668,67.0105",
+            dir.display()
+        );
         println!("  Press Ctrl-C to stop.");
     }))
 }

@@ -17,6 +17,7 @@ pub mod audit;
 pub mod config;
 pub mod demo;
 pub mod init;
+pub mod map;
 pub mod serve;
 pub mod user;
 pub mod witness;
@@ -57,6 +58,14 @@ enum Command {
         #[command(subcommand)]
         command: user::UserCommand,
     },
+    /// Import the road network from an OpenStreetMap extract.
+    Map {
+        /// What to do.
+        #[command(subcommand)]
+        command: map::MapCommand,
+    },
+    /// The fastest route between two points, as GeoJSON.
+    Route(map::RouteArgs),
     /// Verify the audit log offline, print its key, or ask who knew about a resource.
     Audit {
         /// What to do.
@@ -138,6 +147,8 @@ pub fn main_entry() -> ExitCode {
         Command::Init(args) => init::run(args),
         Command::User { command } => user::run(command),
         Command::Audit { command } => audit::run(command),
+        Command::Map { command } => map::run(command),
+        Command::Route(args) => map::route(args),
         Command::Witness { command } => witness::run(command),
     };
     match result {

@@ -54,6 +54,8 @@ fn every_command_has_help() {
         vec!["witness", "keygen", "--help"],
         vec!["witness", "serve", "--help"],
         vec!["witness", "pull", "--help"],
+        vec!["map", "import", "--help"],
+        vec!["route", "--help"],
     ] {
         let (code, out, err) = run_cli(&args);
         assert_eq!(code, 0, "{args:?}: {err}");
@@ -502,4 +504,100 @@ fn a_policy_that_does_not_validate_stops_the_server() {
     );
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+#[test]
+fn map_import_and_route_with_clear_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("inst");
+    assert_eq!(init(&dir).0, 0);
+    let d = dir.to_str().unwrap();
+    let extract = |name: &str| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/osm").join(name);
+    let (code, out, err) = run_cli(&[
+        "map",
+        "import",
+        extract("monaco.osm.pbf").to_str().unwrap(),
+        "--data-dir",
+        d,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("graph:") && out.contains("strongly connected components"),
+        "{out}"
+    );
+    assert!(err.contains("100%"), "a progress bar: {err}");
+    let (code, out, err) = run_cli(&[
+        "route",
+        "--data-dir",
+        d,
+        "--from",
+        "43.7310,7.4150",
+        "--to",
+        "43.7460,7.4320",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let feature: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(feature["geometry"]["type"], "LineString");
+    assert!(feature["properties"]["duration_s"].as_f64().unwrap() > 30.0);
+    assert!(
+        feature["properties"]["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["road"] != "")
+    );
+    // Too far from any road: the error names the distance. Bad coordinates: usage error.
+    let (code, _, err) = run_cli(&[
+        "route",
+        "--data-dir",
+        d,
+        "--from",
+        "43.60,7.30",
+        "--to",
+        "43.7460,7.4320",
+    ]);
+    assert_eq!(code, 3);
+    assert!(err.contains("farther than 500 m") && err.contains(" m away"), "{err}");
+    assert_eq!(
+        run_cli(&["route", "--data-dir", d, "--from", "95,7", "--to", "43.7,7.4"]).0,
+        2
+    );
+    assert_eq!(
+        run_cli(&["route", "--data-dir", d, "--from", "here", "--to", "43.7,7.4"]).0,
+        2
+    );
+    // A broken file is refused and the previous map stays.
+    let before = std::fs::read(dir.join("map/graph.bin")).unwrap();
+    let broken = tmp.path().join("broken.osm.pbf");
+    std::fs::write(
+        &broken,
+        &std::fs::read(extract("karachi-old-city.osm.pbf")).unwrap()[..5000],
+    )
+    .unwrap();
+    let (code, _, err) = run_cli(&["map", "import", broken.to_str().unwrap(), "--data-dir", d]);
+    assert_eq!(code, 3);
+    assert!(err.contains("not a readable OpenStreetMap PBF file"), "{err}");
+    assert_eq!(
+        std::fs::read(dir.join("map/graph.bin")).unwrap(),
+        before,
+        "previous map intact"
+    );
+    assert_eq!(
+        run_cli(&["map", "import", "/nonexistent.osm.pbf", "--data-dir", d]).0,
+        3
+    );
+    // Without a map, route says what to do.
+    let other = tmp.path().join("other");
+    assert_eq!(init(&other).0, 0);
+    let (code, _, err) = run_cli(&[
+        "route",
+        "--data-dir",
+        other.to_str().unwrap(),
+        "--from",
+        "43.73,7.41",
+        "--to",
+        "43.74,7.43",
+    ]);
+    assert_eq!(code, 3);
+    assert!(err.contains("jsms map import"), "{err}");
 }

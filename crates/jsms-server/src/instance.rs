@@ -8,6 +8,7 @@
 //!     pii.key          32 random bytes, base64, 0600: seals personal data
 //!     checkpoint.key   Ed25519 note key (its name is the log origin), 0600: signs checkpoints
 //!   audit.db           the audit log (SQLite, WAL, synchronous=FULL)
+//!   map/graph.bin      the imported road graph (checksummed; replaced atomically)
 //! ```
 
 use crate::audit::AuditLog;
@@ -91,6 +92,11 @@ impl DataDir {
     /// The keys directory.
     pub fn keys(&self) -> PathBuf {
         self.root.join("keys")
+    }
+
+    /// The imported road graph (`jsms map import`).
+    pub fn road_graph(&self) -> PathBuf {
+        self.root.join("map").join("graph.bin")
     }
 
     /// The audit database file.
