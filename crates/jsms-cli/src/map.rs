@@ -93,7 +93,7 @@ pub fn load(dir: &DataDir) -> Result<Graph, Failure> {
 }
 
 fn bar(p: Progress) {
-    let pct = if p.total == 0 { 100 } else { p.done * 100 / p.total };
+    let pct = (p.done * 100).checked_div(p.total).unwrap_or(100);
     let filled = (pct / 4) as usize;
     eprint!(
         "\rimporting [{}{}] {pct:3}%",
@@ -182,7 +182,7 @@ pub fn route(args: RouteArgs) -> Result<(), Failure> {
     let (s, _) = snap("from", from)?;
     let (t, _) = snap("to", to)?;
     let path = Dijkstra::new(g.node_count())
-        .run(&g, s, t, |e| u64::from(g.time_ms[e]))
+        .run(&g, s, t, |e| u64::from(g.edge_time_ms(e)))
         .ok_or_else(|| Failure::not_found("no route connects the two points"))?;
     let coords: Vec<serde_json::Value> = path
         .nodes
@@ -194,18 +194,22 @@ pub fn route(args: RouteArgs) -> Result<(), Failure> {
         .collect();
     // Consecutive edges on the same road form one segment.
     let mut segments: Vec<serde_json::Value> = Vec::new();
-    let mut current: Option<(u32, u64, u64)> = None;
-    let flush = |cur: Option<(u32, u64, u64)>, segments: &mut Vec<serde_json::Value>| {
+    let mut current: Option<(&str, u64, u64)> = None;
+    let flush = |cur: Option<(&str, u64, u64)>, segments: &mut Vec<serde_json::Value>| {
         if let Some((name, dm, ms)) = cur {
             segments.push(serde_json::json!({
-                "road": g.names.get(name as usize).cloned().unwrap_or_default(),
+                "road": name,
                 "distance_m": dm as f64 / 10.0,
                 "duration_s": ms as f64 / 1000.0,
             }));
         }
     };
     for &e in &path.edges {
-        let (name, dm, ms) = (g.name[e], u64::from(g.length_dm[e]), u64::from(g.time_ms[e]));
+        let (name, dm, ms) = (
+            g.edge_name(e),
+            u64::from(g.edge_length_dm(e)),
+            u64::from(g.edge_time_ms(e)),
+        );
         current = match current {
             Some((n, d, t)) if n == name => Some((n, d + dm, t + ms)),
             other => {
@@ -215,7 +219,7 @@ pub fn route(args: RouteArgs) -> Result<(), Failure> {
         };
     }
     flush(current, &mut segments);
-    let distance_dm: u64 = path.edges.iter().map(|&e| u64::from(g.length_dm[e])).sum();
+    let distance_dm: u64 = path.edges.iter().map(|&e| u64::from(g.edge_length_dm(e))).sum();
     let feature = serde_json::json!({
         "type": "Feature",
         "geometry": {"type": "LineString", "coordinates": coords},

@@ -78,6 +78,24 @@ impl Graph {
         start..end.max(start)
     }
 
+    /// Travel time of edge `e`, milliseconds (`u32::MAX` for an unknown edge).
+    pub fn edge_time_ms(&self, e: usize) -> u32 {
+        self.time_ms.get(e).copied().unwrap_or(u32::MAX)
+    }
+
+    /// Length of edge `e`, decimetres.
+    pub fn edge_length_dm(&self, e: usize) -> u32 {
+        self.length_dm.get(e).copied().unwrap_or(0)
+    }
+
+    /// Road name of edge `e` (empty when unnamed).
+    pub fn edge_name(&self, e: usize) -> &str {
+        self.name
+            .get(e)
+            .and_then(|&i| self.names.get(i as usize))
+            .map_or("", String::as_str)
+    }
+
     /// Latitude and longitude of `n`, degrees.
     pub fn coordinate(&self, n: NodeId) -> (f64, f64) {
         let i = n as usize;
