@@ -1,0 +1,81 @@
+//! Routing benchmark on Porto (PRODUCT §5), reading `../shared/data/osm/porto.osm.pbf`:
+//! import time and peak memory, then 1,000 random origin–destination fastest-route queries
+//! with plain Dijkstra — the baseline the accelerated query (not built yet) will be measured
+//! against side by side.
+//!
+//! Run: `cargo bench -p jsms-routing --bench porto` (env `PORTO_PBF` to point elsewhere).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use jsms_routing::dijkstra::Dijkstra;
+use jsms_routing::import::import;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+fn pct(v: &[Duration], p: f64) -> f64 {
+    v[((v.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1e3
+}
+
+fn main() {
+    let path = std::env::var("PORTO_PBF")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/osm/porto.osm.pbf"));
+    let Ok(bytes) = std::fs::read(&path) else {
+        println!(
+            "porto benchmark skipped: {} is missing (it lives in ../shared/data/osm)",
+            path.display()
+        );
+        return;
+    };
+    let total = bytes.len() as u64;
+    let started = Instant::now();
+    let (g, report) = import(std::io::Cursor::new(bytes), total, &mut |_| {}).unwrap();
+    let import_s = started.elapsed().as_secs_f64();
+    println!(
+        "porto: {} nodes, {} edges ({} components, {} nodes dropped)",
+        g.node_count(),
+        g.edge_count(),
+        report.components,
+        report.dropped_nodes
+    );
+    println!(
+        "  import: {import_s:.2} s, peak memory of the process {:.0} MB (goals: ≤ 10 s, ≤ 500 MB)",
+        peak_rss_mb().unwrap_or(f64::NAN)
+    );
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x % g.node_count() as u64) as u32
+    };
+    let mut d = Dijkstra::new(g.node_count());
+    let mut lat = Vec::with_capacity(1000);
+    for _ in 0..1000 {
+        let (s, t) = (next(), next());
+        let t0 = Instant::now();
+        let p = d.run(&g, s, t, |e| u64::from(g.edge_time_ms(e)));
+        lat.push(t0.elapsed());
+        assert!(p.is_some(), "one strongly connected component");
+    }
+    lat.sort_unstable();
+    println!(
+        "  plain Dijkstra (the baseline), 1,000 random pairs: p50 {:.2} ms, p99 {:.2} ms",
+        pct(&lat, 0.5),
+        pct(&lat, 0.99)
+    );
+    println!("  accelerated query: not built yet (issue 4)");
+}
