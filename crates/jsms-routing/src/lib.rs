@@ -11,6 +11,7 @@
 // is the clear way to write them. This crate handles no secrets or protected data.
 #![allow(clippy::indexing_slicing)]
 
+pub mod alt;
 pub mod dijkstra;
 pub mod graph;
 pub mod import;

@@ -116,3 +116,36 @@ fn broken_files_are_refused_with_a_clear_error() {
     assert_eq!(Graph::from_bytes(&file).unwrap_err(), GraphError::Checksum);
     assert_eq!(Graph::from_bytes(b"NOTAGRAPH").unwrap_err(), GraphError::Header);
 }
+
+#[test]
+fn alt_is_exact_on_monaco_with_random_zone_penalties() {
+    let (g, _) = load("monaco.osm.pbf");
+    let landmarks = jsms_routing::alt::Landmarks::new(&g, 8);
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let mut next = |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    for round in 0..5 {
+        // A "zone": a random box whose edges cost extra time (zones only ever raise costs).
+        let (clat, clon) = g.coordinate(next(g.node_count() as u64) as u32);
+        let penalty = 1 + next(120_000);
+        let inside: Vec<bool> = (0..g.edge_count())
+            .map(|e| {
+                let (lat, lon) = g.coordinate(g.head[e]);
+                (lat - clat).abs() < 0.003 && (lon - clon).abs() < 0.004
+            })
+            .collect();
+        let weight = |e: usize| u64::from(g.time_ms[e]) + if inside[e] { penalty } else { 0 };
+        let mut d = Dijkstra::new(g.node_count());
+        let mut search = jsms_routing::alt::AltSearch::new(g.node_count());
+        for _ in 0..40 {
+            let (s, t) = (next(g.node_count() as u64) as u32, next(g.node_count() as u64) as u32);
+            let reference = d.run(&g, s, t, weight).map(|p| p.cost);
+            let got = search.run(&landmarks, &g, s, t, weight).map(|p| p.cost);
+            assert_eq!(got, reference, "round {round}: {s} -> {t}");
+        }
+    }
+}
