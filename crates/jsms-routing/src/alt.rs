@@ -3,7 +3,7 @@
 //! Threat zones only raise costs, so the landmarks stay valid when zones change: nothing is
 //! recomputed, the next query simply uses the new weights.
 
-use crate::dijkstra::Path;
+use crate::dijkstra::{Dijkstra, Path};
 use crate::graph::{Graph, NodeId};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -127,24 +127,18 @@ impl Landmarks {
 /// Reusable search state for ALT queries (no allocation per query once warm).
 #[derive(Debug, Clone, Default)]
 pub struct AltSearch {
-    dist: Vec<u64>,
-    parent: Vec<u32>,
-    touched: Vec<NodeId>,
-    heap: BinaryHeap<Reverse<(u64, u64, NodeId)>>,
+    inner: Dijkstra,
 }
 
 impl AltSearch {
     /// State for a graph of `n` nodes.
     pub fn new(n: usize) -> Self {
         Self {
-            dist: vec![u64::MAX; n],
-            parent: vec![u32::MAX; n],
-            touched: Vec::new(),
-            heap: BinaryHeap::new(),
+            inner: Dijkstra::new(n),
         }
     }
 
-    /// Runs one query (see [`Landmarks::query`]).
+    /// Runs one query (see [`Landmarks::query`]): A* with the landmark bound as potential.
     pub fn run(
         &mut self,
         lm: &Landmarks,
@@ -153,60 +147,13 @@ impl AltSearch {
         t: NodeId,
         weight: impl Fn(usize) -> u64,
     ) -> Option<Path> {
-        if self.dist.len() != g.node_count() {
-            *self = Self::new(g.node_count());
-        }
-        for &v in &self.touched {
-            self.dist[v as usize] = u64::MAX;
-            self.parent[v as usize] = u32::MAX;
-        }
-        self.touched.clear();
-        self.heap.clear();
-        self.dist[s as usize] = 0;
-        self.touched.push(s);
-        self.heap.push(Reverse((lm.bound(s, t), 0, s)));
-        while let Some(Reverse((_, d, v))) = self.heap.pop() {
-            if d > self.dist[v as usize] {
-                continue;
-            }
-            if v == t {
-                break;
-            }
-            for e in g.edges(v) {
-                let w = g.head[e];
-                let nd = d.saturating_add(weight(e));
-                if nd < self.dist[w as usize] {
-                    if self.dist[w as usize] == u64::MAX {
-                        self.touched.push(w);
-                    }
-                    self.dist[w as usize] = nd;
-                    self.parent[w as usize] = e as u32;
-                    self.heap.push(Reverse((nd.saturating_add(lm.bound(w, t)), nd, w)));
-                }
-            }
-        }
-        let cost = self.dist[t as usize];
-        if cost == u64::MAX {
-            return None;
-        }
-        let mut edges = Vec::new();
-        let mut v = t;
-        while v != s {
-            let e = self.parent[v as usize] as usize;
-            edges.push(e);
-            v = g.first_out.partition_point(|&o| o as usize <= e) as NodeId - 1;
-        }
-        edges.reverse();
-        let mut nodes = vec![s];
-        nodes.extend(edges.iter().map(|&e| g.head[e]));
-        Some(Path { cost, nodes, edges })
+        self.inner.astar(g, s, t, weight, |v| lm.bound(v, t))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dijkstra::Dijkstra;
     use proptest::prelude::*;
 
     fn graph(n: usize, arcs: &[(u32, u32, u32)]) -> Graph {

@@ -49,15 +49,30 @@ impl Dijkstra {
 
     /// The shortest path from `s` to `t` under `weight(edge index)`; `None` if unreachable.
     pub fn run(&mut self, g: &Graph, s: NodeId, t: NodeId, weight: impl Fn(usize) -> u64) -> Option<Path> {
+        self.astar(g, s, t, weight, |_| 0)
+    }
+
+    /// A* from `s` to `t`: Dijkstra ordered by distance plus `potential(v)`, a lower bound on
+    /// the remaining cost from `v` to `t` (zero gives plain Dijkstra). Exact for any
+    /// admissible, consistent potential.
+    pub fn astar(
+        &mut self,
+        g: &Graph,
+        s: NodeId,
+        t: NodeId,
+        weight: impl Fn(usize) -> u64,
+        potential: impl Fn(NodeId) -> u64,
+    ) -> Option<Path> {
         if self.dist.len() != g.node_count() {
             *self = Self::new(g.node_count());
         }
         self.reset();
         self.dist[s as usize] = 0;
         self.touched.push(s);
-        self.heap.push(Reverse((0, s)));
-        while let Some(Reverse((d, v))) = self.heap.pop() {
-            if d > self.dist[v as usize] {
+        self.heap.push(Reverse((potential(s), s)));
+        while let Some(Reverse((key, v))) = self.heap.pop() {
+            let d = self.dist[v as usize];
+            if key > d.saturating_add(potential(v)) {
                 continue;
             }
             if v == t {
@@ -72,7 +87,7 @@ impl Dijkstra {
                     }
                     self.dist[w as usize] = nd;
                     self.parent_edge[w as usize] = e as u32;
-                    self.heap.push(Reverse((nd, w)));
+                    self.heap.push(Reverse((nd.saturating_add(potential(w)), w)));
                 }
             }
         }
