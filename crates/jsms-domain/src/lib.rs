@@ -11,5 +11,6 @@ pub mod ids;
 pub mod registry;
 pub mod text;
 pub mod user;
+pub mod zone;
 
 pub use error::ValidationError;

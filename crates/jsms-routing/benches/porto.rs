@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+use jsms_domain::geo::Coordinate;
+use jsms_domain::zone::{ThreatZone, ZoneKind, ZoneShape};
 use jsms_routing::dijkstra::Dijkstra;
 use jsms_routing::import::import;
 use std::path::PathBuf;
@@ -65,6 +67,50 @@ fn main() {
     let t0 = Instant::now();
     let landmarks = jsms_routing::alt::Landmarks::new(&g, 16);
     let prep_s = t0.elapsed().as_secs_f64();
+    // 100 random active zones (circles of 100 m to 1 km, severity 1 to 5), applied to the weights.
+    let mut risk = jsms_routing::risk::RiskWeights::new(&g);
+    let zones: Vec<ThreatZone> = (0..100)
+        .map(|i| {
+            let (lat, lon) = g.coordinate(next());
+            let r = 100.0 + f64::from(next() % 900);
+            let severity = 1 + (i % 5) as u8;
+            ThreatZone::new(
+                ZoneShape::Circle {
+                    center: Coordinate::new(lat, lon).unwrap(),
+                    radius_m: r,
+                },
+                severity,
+                ZoneKind::Unrest,
+                0,
+                None,
+            )
+            .unwrap()
+        })
+        .collect();
+    let t0 = Instant::now();
+    let mut affected = 0;
+    for z in &zones {
+        affected += risk.add_zone(&g, z);
+    }
+    let all_zones_ms = t0.elapsed().as_secs_f64() * 1e3;
+    let (lat, lon) = g.coordinate(next());
+    let extra = ThreatZone::new(
+        ZoneShape::Circle {
+            center: Coordinate::new(lat, lon).unwrap(),
+            radius_m: 800.0,
+        },
+        3,
+        ZoneKind::IedRisk,
+        0,
+        None,
+    )
+    .unwrap();
+    let t1 = Instant::now();
+    risk.add_zone(&g, &extra);
+    let one_zone_ms = t1.elapsed().as_secs_f64() * 1e3;
+    println!(
+        "  100 zones applied in {all_zones_ms:.1} ms ({affected} edge penalties); one more zone: {one_zone_ms:.2} ms until the next query reflects it (goal ≤ 50 ms; ALT needs no other preparation)"
+    );
     let pairs: Vec<(u32, u32)> = (0..1000).map(|_| (next(), next())).collect();
     let mut d = Dijkstra::new(g.node_count());
     let mut search = jsms_routing::alt::AltSearch::new(g.node_count());
@@ -72,17 +118,17 @@ fn main() {
     let mut alt = Vec::with_capacity(1000);
     for &(s, t) in &pairs {
         let t0 = Instant::now();
-        let p = d.run(&g, s, t, |e| u64::from(g.edge_time_ms(e)));
+        let p = d.run(&g, s, t, |e| risk.weight(e));
         lat.push(t0.elapsed());
         let t1 = Instant::now();
-        let q = search.run(&landmarks, &g, s, t, |e| u64::from(g.edge_time_ms(e)));
+        let q = search.run(&landmarks, &g, s, t, |e| risk.weight(e));
         alt.push(t1.elapsed());
         assert_eq!(p.map(|p| p.cost), q.map(|q| q.cost), "ALT is exact");
     }
     lat.sort_unstable();
     alt.sort_unstable();
     println!(
-        "  plain Dijkstra (the baseline), 1,000 random pairs: p50 {:.2} ms, p99 {:.2} ms",
+        "  plain Dijkstra (the baseline), 1,000 random pairs, 101 zones: p50 {:.2} ms, p99 {:.2} ms",
         pct(&lat, 0.5),
         pct(&lat, 0.99)
     );

@@ -15,6 +15,7 @@ pub mod alt;
 pub mod dijkstra;
 pub mod graph;
 pub mod import;
+pub mod risk;
 pub mod snap;
 
 pub use graph::{Graph, NodeId};

@@ -149,3 +149,68 @@ fn alt_is_exact_on_monaco_with_random_zone_penalties() {
         }
     }
 }
+
+#[test]
+fn zones_raise_costs_avoid_severe_areas_and_keep_alt_exact() {
+    use jsms_domain::geo::Coordinate;
+    use jsms_domain::zone::{ThreatZone, ZoneKind, ZoneShape};
+    use jsms_routing::risk::RiskWeights;
+    let (g, _) = load("monaco.osm.pbf");
+    let index = SnapIndex::new(&g);
+    let (s, _) = index.nearest(&g, 43.7310, 7.4150, 200.0).unwrap();
+    let (t, _) = index.nearest(&g, 43.7460, 7.4320, 200.0).unwrap();
+    let mut risk = RiskWeights::new(&g);
+    let fastest = Dijkstra::new(g.node_count()).run(&g, s, t, |e| risk.weight(e)).unwrap();
+    // An avoided zone on the middle of the fastest route.
+    let (mlat, mlon) = g.coordinate(fastest.nodes[fastest.nodes.len() / 2]);
+    let circle = |lat, lon, r, severity| {
+        ThreatZone::new(
+            ZoneShape::Circle {
+                center: Coordinate::new(lat, lon).unwrap(),
+                radius_m: r,
+            },
+            severity,
+            ZoneKind::IedRisk,
+            0,
+            None,
+        )
+        .unwrap()
+    };
+    assert!(risk.add_zone(&g, &circle(mlat, mlon, 60.0, 5)) > 0);
+    let detour = Dijkstra::new(g.node_count()).run(&g, s, t, |e| risk.weight(e)).unwrap();
+    assert!(!risk.crosses_avoided(&g, &detour.edges), "the severe zone is avoided");
+    let detour_time: u64 = detour.edges.iter().map(|&e| u64::from(g.time_ms[e])).sum();
+    assert!(detour_time >= fastest.cost);
+    // A destination inside an avoided zone is still reached, and the answer says so.
+    let (tlat, tlon) = g.coordinate(t);
+    let mut trapped = RiskWeights::new(&g);
+    trapped.add_zone(&g, &circle(tlat, tlon, 80.0, 4));
+    let forced = Dijkstra::new(g.node_count())
+        .run(&g, s, t, |e| trapped.weight(e))
+        .unwrap();
+    assert!(trapped.crosses_avoided(&g, &forced.edges));
+    // Random milder zones: ALT stays exact.
+    let landmarks = jsms_routing::alt::Landmarks::new(&g, 8);
+    let mut x = 0x1234_5678_9abc_def1u64;
+    let mut next = |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    let mut mild = RiskWeights::new(&g);
+    for _ in 0..20 {
+        let (lat, lon) = g.coordinate(next(g.node_count() as u64) as u32);
+        mild.add_zone(&g, &circle(lat, lon, 50.0 + next(400) as f64, 1 + next(3) as u8));
+    }
+    let mut d = Dijkstra::new(g.node_count());
+    let mut a = jsms_routing::alt::AltSearch::new(g.node_count());
+    for _ in 0..100 {
+        let (s, t) = (next(g.node_count() as u64) as u32, next(g.node_count() as u64) as u32);
+        let reference = d.run(&g, s, t, |e| mild.weight(e)).map(|p| p.cost);
+        assert_eq!(
+            a.run(&landmarks, &g, s, t, |e| mild.weight(e)).map(|p| p.cost),
+            reference
+        );
+    }
+}
