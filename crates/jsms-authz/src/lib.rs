@@ -22,7 +22,9 @@ pub const SCHEMA: &str = include_str!("../policies/jsms.cedarschema");
 pub const POLICIES: &str = include_str!("../policies/jsms.cedar");
 
 /// Every action of the schema (policies are grouped by the actions they can apply to).
-const ACTIONS: [&str; 12] = [
+const ACTIONS: [&str; 14] = [
+    "ReadZones",
+    "WriteZone",
     "ReadOrganisations",
     "ReadSites",
     "ManageOrganisation",
@@ -352,6 +354,21 @@ impl Authz {
                     "Jsms::Site",
                     "site",
                     vec![("id", string("site")), ("owner_org", string(org.to_string()))],
+                ),
+            ),
+            Action::ReadZones => (
+                "ReadZones",
+                (
+                    uid("Jsms::Registry", "registry"),
+                    Some(Entity::new_no_attrs(uid("Jsms::Registry", "registry"), HashSet::new())),
+                ),
+            ),
+            Action::WriteZone { party } => (
+                "WriteZone",
+                with(
+                    "Jsms::Account",
+                    &party.to_string(),
+                    vec![("party", string(party.to_string()))],
                 ),
             ),
             Action::ReadAuditLog => (

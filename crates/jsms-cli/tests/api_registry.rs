@@ -640,3 +640,132 @@ async fn operational_endpoints_and_the_openapi_document_match_the_router() {
     // Request bodies reject unknown fields in the document too.
     assert_eq!(spec["components"]["schemas"]["NewSite"]["additionalProperties"], false);
 }
+
+#[tokio::test]
+async fn threat_zones_are_geojson_validated_and_owned_by_their_party() {
+    let server = TestServer::start();
+    let analyst = server.signed_in("hn.analyst").await;
+    let polygon = json!({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[66.995, 24.855], [67.0, 24.855], [67.0, 24.86], [66.995, 24.855]]]},
+        "properties": {"severity": 4, "kind": "ied_risk", "valid_from": "2026-01-01T00:00:00Z", "source": "patrol report 17"}});
+    let created = analyst.post("/api/v1/zones", polygon.clone()).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(created.body["properties"]["version"], 1);
+    let circle = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [67.005, 24.865]},
+        "properties": {"severity": 2, "kind": "unrest", "valid_from": "2026-01-01T00:00:00Z", "valid_until": "2027-01-01T00:00:00Z",
+                       "source": "liaison", "radius_m": 250.0}});
+    assert_eq!(
+        analyst.post("/api/v1/zones", circle.clone()).await.status,
+        StatusCode::CREATED
+    );
+
+    // Bad input names the field and creates nothing.
+    let with = |mut f: serde_json::Value, path: &[&str], v: serde_json::Value| {
+        let mut cur = &mut f;
+        for k in &path[..path.len() - 1] {
+            cur = &mut cur[*k];
+        }
+        cur[path[path.len() - 1]] = v;
+        f
+    };
+    for (body, field) in [
+        (
+            with(polygon.clone(), &["properties", "severity"], json!(9)),
+            "/properties/severity",
+        ),
+        (
+            with(polygon.clone(), &["properties", "kind"], json!("dragons")),
+            "/properties/kind",
+        ),
+        (
+            with(polygon.clone(), &["properties", "valid_from"], json!("yesterday")),
+            "/properties/valid_from",
+        ),
+        (
+            with(
+                circle.clone(),
+                &["properties", "valid_until"],
+                json!("2025-01-01T00:00:00Z"),
+            ),
+            "/properties/valid_until",
+        ),
+        (
+            with(circle.clone(), &["properties", "radius_m"], json!(0)),
+            "/properties/radius_m",
+        ),
+        (
+            with(
+                polygon.clone(),
+                &["geometry", "coordinates"],
+                json!([[
+                    [66.995, 24.855],
+                    [67.0, 24.86],
+                    [67.0, 24.855],
+                    [66.995, 24.86],
+                    [66.995, 24.855]
+                ]]),
+            ),
+            "/geometry/coordinates/0/2",
+        ),
+        (
+            with(
+                polygon.clone(),
+                &["geometry", "coordinates"],
+                json!([[[66.995, 24.855], [67.0, 24.855], [67.0, 95.0], [66.995, 24.855]]]),
+            ),
+            "/geometry/coordinates/0/2/1",
+        ),
+    ] {
+        let r = analyst.post("/api/v1/zones", body).await;
+        assert_eq!(assert_problem(&r, 422, "validation")["field"], field, "{r:?}");
+    }
+    let geometry = analyst
+        .post(
+            "/api/v1/zones",
+            with(
+                polygon.clone(),
+                &["geometry"],
+                json!({"type": "LineString", "coordinates": []}),
+            ),
+        )
+        .await;
+    assert_eq!(assert_problem(&geometry, 422, "malformed-body")["field"], "/geometry");
+    assert_eq!(
+        analyst.get("/api/v1/zones").await.body["features"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Who may do what: the partner's analyst reads but does not change the host's zone;
+    // a liaison officer reads; an administrator reads nothing.
+    let partner = server.signed_in("pn.analyst").await;
+    let path = format!("/api/v1/zones/{id}");
+    assert_eq!(partner.get(&path).await.body["properties"]["kind"], "ied_risk");
+    let mut changed = created.body.clone();
+    changed["properties"]["severity"] = json!(5);
+    assert_problem(
+        &partner.send(Method::PUT, &path, Some(changed.clone())).await,
+        403,
+        "forbidden",
+    );
+    assert_problem(&partner.delete(&path, 1).await, 403, "forbidden");
+    let liaison = server.signed_in("pn.liaison").await;
+    assert_eq!(liaison.get("/api/v1/zones").await.status, StatusCode::OK);
+    assert_problem(&liaison.post("/api/v1/zones", polygon.clone()).await, 403, "forbidden");
+    let admin = enrolled_admin(&server, "hn.admin").await;
+    assert_problem(&admin.get("/api/v1/zones").await, 403, "forbidden");
+
+    // The owner replaces (versioned) and deletes.
+    let replaced = analyst.send(Method::PUT, &path, Some(changed.clone())).await;
+    assert_eq!(replaced.body["properties"]["severity"], 5, "{replaced:?}");
+    assert_eq!(replaced.body["properties"]["version"], 2);
+    assert_problem(
+        &analyst.send(Method::PUT, &path, Some(changed)).await,
+        409,
+        "stale-version",
+    );
+    assert_eq!(analyst.delete(&path, 2).await.status, StatusCode::NO_CONTENT);
+    assert_problem(&analyst.get(&path).await, 404, "not-found");
+}

@@ -88,6 +88,11 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/audit/alerts", "hn.auditor:200 pn.auditor:200 *:403"),
     ("GET", "/api/v1/break-glass", "hn.auditor:200 pn.auditor:200 *:403"),
     ("GET", "/api/v1/audit/key", "*:200"),
+    (
+        "GET",
+        "/api/v1/zones",
+        "hn.auditor:403 pn.auditor:403 hn.admin:403 pn.admin:403 *:200",
+    ),
 ];
 
 fn expected<'a>(row: &'a str, who: &str) -> &'a str {

@@ -125,6 +125,13 @@ pub enum Action {
         /// Employer's party.
         party: PartyId,
     },
+    /// List or read threat zones.
+    ReadZones,
+    /// Create, change or delete a threat zone owned by `party`.
+    WriteZone {
+        /// The owning party (the creator's, for a new zone).
+        party: PartyId,
+    },
     /// Read audit entries, proofs and "who knew" reports (never protected contents), the
     /// break-glass review queue and the auditors' alerts.
     ReadAuditLog,

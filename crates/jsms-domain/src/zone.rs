@@ -33,6 +33,38 @@ pub enum ZoneKind {
     Other,
 }
 
+impl ZoneKind {
+    /// Every kind, in a stable order.
+    pub const ALL: [ZoneKind; 5] = [
+        ZoneKind::HostileSurveillance,
+        ZoneKind::IedRisk,
+        ZoneKind::Unrest,
+        ZoneKind::Checkpoint,
+        ZoneKind::Other,
+    ];
+
+    /// The wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ZoneKind::HostileSurveillance => "hostile_surveillance",
+            ZoneKind::IedRisk => "ied_risk",
+            ZoneKind::Unrest => "unrest",
+            ZoneKind::Checkpoint => "checkpoint",
+            ZoneKind::Other => "other",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
+            ValidationError::new(
+                "/properties/kind",
+                format!("unknown kind {s:?}; known: hostile_surveillance, ied_risk, unrest, checkpoint, other"),
+            )
+        })
+    }
+}
+
 /// Severity at which a zone is avoided outright.
 pub const AVOID_SEVERITY: u8 = 4;
 

@@ -52,6 +52,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
          (name = "registry", description = "Parties, organisations, protected persons, sites"),
          (name = "audit", description = "Tamper-evident audit log: checkpoints, proofs, entries, who knew"),
          (name = "oversight", description = "Break-glass and the auditors' alert queue"),
+         (name = "zones", description = "Threat zones as GeoJSON features"),
          (name = "ops", description = "Health, readiness, metrics"))
 )]
 struct ApiDoc;
@@ -82,6 +83,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::registry::routes())
         .merge(routes::audit::routes())
         .merge(routes::oversight::routes())
+        .merge(routes::zones::routes())
         .split_for_parts()
 }
 

@@ -211,7 +211,7 @@ pub struct AuditorAlert {
 
 /// Everything JSMS stores, behind one object-safe trait. Every method is one transaction.
 /// `now` arguments are Unix seconds supplied by the caller's clock.
-pub trait Store: OversightStore + Send + Sync + 'static {
+pub trait Store: OversightStore + ZoneStore + Send + Sync + 'static {
     /// Checks the database answers (readiness probe).
     fn ping(&self) -> StoreResult<()>;
 
@@ -334,4 +334,35 @@ pub trait OversightStore {
     fn alerts(&self, unacknowledged_only: bool, limit: u32) -> StoreResult<Vec<AuditorAlert>>;
     /// Acknowledges an alert (idempotent: the first acknowledgement is kept).
     fn acknowledge_alert(&self, id: Uuid, by: UserId, now: i64) -> StoreResult<AuditorAlert>;
+}
+
+/// A stored threat zone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ZoneRecord {
+    /// Identifier.
+    pub id: Uuid,
+    /// The party that created it (and alone may change it).
+    pub owner_party: PartyId,
+    /// The zone.
+    pub zone: jsms_domain::zone::ThreatZone,
+    /// Where the information comes from.
+    pub source: String,
+    /// Notes.
+    pub notes: Option<String>,
+    /// Optimistic-concurrency version.
+    pub version: i64,
+}
+
+/// Threat zones (part of every [`Store`]).
+pub trait ZoneStore {
+    /// Stores a new zone (version 1).
+    fn create_zone(&self, zone: &ZoneRecord, now: i64) -> StoreResult<()>;
+    /// One zone.
+    fn zone(&self, id: Uuid) -> StoreResult<ZoneRecord>;
+    /// Every zone, oldest first.
+    fn zones(&self) -> StoreResult<Vec<ZoneRecord>>;
+    /// Replaces a zone's content if still at `version`.
+    fn update_zone(&self, zone: &ZoneRecord, version: i64, now: i64) -> StoreResult<ZoneRecord>;
+    /// Deletes a zone still at `version`.
+    fn delete_zone(&self, id: Uuid, version: i64) -> StoreResult<()>;
 }
