@@ -98,6 +98,15 @@ pub async fn serve(
     state.anomalies = Arc::new(jsms_server::anomaly::AnomalyDetector::new(config.anomalies));
     state.break_glass = config.break_glass;
     state.witnesses = Arc::new(config.witnesses.clone());
+    state.network =
+        jsms_server::routes::routing::load_network(&jsms_server::instance::DataDir::new(&config.data_dir).road_graph());
+    if let Some(n) = &state.network {
+        tracing::info!(
+            nodes = n.graph.node_count(),
+            edges = n.graph.edge_count(),
+            "road network loaded"
+        );
+    }
     let sweep = std::time::Duration::from_secs(
         u64::try_from(config.break_glass.review_deadline_secs / 4)
             .unwrap_or(1)

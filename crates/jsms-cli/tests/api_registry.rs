@@ -769,3 +769,79 @@ async fn threat_zones_are_geojson_validated_and_owned_by_their_party() {
     assert_eq!(analyst.delete(&path, 2).await.status, StatusCode::NO_CONTENT);
     assert_problem(&analyst.get(&path).await, 404, "not-found");
 }
+
+#[tokio::test]
+async fn routes_avoid_severe_zones_and_explain_their_risk() {
+    let server = TestServer::start();
+    let coordinator = server.signed_in("hn.coordinator").await;
+    let analyst = server.signed_in("hn.analyst").await;
+    let point = |lat: f64, lon: f64| json!({"type": "Point", "coordinates": [lon, lat]});
+    let request =
+        |profile: &str| json!({"from": point(24.8548, 66.9958), "to": point(24.8668, 67.0105), "profile": profile});
+    let fastest = coordinator.post("/api/v1/routes", request("fastest")).await;
+    assert_eq!(fastest.status, StatusCode::OK, "{fastest:?}");
+    assert_eq!(fastest.body["geometry"]["type"], "LineString");
+    let props = &fastest.body["properties"];
+    assert!(props["duration_s"].as_f64().unwrap() > 60.0 && props["distance_m"].as_f64().unwrap() > 500.0);
+    assert_eq!(props["risk"], 0.0);
+    assert_eq!(props["crosses_avoided_zone"], false);
+    assert!(props["segments"].as_array().unwrap().iter().any(|s| s["road"] != ""));
+
+    // A severe zone on the middle of that route: the next route goes around it.
+    let coords = fastest.body["geometry"]["coordinates"].as_array().unwrap();
+    let mid = &coords[coords.len() / 2];
+    let zone = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": mid},
+        "properties": {"severity": 5, "kind": "ied_risk", "valid_from": "2026-01-01T00:00:00Z", "source": "test", "radius_m": 60.0}});
+    assert_eq!(analyst.post("/api/v1/zones", zone).await.status, StatusCode::CREATED);
+    let around = coordinator.post("/api/v1/routes", request("fastest")).await;
+    assert_eq!(around.body["properties"]["crosses_avoided_zone"], false, "{around:?}");
+    assert_ne!(around.body["geometry"], fastest.body["geometry"], "the route changed");
+    assert!(around.body["properties"]["duration_s"].as_f64().unwrap() >= props["duration_s"].as_f64().unwrap());
+
+    // A mild zone is crossed by the fastest profile and explained segment by segment.
+    let mild = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [67.0105, 24.8668]},
+        "properties": {"severity": 2, "kind": "unrest", "valid_from": "2026-01-01T00:00:00Z", "source": "test", "radius_m": 150.0}});
+    assert_eq!(analyst.post("/api/v1/zones", mild).await.status, StatusCode::CREATED);
+    let through = coordinator.post("/api/v1/routes", request("fastest")).await;
+    assert!(
+        through.body["properties"]["risk"].as_f64().unwrap() > 0.0,
+        "{through:?}"
+    );
+    assert!(
+        through.body["properties"]["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["risk_reason"].is_string())
+    );
+    // Departure before the zones are valid: no risk at all.
+    let mut early = request("balanced");
+    early["depart_at"] = json!("2025-06-01T08:00:00Z");
+    assert_eq!(
+        coordinator.post("/api/v1/routes", early).await.body["properties"]["risk"],
+        0.0
+    );
+
+    // Bad input and roles.
+    let far = json!({"from": point(24.70, 66.90), "to": point(24.8668, 67.0105)});
+    let r = coordinator.post("/api/v1/routes", far).await;
+    let p = assert_problem(&r, 422, "validation");
+    assert_eq!(p["field"], "/from");
+    assert!(p["detail"].as_str().unwrap().contains(" m away"), "{p}");
+    assert_problem(
+        &coordinator.post("/api/v1/routes", request("scenic")).await,
+        422,
+        "malformed-body",
+    );
+    let bad_time = json!({"from": point(24.8548, 66.9958), "to": point(24.8668, 67.0105), "depart_at": "soon"});
+    assert_eq!(
+        assert_problem(&coordinator.post("/api/v1/routes", bad_time).await, 422, "validation")["field"],
+        "/depart_at"
+    );
+    let auditor = server.signed_in("hn.auditor").await;
+    assert_problem(
+        &auditor.post("/api/v1/routes", request("fastest")).await,
+        403,
+        "forbidden",
+    );
+}

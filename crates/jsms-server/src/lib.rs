@@ -53,6 +53,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
          (name = "audit", description = "Tamper-evident audit log: checkpoints, proofs, entries, who knew"),
          (name = "oversight", description = "Break-glass and the auditors' alert queue"),
          (name = "zones", description = "Threat zones as GeoJSON features"),
+         (name = "routing", description = "Risk-aware route planning"),
          (name = "ops", description = "Health, readiness, metrics"))
 )]
 struct ApiDoc;
@@ -84,6 +85,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::audit::routes())
         .merge(routes::oversight::routes())
         .merge(routes::zones::routes())
+        .merge(routes::routing::routes())
         .split_for_parts()
 }
 

@@ -40,6 +40,8 @@ pub struct AppState {
     pub anomalies: Arc<crate::anomaly::AnomalyDetector>,
     /// Break-glass rules.
     pub break_glass: BreakGlassPolicy,
+    /// The imported road network, if any.
+    pub network: Option<Arc<crate::routes::routing::RoadNetwork>>,
     /// The witnesses whose cosignatures this log accepts.
     pub witnesses: Arc<Vec<crate::audit::WitnessEndpoint>>,
     /// Time.
@@ -78,6 +80,7 @@ impl AppState {
             anomalies: Arc::new(crate::anomaly::AnomalyDetector::default()),
             break_glass: BreakGlassPolicy::default(),
             witnesses: Arc::new(Vec::new()),
+            network: None,
             clock,
             sessions,
             secure_cookies,

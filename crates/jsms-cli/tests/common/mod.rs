@@ -56,6 +56,7 @@ impl TestServer {
         data.create(&KeySource::DataDir).unwrap();
         let store = data.create_store(&KeySource::DataDir).unwrap();
         let logins = jsms_cli::demo::seed(&store, now()).unwrap_or_else(|f| panic!("seed failed: {f:?}"));
+        jsms_cli::demo::import_demo_map(&data).unwrap_or_else(|f| panic!("demo map: {f:?}"));
         (dir, logins)
     }
 

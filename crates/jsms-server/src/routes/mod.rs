@@ -5,6 +5,7 @@ pub mod audit;
 pub mod ops;
 pub mod oversight;
 pub mod registry;
+pub mod routing;
 pub mod zones;
 
 use crate::auth::Principal;
