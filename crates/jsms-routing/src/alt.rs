@@ -156,29 +156,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn graph(n: usize, arcs: &[(u32, u32, u32)]) -> Graph {
-        let mut arcs = arcs.to_vec();
-        arcs.sort();
-        let mut first_out = vec![0u32; n + 1];
-        for (a, _, _) in &arcs {
-            first_out[*a as usize + 1] += 1;
-        }
-        for i in 0..n {
-            first_out[i + 1] += first_out[i];
-        }
-        Graph {
-            lat: vec![0; n],
-            lon: vec![0; n],
-            first_out,
-            head: arcs.iter().map(|a| a.1).collect(),
-            time_ms: arcs.iter().map(|a| a.2).collect(),
-            length_dm: vec![1; arcs.len()],
-            name: vec![0; arcs.len()],
-            class: vec![0; arcs.len()],
-            flags: vec![0; arcs.len()],
-            names: vec![String::new()],
-        }
-    }
+    use crate::graph::from_arcs as graph;
 
     proptest! {
         #[test]

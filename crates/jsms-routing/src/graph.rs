@@ -284,3 +284,29 @@ pub fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
     let h = ((la2 - la1) / 2.0).sin().powi(2) + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);
     2.0 * r * h.sqrt().min(1.0).asin()
 }
+
+/// A graph from `(tail, head, time_ms)` arcs, for tests.
+#[cfg(test)]
+pub(crate) fn from_arcs(n: usize, arcs: &[(u32, u32, u32)]) -> Graph {
+    let mut arcs = arcs.to_vec();
+    arcs.sort();
+    let mut first_out = vec![0u32; n + 1];
+    for (a, _, _) in &arcs {
+        first_out[*a as usize + 1] += 1;
+    }
+    for i in 0..n {
+        first_out[i + 1] += first_out[i];
+    }
+    Graph {
+        lat: vec![0; n],
+        lon: vec![0; n],
+        first_out,
+        head: arcs.iter().map(|a| a.1).collect(),
+        time_ms: arcs.iter().map(|a| a.2).collect(),
+        length_dm: vec![1; arcs.len()],
+        name: vec![0; arcs.len()],
+        class: vec![0; arcs.len()],
+        flags: vec![0; arcs.len()],
+        names: vec![String::new()],
+    }
+}
