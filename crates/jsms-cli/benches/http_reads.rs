@@ -81,10 +81,9 @@ async fn main() {
         SessionPolicy::default(),
         false,
     );
-    let router = jsms_server::app(state, 256 * 1024);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(jsms_server::run(listener, router, None, std::future::pending()));
+    let url = jsms_server::spawn_on_loopback(jsms_server::app(state, 256 * 1024))
+        .await
+        .unwrap();
 
     let login = logins.iter().find(|l| l.username == "hn.coordinator").unwrap();
     let secret = TotpSecret::from_base32(login.totp_secret.as_deref().unwrap()).unwrap();

@@ -61,10 +61,9 @@ async fn protected_requests_fail_with_503_and_no_data_when_the_log_cannot_be_wri
         SessionPolicy::default(),
         false,
     );
-    let router = jsms_server::app(state, 256 * 1024);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(jsms_server::run(listener, router, None, std::future::pending()));
+    let url = jsms_server::spawn_on_loopback(jsms_server::app(state, 256 * 1024))
+        .await
+        .unwrap();
 
     let login = logins.iter().find(|l| l.username == "pn.officer").unwrap().clone();
     let mut c = Client {

@@ -41,10 +41,10 @@ async fn start(state: &std::path::Path, log: &NoteSigner, witness: NoteSigner) -
         verifier: log.verifier(),
     }];
     let router = jsms_server::witness::router(witness, logs, state.to_owned(), Arc::new(SystemClock)).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/add-checkpoint", listener.local_addr().unwrap());
-    tokio::spawn(jsms_server::run(listener, router, None, std::future::pending()));
-    url
+    format!(
+        "{}/add-checkpoint",
+        jsms_server::spawn_on_loopback(router).await.unwrap()
+    )
 }
 
 async fn post(client: &reqwest::Client, url: &str, body: String) -> (u16, String, Option<String>) {

@@ -187,9 +187,7 @@ impl FromRequestParts<AppState> for Principal {
         let party = state.party(session.user.party_id).await?;
         let user = session.user;
         let (uid, now) = (user.id, state.clock.now());
-        let (grants, break_glass) = state
-            .db(move |s| Ok((s.active_grants(uid, now)?, s.active_break_glass(uid, now)?)))
-            .await?;
+        let (grants, break_glass) = state.db(move |s| s.active_access(uid, now)).await?;
         let who = Who {
             principal: format!("user:{}", user.id),
             name: Some(user.username.to_string()),

@@ -200,6 +200,15 @@ pub async fn run(
     }
 }
 
+/// Serves `router` on a fresh 127.0.0.1 port in the background and returns its base URL
+/// (benchmarks and in-process tests).
+pub async fn spawn_on_loopback(router: Router) -> std::io::Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(run(listener, router, None, std::future::pending()));
+    Ok(url)
+}
+
 /// Removes expired sessions every few minutes, until the process ends.
 pub fn spawn_session_purger(state: AppState) {
     tokio::spawn(async move {

@@ -315,8 +315,9 @@ pub trait Store: OversightStore + ZoneStore + Send + Sync + 'static {
 pub trait OversightStore {
     /// Stores a break-glass grant.
     fn create_break_glass(&self, record: &BreakGlassRecord) -> StoreResult<()>;
-    /// Resources a user holds an unexpired break-glass grant for.
-    fn active_break_glass(&self, user: UserId, now: i64) -> StoreResult<Vec<String>>;
+    /// The resources a user holds unexpired grants for: `(need-to-know, break-glass)`, in one
+    /// query (it runs on every authenticated request).
+    fn active_access(&self, user: UserId, now: i64) -> StoreResult<(Vec<String>, Vec<String>)>;
     /// Break-glass grants, newest first, optionally only those not reviewed.
     fn break_glass_list(&self, unreviewed_only: bool) -> StoreResult<Vec<BreakGlassRecord>>;
     /// Records a review; a grant is reviewed once (a second review is a conflict).
@@ -326,8 +327,6 @@ pub trait OversightStore {
     fn escalate_break_glass(&self, before: i64, now: i64) -> StoreResult<Vec<BreakGlassRecord>>;
     /// Stores a time-limited need-to-know grant of `resource` to `user`.
     fn create_grant(&self, user: UserId, resource: &str, source: &str, now: i64, expires_at: i64) -> StoreResult<()>;
-    /// Resources a user holds an unexpired need-to-know grant for.
-    fn active_grants(&self, user: UserId, now: i64) -> StoreResult<Vec<String>>;
     /// Stores an auditor alert.
     fn create_alert(&self, alert: &AuditorAlert) -> StoreResult<()>;
     /// Alerts, newest first.

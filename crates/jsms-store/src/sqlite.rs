@@ -1348,15 +1348,29 @@ impl crate::OversightStore for SqliteStore {
         })
     }
 
-    fn active_break_glass(&self, user: UserId, now: i64) -> StoreResult<Vec<String>> {
+    fn active_access(&self, user: UserId, now: i64) -> StoreResult<(Vec<String>, Vec<String>)> {
         let conn = self.read()?;
         let mut stmt = conn
-            .prepare_cached("SELECT resource FROM break_glass WHERE user_id = ?1 AND expires_at > ?2")
+            .prepare_cached(
+                "SELECT 0, resource FROM grants WHERE user_id = ?1 AND expires_at > ?2 \
+                 UNION ALL SELECT 1, resource FROM break_glass WHERE user_id = ?1 AND expires_at > ?2",
+            )
             .map_err(internal)?;
         let rows = stmt
-            .query_map(params![b(user.uuid()), now], |r| r.get(0))
+            .query_map(params![b(user.uuid()), now], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })
             .map_err(internal)?;
-        rows.collect::<Result<_, _>>().map_err(internal)
+        let (mut grants, mut break_glass) = (Vec::new(), Vec::new());
+        for row in rows {
+            let (kind, resource) = row.map_err(internal)?;
+            if kind == 0 {
+                grants.push(resource)
+            } else {
+                break_glass.push(resource)
+            }
+        }
+        Ok((grants, break_glass))
     }
 
     fn break_glass_list(&self, unreviewed_only: bool) -> StoreResult<Vec<crate::BreakGlassRecord>> {
@@ -1419,17 +1433,6 @@ impl crate::OversightStore for SqliteStore {
             .map_err(write_err("unknown user"))?;
             Ok(())
         })
-    }
-
-    fn active_grants(&self, user: UserId, now: i64) -> StoreResult<Vec<String>> {
-        let conn = self.read()?;
-        let mut stmt = conn
-            .prepare_cached("SELECT resource FROM grants WHERE user_id = ?1 AND expires_at > ?2")
-            .map_err(internal)?;
-        let rows = stmt
-            .query_map(params![b(user.uuid()), now], |r| r.get(0))
-            .map_err(internal)?;
-        rows.collect::<Result<_, _>>().map_err(internal)
     }
 
     fn create_alert(&self, a: &crate::AuditorAlert) -> StoreResult<()> {

@@ -216,9 +216,9 @@ fn plan(
     // Segments: consecutive edges on the same road with the same zones.
     let mut segments: Vec<Segment> = Vec::new();
     let mut total_risk_ms = 0u64;
-    for &e in &path.edges {
-        let tail = g.first_out.partition_point(|&o| o as usize <= e).saturating_sub(1) as u32;
-        let (pa, pb) = (g.coordinate(tail), g.coordinate(g.head.get(e).copied().unwrap_or(tail)));
+    for (&e, pair) in path.edges.iter().zip(path.nodes.windows(2)) {
+        let &[tail, head] = pair else { continue };
+        let (pa, pb) = (g.coordinate(tail), g.coordinate(head));
         let mut crossed = Vec::new();
         let mut worst = 0u8;
         for z in &active {
