@@ -12,9 +12,11 @@
 #![allow(clippy::indexing_slicing)]
 
 pub mod alt;
+pub mod cch;
 pub mod dijkstra;
 pub mod graph;
 pub mod import;
+pub mod order;
 pub mod risk;
 pub mod snap;
 

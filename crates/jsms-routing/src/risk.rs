@@ -61,12 +61,12 @@ impl RiskWeights {
         self.weights.get(e).copied().unwrap_or(u64::MAX)
     }
 
-    /// Adds one zone's penalties (zones add up); returns the number of edges affected.
-    pub fn add_zone(&mut self, g: &Graph, zone: &ThreatZone) -> usize {
+    /// Adds one zone's penalties (zones add up); returns the edges whose weight rose.
+    pub fn add_zone(&mut self, g: &Graph, zone: &ThreatZone) -> Vec<usize> {
         let (a, b, c, d) = zone.bbox();
         let (ci0, cj0) = cell(a, b);
         let (ci1, cj1) = cell(c, d);
-        let mut affected = 0;
+        let mut affected = Vec::new();
         // One cell of margin: an edge may start just outside the box and cross into it.
         for i in ci0 - 1..=ci1 + 1 {
             for j in cj0 - 1..=cj1 + 1 {
@@ -77,7 +77,7 @@ impl RiskWeights {
                         let p = penalty_ms(zone, zone.length_inside(pv, pw));
                         if p > 0 {
                             self.weights[e] = self.weights[e].saturating_add(p);
-                            affected += 1;
+                            affected.push(e);
                         }
                     }
                 }

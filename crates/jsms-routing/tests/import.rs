@@ -176,7 +176,7 @@ fn zones_raise_costs_avoid_severe_areas_and_keep_alt_exact() {
         )
         .unwrap()
     };
-    assert!(risk.add_zone(&g, &circle(mlat, mlon, 60.0, 5)) > 0);
+    assert!(!risk.add_zone(&g, &circle(mlat, mlon, 60.0, 5)).is_empty());
     let detour = Dijkstra::new(g.node_count()).run(&g, s, t, |e| risk.weight(e)).unwrap();
     assert!(!risk.crosses_avoided(&g, &detour.edges), "the severe zone is avoided");
     let detour_time: u64 = detour.edges.iter().map(|&e| u64::from(g.time_ms[e])).sum();
@@ -213,4 +213,62 @@ fn zones_raise_costs_avoid_severe_areas_and_keep_alt_exact() {
             reference
         );
     }
+}
+
+#[test]
+fn cch_is_exact_on_monaco_with_random_zones_and_after_partial_updates() {
+    use jsms_domain::geo::Coordinate;
+    use jsms_domain::zone::{ThreatZone, ZoneKind, ZoneShape};
+    use jsms_routing::cch::{Cch, CchQuery, Metric};
+    use jsms_routing::risk::RiskWeights;
+    let (g, _) = load("monaco.osm.pbf");
+    let cch = Cch::new(&g);
+    let mut x = 0x0bad_cafe_f00d_1234u64;
+    let mut next = |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    let circle = |lat, lon, r, severity| {
+        ThreatZone::new(
+            ZoneShape::Circle {
+                center: Coordinate::new(lat, lon).unwrap(),
+                radius_m: r,
+            },
+            severity,
+            ZoneKind::Unrest,
+            0,
+            None,
+        )
+        .unwrap()
+    };
+    let mut risk = RiskWeights::new(&g);
+    for _ in 0..15 {
+        let (lat, lon) = g.coordinate(next(g.node_count() as u64) as u32);
+        risk.add_zone(&g, &circle(lat, lon, 50.0 + next(300) as f64, 1 + next(5) as u8));
+    }
+    let mut metric = Metric::customize(&cch, |e| risk.weight(e));
+    let mut q = CchQuery::new(&cch);
+    let mut d = Dijkstra::new(g.node_count());
+    let mut compare = |metric: &Metric, risk: &RiskWeights, next: &mut dyn FnMut(u64) -> u64| {
+        for _ in 0..150 {
+            let (s, t) = (next(g.node_count() as u64) as u32, next(g.node_count() as u64) as u32);
+            let reference = d.run(&g, s, t, |e| risk.weight(e));
+            let got = q.run(&cch, metric, &g, s, t);
+            assert_eq!(got.as_ref().map(|p| p.cost), reference.map(|p| p.cost), "{s} → {t}");
+            if let Some(p) = got {
+                assert_eq!(p.edges.iter().map(|&e| risk.weight(e)).sum::<u64>(), p.cost);
+                assert_eq!(p.nodes.last(), Some(&t));
+            }
+        }
+    };
+    compare(&metric, &risk, &mut next);
+    // Zones added one by one, each applied by a partial re-customization.
+    for _ in 0..5 {
+        let (lat, lon) = g.coordinate(next(g.node_count() as u64) as u32);
+        let changed = risk.add_zone(&g, &circle(lat, lon, 100.0 + next(200) as f64, 1 + next(5) as u8));
+        metric.update(&cch, |e| risk.weight(e), &changed);
+    }
+    compare(&metric, &risk, &mut next);
 }
