@@ -385,6 +385,54 @@ impl Metric {
     }
 }
 
+/// The customizations of the last few weight sets: a request whose weights match one is
+/// served at once; otherwise the closest one is copied and updated partially on the edges
+/// that differ (zones added or removed, another profile), which takes milliseconds.
+#[derive(Debug, Default)]
+pub struct MetricCache {
+    slots: std::sync::Mutex<Vec<(std::sync::Arc<Vec<u64>>, std::sync::Arc<Metric>)>>,
+}
+
+/// Customizations kept.
+const CACHE_SLOTS: usize = 6;
+
+impl MetricCache {
+    /// The customization for `weights` (indexed by edge).
+    pub fn get(&self, cch: &Cch, weights: Vec<u64>) -> std::sync::Arc<Metric> {
+        use std::sync::Arc;
+        let mut slots = self.slots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(i) = slots.iter().position(|(w, _)| **w == weights) {
+            let slot = slots.remove(i);
+            let metric = slot.1.clone();
+            slots.push(slot);
+            return metric;
+        }
+        let closest = slots
+            .iter()
+            .map(|(w, m)| {
+                let changed: Vec<usize> = (0..weights.len()).filter(|&e| w.get(e) != weights.get(e)).collect();
+                (changed, m)
+            })
+            .min_by_key(|(changed, _)| changed.len());
+        let metric = match closest {
+            // A partial update touches a few arcs per changed edge; past a tenth of the
+            // edges a full customization is as fast.
+            Some((changed, m)) if changed.len() < weights.len() / 10 => {
+                let mut metric = Metric::clone(m);
+                metric.update(cch, |e| weights.get(e).copied().unwrap_or(INF), &changed);
+                metric
+            }
+            _ => Metric::customize(cch, |e| weights.get(e).copied().unwrap_or(INF)),
+        };
+        let metric = Arc::new(metric);
+        if slots.len() == CACHE_SLOTS {
+            slots.remove(0);
+        }
+        slots.push((Arc::new(weights), metric.clone()));
+        metric
+    }
+}
+
 /// Reusable state of elimination-tree queries.
 #[derive(Debug, Clone, Default)]
 pub struct CchQuery {
@@ -622,6 +670,30 @@ mod tests {
                 if let Some(p) = got {
                     check_path(&g, &p, s, t, &|e| weights[e]);
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn the_metric_cache_serves_changed_weights_exactly() {
+        let arcs: Vec<(u32, u32, u32)> = (0..30u32).flat_map(|i| [(i, (i + 1) % 30, 10 + i), ((i + 1) % 30, i, 7), (i, (i * 7) % 30, 50)]).collect();
+        let g = from_arcs(30, &arcs);
+        let cch = Cch::new(&g);
+        let cache = MetricCache::default();
+        let base: Vec<u64> = g.time_ms.iter().map(|&t| u64::from(t)).collect();
+        let mut raised = base.clone();
+        raised[3] += 1000;
+        raised[40] += 500;
+        let mut q = CchQuery::new(&cch);
+        let mut d = Dijkstra::new(30);
+        for weights in [&base, &raised, &base, &raised] {
+            let metric = cache.get(&cch, weights.clone());
+            for s in 0..30 {
+                let t = (s * 11 + 5) % 30;
+                assert_eq!(
+                    q.distance(&cch, &metric, s, t),
+                    d.run(&g, s, t, |e| weights[e]).map(|p| p.cost)
+                );
             }
         }
     }

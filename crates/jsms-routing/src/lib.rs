@@ -1,7 +1,9 @@
 //! JSMS road network: import of OpenStreetMap PBF extracts into a compact routable graph
 //! ([`import`]), the graph itself with its binary form ([`graph`]), snapping of coordinates to
-//! the network ([`snap`]) and plain Dijkstra shortest paths ([`dijkstra`], the reference the
-//! accelerated queries will be measured and tested against).
+//! the network ([`snap`]), edge risk ([`risk`]), the accelerated exact query — customizable
+//! contraction hierarchies ([`order`], [`cch`]) — with alternatives ([`alternatives`]), and
+//! plain Dijkstra ([`dijkstra`]) and ALT ([`alt`]), the references it is tested and measured
+//! against.
 //!
 //! The graph and the algorithms take values and do no IO; `import` reads a file it is given.
 //! This crate knows nothing of users, movements or zones.
@@ -12,6 +14,7 @@
 #![allow(clippy::indexing_slicing)]
 
 pub mod alt;
+pub mod alternatives;
 pub mod cch;
 pub mod dijkstra;
 pub mod graph;

@@ -142,6 +142,43 @@ pub fn nested_dissection(g: &Graph) -> Vec<NodeId> {
     order
 }
 
+const MAGIC: &[u8; 8] = b"JSMSOR01";
+
+/// The order as bytes, bound to the graph it was computed for by the graph's digest.
+pub fn encode(order: &[NodeId], graph_digest: &[u8; 32]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(48 + order.len() * 4);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(graph_digest);
+    out.extend_from_slice(&(order.len() as u64).to_le_bytes());
+    for &v in order {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out
+}
+
+/// The order stored by [`encode`], if it is one for a graph with this digest and `n` nodes
+/// and a permutation; `None` means compute it again.
+pub fn decode(bytes: &[u8], graph_digest: &[u8; 32], n: usize) -> Option<Vec<NodeId>> {
+    let rest = bytes.strip_prefix(MAGIC.as_slice())?.strip_prefix(graph_digest.as_slice())?;
+    let (len, body) = rest.split_first_chunk::<8>()?;
+    if u64::from_le_bytes(*len) != n as u64 || body.len() != n * 4 {
+        return None;
+    }
+    let order: Vec<NodeId> = body
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    let mut seen = vec![false; n];
+    for &v in &order {
+        let slot = seen.get_mut(v as usize)?;
+        if *slot {
+            return None;
+        }
+        *slot = true;
+    }
+    Some(order)
+}
+
 /// Splits a cell into two sides and a separator (global node ids), the smallest separator
 /// over four projection directions.
 fn bisect(cell: &Cell, xy: &[(f64, f64)]) -> (Vec<NodeId>, Vec<NodeId>, Vec<NodeId>) {
@@ -310,6 +347,18 @@ const BACK: u32 = 1 << 31;
 mod tests {
     use super::*;
     use crate::graph::from_arcs;
+
+    #[test]
+    fn stored_orders_round_trip_and_reject_other_graphs() {
+        let digest = [7u8; 32];
+        let bytes = encode(&[2, 0, 1], &digest);
+        assert_eq!(decode(&bytes, &digest, 3), Some(vec![2, 0, 1]));
+        assert_eq!(decode(&bytes, &[8u8; 32], 3), None, "another graph");
+        assert_eq!(decode(&bytes, &digest, 4), None, "another size");
+        assert_eq!(decode(&bytes[..bytes.len() - 1], &digest, 3), None, "truncated");
+        assert_eq!(decode(&encode(&[0, 0, 1], &digest), &digest, 3), None, "not a permutation");
+        assert_eq!(decode(&encode(&[0, 5, 1], &digest), &digest, 3), None, "out of range");
+    }
 
     #[test]
     fn the_order_is_a_permutation_and_separates_a_grid() {
