@@ -1,14 +1,15 @@
-//! `jsms map import` and `jsms route`: the road network from an OpenStreetMap extract, and
-//! fastest routes over it.
+//! `jsms map import` and `jsms route`: the road network from an OpenStreetMap extract (with
+//! the node order of its routing hierarchy), and risk-aware routes over it.
 
 use crate::Failure;
 use crate::config::{self, Overrides};
-use jsms_routing::dijkstra::Dijkstra;
+use jsms_domain::geo::Coordinate;
 use jsms_routing::graph::Graph;
 use jsms_routing::import::{ImportReport, Progress, import};
-use jsms_routing::snap::SnapIndex;
+use jsms_server::error::ApiError;
 use jsms_server::instance::DataDir;
-use std::io::Write;
+use jsms_server::planning::{EmptyFeed, MAX_ALTERNATIVES, PlanInput, Profile, load_network, plan, write_atomically};
+use jsms_store::ZoneStore;
 use std::path::{Path, PathBuf};
 
 /// `jsms map` subcommands.
@@ -37,6 +38,21 @@ pub struct RouteArgs {
     /// Destination, as LAT,LON.
     #[arg(long)]
     to: String,
+    /// What to optimise: fastest, safest or balanced.
+    #[arg(long, default_value = "balanced")]
+    profile: String,
+    /// How many routes (1–5): alternatives that are really different and reasonable.
+    #[arg(long, default_value_t = 1)]
+    alternatives: u8,
+    /// Departure time (RFC 3339; default now): the zones active then count.
+    #[arg(long)]
+    depart_at: Option<String>,
+    /// For --profile balanced: seconds of risk per second of driving (0–10, default 1).
+    #[arg(long)]
+    risk_weight: Option<f64>,
+    /// Pick the recommended route at random among the acceptable ones.
+    #[arg(long)]
+    unpredictable: bool,
     /// The instance's data directory (or JSMS_DATA_DIR, or data_dir in --config).
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -44,9 +60,6 @@ pub struct RouteArgs {
     #[arg(long)]
     config: Option<PathBuf>,
 }
-
-/// Farthest an end may be from the network, metres.
-pub const MAX_SNAP_M: f64 = 500.0;
 
 fn dir(data_dir: Option<PathBuf>, config: Option<&Path>) -> Result<DataDir, Failure> {
     let file = config::read_file(config)?;
@@ -68,15 +81,14 @@ pub fn import_file(
         .parent()
         .ok_or_else(|| Failure::config("the map path has no directory"))?;
     std::fs::create_dir_all(parent).map_err(|e| Failure::runtime(format!("{}: {e}", parent.display())))?;
-    let tmp = target.with_extension("tmp");
-    let write = || -> std::io::Result<()> {
-        let mut out = std::fs::File::create(&tmp)?;
-        out.write_all(&graph.to_bytes())?;
-        out.sync_all()?;
-        std::fs::rename(&tmp, target)?;
-        std::fs::File::open(parent)?.sync_all()
-    };
-    write().map_err(|e| Failure::runtime(format!("{}: {e}", target.display())))?;
+    let bytes = graph.to_bytes();
+    write_atomically(target, &bytes).map_err(|e| Failure::runtime(format!("{}: {e}", target.display())))?;
+    // The hierarchy's node order depends only on the map: computed once, here.
+    let order = jsms_routing::order::nested_dissection(&graph);
+    let digest = jsms_server::planning::graph_digest(&bytes);
+    let order_file = jsms_server::planning::order_path(target);
+    write_atomically(&order_file, &jsms_routing::order::encode(&order, &digest))
+        .map_err(|e| Failure::runtime(format!("{}: {e}", order_file.display())))?;
     Ok((graph, report))
 }
 
@@ -161,75 +173,63 @@ fn parse_point(flag: &str, text: &str) -> Result<(f64, f64), Failure> {
     Ok((lat, lon))
 }
 
-/// Runs `jsms route`: the fastest route, printed as a GeoJSON Feature.
+/// Runs `jsms route`: routes under the instance's threat zones, printed as a GeoJSON
+/// FeatureCollection (the same planner as `POST /api/v1/routes`).
 pub fn route(args: RouteArgs) -> Result<(), Failure> {
+    let usage = |message: String| Failure { code: 2, message };
     let from = parse_point("from", &args.from)?;
     let to = parse_point("to", &args.to)?;
-    let dir = dir(args.data_dir, args.config.as_deref())?;
-    let g = load(&dir)?;
-    let index = SnapIndex::new(&g);
-    let snap = |name: &str, (lat, lon): (f64, f64)| {
-        index.nearest(&g, lat, lon, MAX_SNAP_M).map_err(|d| {
-            let how_far = d.map_or_else(
-                || "the map is empty".to_owned(),
-                |d| format!("the nearest road is {d:.0} m away"),
-            );
-            Failure::config(format!(
-                "--{name} {lat},{lon} is farther than {MAX_SNAP_M:.0} m from any road: {how_far}"
-            ))
-        })
-    };
-    let (s, _) = snap("from", from)?;
-    let (t, _) = snap("to", to)?;
-    let path = Dijkstra::new(g.node_count())
-        .run(&g, s, t, |e| u64::from(g.edge_time_ms(e)))
-        .ok_or_else(|| Failure::not_found("no route connects the two points"))?;
-    let coords: Vec<serde_json::Value> = path
-        .nodes
-        .iter()
-        .map(|&n| {
-            let (lat, lon) = g.coordinate(n);
-            serde_json::json!([lon, lat])
-        })
-        .collect();
-    // Consecutive edges on the same road form one segment.
-    let mut segments: Vec<serde_json::Value> = Vec::new();
-    let mut current: Option<(&str, u64, u64)> = None;
-    let flush = |cur: Option<(&str, u64, u64)>, segments: &mut Vec<serde_json::Value>| {
-        if let Some((name, dm, ms)) = cur {
-            segments.push(serde_json::json!({
-                "road": name,
-                "distance_m": dm as f64 / 10.0,
-                "duration_s": ms as f64 / 1000.0,
-            }));
-        }
-    };
-    for &e in &path.edges {
-        let (name, dm, ms) = (
-            g.edge_name(e),
-            u64::from(g.edge_length_dm(e)),
-            u64::from(g.edge_time_ms(e)),
-        );
-        current = match current {
-            Some((n, d, t)) if n == name => Some((n, d + dm, t + ms)),
-            other => {
-                flush(other, &mut segments);
-                Some((name, dm, ms))
-            }
-        };
+    let profile = Profile::parse(&args.profile)
+        .ok_or_else(|| usage(format!("--profile {:?}: one of fastest, safest, balanced", args.profile)))?;
+    if !(1..=MAX_ALTERNATIVES).contains(&args.alternatives) {
+        return Err(usage(format!("--alternatives {}: between 1 and {MAX_ALTERNATIVES}", args.alternatives)));
     }
-    flush(current, &mut segments);
-    let distance_dm: u64 = path.edges.iter().map(|&e| u64::from(g.edge_length_dm(e))).sum();
-    let feature = serde_json::json!({
-        "type": "Feature",
-        "geometry": {"type": "LineString", "coordinates": coords},
-        "properties": {
-            "profile": "fastest",
-            "duration_s": path.cost as f64 / 1000.0,
-            "distance_m": distance_dm as f64 / 10.0,
-            "segments": segments,
-        }
-    });
-    println!("{}", serde_json::to_string_pretty(&feature).map_err(Failure::runtime)?);
+    let risk_weight = match (args.risk_weight, profile) {
+        (None, _) => 1.0,
+        (Some(w), Profile::Balanced) if (0.0..=10.0).contains(&w) => w,
+        (Some(w), Profile::Balanced) => return Err(usage(format!("--risk-weight {w}: between 0 and 10"))),
+        (Some(_), _) => return Err(usage("--risk-weight goes with --profile balanced only".into())),
+    };
+    let depart = match &args.depart_at {
+        None => time::OffsetDateTime::now_utc().unix_timestamp(),
+        Some(t) => time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+            .map(|d| d.unix_timestamp())
+            .map_err(|_| usage(format!("--depart-at {t:?}: an RFC 3339 time, e.g. 2026-12-01T08:00:00Z")))?,
+    };
+    let file = config::read_file(args.config.as_deref())?;
+    let cfg = config::resolve(
+        &file,
+        Overrides {
+            data_dir: args.data_dir,
+            addr: None,
+        },
+    )?;
+    let dir = DataDir::new(&cfg.data_dir);
+    load(&dir)?;
+    let network = load_network(&dir.road_graph())
+        .ok_or_else(|| Failure::config(format!("{}: the road network cannot be read", dir.road_graph().display())))?;
+    let zones = dir.open_store(&cfg.key_source)?.zones().map_err(Failure::runtime)?;
+    let coordinate = |(lat, lon): (f64, f64)| {
+        Coordinate::new(lat, lon).map_err(|e| usage(e.message))
+    };
+    let input = PlanInput {
+        from: coordinate(from)?,
+        to: coordinate(to)?,
+        profile,
+        risk_weight,
+        depart,
+        alternatives: args.alternatives,
+        unpredictable: args.unpredictable,
+    };
+    let routes = plan(&network, &zones, &EmptyFeed, &input).map_err(|e| match e {
+        ApiError::Validation(v) => Failure::config(format!(
+            "--{} {}",
+            v.field.trim_start_matches('/'),
+            v.message
+        )),
+        ApiError::Conflict(m) => Failure::not_found(m),
+        other => Failure::runtime(other),
+    })?;
+    println!("{}", serde_json::to_string_pretty(&routes).map_err(Failure::runtime)?);
     Ok(())
 }

@@ -99,7 +99,7 @@ pub async fn serve(
     state.break_glass = config.break_glass;
     state.witnesses = Arc::new(config.witnesses.clone());
     state.network =
-        jsms_server::routes::routing::load_network(&jsms_server::instance::DataDir::new(&config.data_dir).road_graph());
+        jsms_server::planning::load_network(&jsms_server::instance::DataDir::new(&config.data_dir).road_graph());
     if let Some(n) = &state.network {
         tracing::info!(
             nodes = n.graph.node_count(),

@@ -780,47 +780,90 @@ async fn routes_avoid_severe_zones_and_explain_their_risk() {
         |profile: &str| json!({"from": point(24.8548, 66.9958), "to": point(24.8668, 67.0105), "profile": profile});
     let fastest = coordinator.post("/api/v1/routes", request("fastest")).await;
     assert_eq!(fastest.status, StatusCode::OK, "{fastest:?}");
-    assert_eq!(fastest.body["geometry"]["type"], "LineString");
-    let props = &fastest.body["properties"];
+    assert_eq!(fastest.body["type"], "FeatureCollection");
+    assert_eq!(fastest.body["features"].as_array().unwrap().len(), 1, "one route unless asked");
+    let first = |r: &common::Resp| r.body["features"][0].clone();
+    let best = first(&fastest);
+    assert_eq!(best["geometry"]["type"], "LineString");
+    let props = &best["properties"];
+    assert_eq!(props["rank"], 1);
     assert!(props["duration_s"].as_f64().unwrap() > 60.0 && props["distance_m"].as_f64().unwrap() > 500.0);
-    assert_eq!(props["risk"], 0.0);
     assert_eq!(props["crosses_avoided_zone"], false);
-    assert!(props["segments"].as_array().unwrap().iter().any(|s| s["road"] != ""));
+    let segments = props["segments"].as_array().unwrap();
+    assert!(segments.iter().any(|s| s["road"] != ""));
+    assert!(segments.iter().all(|s| s["zones"].as_array().unwrap().is_empty()), "no zones yet");
+
+    // Alternatives: really different, each reasonable, best first.
+    let mut three = request("balanced");
+    three["alternatives"] = json!(3);
+    let alts = coordinator.post("/api/v1/routes", three).await;
+    assert_eq!(alts.status, StatusCode::OK, "{alts:?}");
+    let features = alts.body["features"].as_array().unwrap();
+    assert!(features.len() >= 2, "the old city has more than one way across: {}", features.len());
+    let cost0 = features[0]["properties"]["cost_s"].as_f64().unwrap();
+    for (i, f) in features.iter().enumerate().skip(1) {
+        let p = &f["properties"];
+        assert_eq!(p["rank"], i + 1);
+        assert!(p["shared_with_first"].as_f64().unwrap() <= 0.6, "{p}");
+        assert!(p["cost_s"].as_f64().unwrap() <= cost0 * 1.4 + 1e-6, "{p}");
+        assert_ne!(f["geometry"], features[0]["geometry"]);
+    }
+    // The unpredictable mode draws among acceptable routes and says how.
+    let mut random = request("balanced");
+    random["unpredictable"] = json!(true);
+    let drawn = coordinator.post("/api/v1/routes", random).await;
+    assert_eq!(drawn.status, StatusCode::OK, "{drawn:?}");
+    let how = &drawn.body["unpredictable"];
+    assert!(how["candidates"].as_u64().unwrap() >= 1 && how["drawn"].as_u64().unwrap() < how["candidates"].as_u64().unwrap());
+    assert_eq!(how["recent_routes"], 0);
 
     // A severe zone on the middle of that route: the next route goes around it.
-    let coords = fastest.body["geometry"]["coordinates"].as_array().unwrap();
+    let coords = best["geometry"]["coordinates"].as_array().unwrap();
     let mid = &coords[coords.len() / 2];
     let zone = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": mid},
         "properties": {"severity": 5, "kind": "ied_risk", "valid_from": "2026-01-01T00:00:00Z", "source": "test", "radius_m": 60.0}});
     assert_eq!(analyst.post("/api/v1/zones", zone).await.status, StatusCode::CREATED);
-    let around = coordinator.post("/api/v1/routes", request("fastest")).await;
-    assert_eq!(around.body["properties"]["crosses_avoided_zone"], false, "{around:?}");
-    assert_ne!(around.body["geometry"], fastest.body["geometry"], "the route changed");
-    assert!(around.body["properties"]["duration_s"].as_f64().unwrap() >= props["duration_s"].as_f64().unwrap());
+    let around = first(&coordinator.post("/api/v1/routes", request("fastest")).await);
+    assert_eq!(around["properties"]["crosses_avoided_zone"], false, "{around:?}");
+    assert_ne!(around["geometry"], best["geometry"], "the route changed");
+    assert!(around["properties"]["duration_s"].as_f64().unwrap() >= props["duration_s"].as_f64().unwrap());
 
     // A mild zone is crossed by the fastest profile and explained segment by segment.
     let mild = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [67.0105, 24.8668]},
         "properties": {"severity": 2, "kind": "unrest", "valid_from": "2026-01-01T00:00:00Z", "source": "test", "radius_m": 150.0}});
     assert_eq!(analyst.post("/api/v1/zones", mild).await.status, StatusCode::CREATED);
-    let through = coordinator.post("/api/v1/routes", request("fastest")).await;
-    assert!(
-        through.body["properties"]["risk"].as_f64().unwrap() > 0.0,
-        "{through:?}"
-    );
-    assert!(
-        through.body["properties"]["segments"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|s| s["risk_reason"].is_string())
-    );
-    // Departure before the zones are valid: no risk at all.
+    let through = first(&coordinator.post("/api/v1/routes", request("fastest")).await);
+    let zoned: Vec<&Value> = through["properties"]["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| !s["zones"].as_array().unwrap().is_empty())
+        .collect();
+    assert!(!zoned.is_empty(), "{through:?}");
+    assert!(zoned.iter().all(|s| s["risk_reason"].as_str().unwrap().contains("threat zone")));
+    assert!(through["properties"]["risk"].as_f64().unwrap() > 0.0);
+    // Departure before the zones are valid: no zone on any segment.
     let mut early = request("balanced");
     early["depart_at"] = json!("2025-06-01T08:00:00Z");
-    assert_eq!(
-        coordinator.post("/api/v1/routes", early).await.body["properties"]["risk"],
-        0.0
+    let before = first(&coordinator.post("/api/v1/routes", early).await);
+    assert!(before["properties"]["segments"].as_array().unwrap().iter().all(|s| s["zones"].as_array().unwrap().is_empty()));
+    // The balanced trade-off is tunable: weighting risk more never makes the route riskier.
+    let mut careless = request("balanced");
+    careless["risk_weight"] = json!(0.0);
+    let mut careful = request("balanced");
+    careful["risk_weight"] = json!(10.0);
+    let (careless, careful) = (
+        first(&coordinator.post("/api/v1/routes", careless).await),
+        first(&coordinator.post("/api/v1/routes", careful).await),
     );
+    assert!(careful["properties"]["risk"].as_f64().unwrap() <= careless["properties"]["risk"].as_f64().unwrap());
+    assert!(careful["properties"]["duration_s"].as_f64().unwrap() >= careless["properties"]["duration_s"].as_f64().unwrap());
+    let mut wrong = request("fastest");
+    wrong["risk_weight"] = json!(2.0);
+    assert_eq!(assert_problem(&coordinator.post("/api/v1/routes", wrong).await, 422, "validation")["field"], "/risk_weight");
+    let mut too_many = request("fastest");
+    too_many["alternatives"] = json!(6);
+    assert_eq!(assert_problem(&coordinator.post("/api/v1/routes", too_many).await, 422, "validation")["field"], "/alternatives");
 
     // Bad input and roles.
     let far = json!({"from": point(24.70, 66.90), "to": point(24.8668, 67.0105)});

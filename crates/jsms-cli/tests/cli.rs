@@ -536,8 +536,11 @@ fn map_import_and_route_with_clear_errors() {
         "43.7460,7.4320",
     ]);
     assert_eq!(code, 0, "{err}");
-    let feature: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let routes: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(routes["type"], "FeatureCollection");
+    let feature = &routes["features"][0];
     assert_eq!(feature["geometry"]["type"], "LineString");
+    assert_eq!(feature["properties"]["profile"], "balanced");
     assert!(feature["properties"]["duration_s"].as_f64().unwrap() > 30.0);
     assert!(
         feature["properties"]["segments"]
@@ -546,6 +549,40 @@ fn map_import_and_route_with_clear_errors() {
             .iter()
             .any(|s| s["road"] != "")
     );
+    assert!(dir.join("map/graph.order").is_file(), "the hierarchy order is stored with the map");
+    // Profiles, alternatives and the departure time.
+    let (code, out, err) = run_cli(&[
+        "route",
+        "--data-dir",
+        d,
+        "--from",
+        "43.7310,7.4150",
+        "--to",
+        "43.7460,7.4320",
+        "--profile",
+        "safest",
+        "--alternatives",
+        "3",
+        "--depart-at",
+        "2026-12-01T08:00:00Z",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let routes: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let features = routes["features"].as_array().unwrap();
+    assert!((2..=3).contains(&features.len()), "{}", features.len());
+    assert!(features.iter().all(|f| f["properties"]["profile"] == "safest"));
+    for bad in [
+        &["--profile", "scenic"][..],
+        &["--alternatives", "9"],
+        &["--depart-at", "tomorrow"],
+        &["--profile", "fastest", "--risk-weight", "2"],
+    ] {
+        let mut argv = vec!["route", "--data-dir", d, "--from", "43.7310,7.4150", "--to", "43.7460,7.4320"];
+        argv.extend_from_slice(bad);
+        let (code, _, err) = run_cli(&argv);
+        assert_eq!(code, 2, "{bad:?}: {err}");
+        assert!(err.contains(bad[0]), "the error names {}: {err}", bad[0]);
+    }
     // Too far from any road: the error names the distance. Bad coordinates: usage error.
     let (code, _, err) = run_cli(&[
         "route",

@@ -13,6 +13,8 @@ pub mod error;
 pub mod extract;
 pub mod instance;
 pub mod metrics;
+pub mod planning;
+pub mod reeval;
 pub mod routes;
 pub mod state;
 pub mod throttle;

@@ -41,7 +41,11 @@ pub struct AppState {
     /// Break-glass rules.
     pub break_glass: BreakGlassPolicy,
     /// The imported road network, if any.
-    pub network: Option<Arc<crate::routes::routing::RoadNetwork>>,
+    pub network: Option<Arc<crate::planning::RoadNetwork>>,
+    /// Incidents and route history for route risk.
+    pub risk_feed: Arc<dyn crate::planning::RiskFeed>,
+    /// Planned routes re-evaluated when zones change.
+    pub route_watch: Arc<crate::reeval::RouteWatch>,
     /// The witnesses whose cosignatures this log accepts.
     pub witnesses: Arc<Vec<crate::audit::WitnessEndpoint>>,
     /// Time.
@@ -81,6 +85,8 @@ impl AppState {
             break_glass: BreakGlassPolicy::default(),
             witnesses: Arc::new(Vec::new()),
             network: None,
+            risk_feed: Arc::new(crate::planning::EmptyFeed),
+            route_watch: Arc::new(crate::reeval::RouteWatch::default()),
             clock,
             sessions,
             secure_cookies,

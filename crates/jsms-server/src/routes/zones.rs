@@ -243,7 +243,16 @@ async fn create_zone(
     let now = state.clock.now();
     let r = record.clone();
     state.db(move |s| s.create_zone(&r, now)).await?;
+    reevaluate(&state, &record, now);
     Ok((StatusCode::CREATED, Json(to_feature(record))))
+}
+
+/// Flags the watched routes a stored zone now crosses ([`crate::reeval`]).
+fn reevaluate(state: &AppState, record: &ZoneRecord, now: i64) {
+    let affected = state.route_watch.zone_changed(record.id, record.version, &record.zone, now);
+    for a in &affected {
+        tracing::warn!(owner = %a.owner, zone = %a.zone_id, severity = a.severity, inside_m = a.inside_m, "a planned route crosses a changed threat zone");
+    }
 }
 
 async fn readable_zone(
@@ -325,6 +334,7 @@ async fn replace_zone(
     };
     let now = state.clock.now();
     let updated = state.db(move |s| s.update_zone(&record, version, now)).await?;
+    reevaluate(&state, &updated, now);
     Ok(Json(to_feature(updated)))
 }
 

@@ -1,0 +1,513 @@
+//! Route planning over the imported road network, shared by `POST /api/v1/routes` and
+//! `jsms route`: both ends snapped (an end too far from any road is an error naming the
+//! distance); the risk at the departure time — active threat zones, chokepoints, slow roads,
+//! recent incidents — turned into edge weights for the profile; exact customizable
+//! contraction hierarchy queries with up to five alternatives; an unpredictable mode that
+//! penalises segments driven on the same origin and destination in the last 30 days and picks
+//! among the acceptable routes at random; and the answer as GeoJSON features with a
+//! per-segment breakdown (road, zones, risk reasons).
+
+use crate::error::ApiError;
+use jsms_domain::ValidationError;
+use jsms_domain::geo::Coordinate;
+use jsms_routing::alternatives::{AlternativeOptions, alternatives};
+use jsms_routing::cch::{Cch, CchQuery, MetricCache};
+use jsms_routing::dijkstra::Path;
+use jsms_routing::graph::Graph;
+use jsms_routing::risk::{AVOID_MS, Incident, RiskWeights, StaticRisk, reason};
+use jsms_routing::snap::SnapIndex;
+use jsms_store::ZoneRecord;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::Arc;
+use utoipa::ToSchema;
+
+/// Farthest an end may be from the network, metres.
+pub const MAX_SNAP_M: f64 = 500.0;
+/// Most alternatives a request may ask for.
+pub const MAX_ALTERNATIVES: u8 = 5;
+/// How far back the unpredictable mode looks for routes on the same origin and destination.
+pub const HISTORY_S: i64 = 30 * 86_400;
+/// In the unpredictable mode, routes costing up to this much more than the best are
+/// acceptable picks.
+pub const UNPREDICTABLE_TOLERANCE: f64 = 1.25;
+
+/// The loaded road network with its query structures.
+#[derive(Debug)]
+pub struct RoadNetwork {
+    /// The graph.
+    pub graph: Graph,
+    snap: SnapIndex,
+    cch: Cch,
+    static_risk: StaticRisk,
+    metrics: MetricCache,
+}
+
+impl RoadNetwork {
+    /// Prepares a graph for queries with a node order (computed when `None`; seconds on a
+    /// city, so the order is stored beside the map).
+    pub fn new(graph: Graph, order: Option<Vec<u32>>) -> Self {
+        let snap = SnapIndex::new(&graph);
+        let cch = match order {
+            Some(order) => Cch::with_order(&graph, order),
+            None => Cch::new(&graph),
+        };
+        let static_risk = StaticRisk::new(&graph);
+        Self {
+            graph,
+            snap,
+            cch,
+            static_risk,
+            metrics: MetricCache::default(),
+        }
+    }
+
+    /// The node order of the hierarchy (to store beside the map).
+    pub fn order(&self) -> &[u32] {
+        self.cch.order()
+    }
+
+    /// Snaps a point to the nearest node within [`MAX_SNAP_M`]; the error names `field`.
+    pub fn snap(&self, field: &str, c: Coordinate) -> Result<(u32, f64), ValidationError> {
+        self.snap.nearest(&self.graph, c.lat(), c.lon(), MAX_SNAP_M).map_err(|d| {
+            let how = d.map_or_else(
+                || "the map is empty".to_owned(),
+                |d| format!("the nearest road is {d:.0} m away"),
+            );
+            ValidationError::new(field, format!("farther than {MAX_SNAP_M:.0} m from any road: {how}"))
+        })
+    }
+
+    /// The edges along a driven route given as points (each within 5 m of a node); points
+    /// off the network or steps that are not one edge are skipped.
+    pub fn edges_along(&self, points: &[Coordinate]) -> Vec<usize> {
+        let g = &self.graph;
+        let nodes: Vec<Option<u32>> = points
+            .iter()
+            .map(|p| self.snap.nearest(g, p.lat(), p.lon(), 5.0).ok().map(|(n, _)| n))
+            .collect();
+        nodes
+            .windows(2)
+            .filter_map(|w| match w {
+                [Some(a), Some(b)] => g.edges(*a).find(|&e| g.head[e] == *b),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// The order file stored beside a map file.
+pub fn order_path(graph: &FsPath) -> PathBuf {
+    graph.with_extension("order")
+}
+
+/// Loads the imported network of a data directory, if there is one, with its stored order
+/// (computing and storing the order when it is missing or belongs to another map).
+pub fn load_network(path: &FsPath) -> Option<Arc<RoadNetwork>> {
+    let bytes = std::fs::read(path).ok()?;
+    let graph = match Graph::from_bytes(&bytes) {
+        Ok(g) => g,
+        Err(e) => {
+            tracing::error!(path = %path.display(), error = %e, "road network not loaded");
+            return None;
+        }
+    };
+    let digest = graph_digest(&bytes);
+    let order_file = order_path(path);
+    let order = std::fs::read(&order_file)
+        .ok()
+        .and_then(|b| jsms_routing::order::decode(&b, &digest, graph.node_count()));
+    let stored = order.is_some();
+    let network = RoadNetwork::new(graph, order);
+    if !stored {
+        let encoded = jsms_routing::order::encode(network.order(), &digest);
+        if let Err(e) = write_atomically(&order_file, &encoded) {
+            tracing::warn!(path = %order_file.display(), error = %e, "node order not stored; it will be computed at the next start");
+        }
+    }
+    Some(Arc::new(network))
+}
+
+/// SHA-256 of a map file, binding a stored order to it.
+pub fn graph_digest(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
+}
+
+/// Writes a file through a temporary and a rename, synced.
+pub fn write_atomically(target: &FsPath, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = target.with_extension("tmp");
+    let mut out = std::fs::File::create(&tmp)?;
+    out.write_all(bytes)?;
+    out.sync_all()?;
+    std::fs::rename(&tmp, target)?;
+    if let Some(parent) = target.parent() {
+        std::fs::File::open(parent)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// What route risk needs from the rest of the system: incidents near roads, and the routes
+/// driven recently between the same places. Incident reports and movements feed it.
+pub trait RiskFeed: Send + Sync + std::fmt::Debug {
+    /// Incidents that may raise route risk at time `now` (Unix seconds).
+    fn incidents(&self, now: i64) -> Vec<Incident>;
+    /// Routes driven since `since` from near `from` to near `to`, as point sequences.
+    fn history(&self, from: Coordinate, to: Coordinate, since: i64) -> Vec<Vec<Coordinate>>;
+}
+
+/// A feed with nothing in it: what the router sees before incidents and movements are
+/// recorded.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EmptyFeed;
+
+impl RiskFeed for EmptyFeed {
+    fn incidents(&self, _now: i64) -> Vec<Incident> {
+        Vec::new()
+    }
+    fn history(&self, _from: Coordinate, _to: Coordinate, _since: i64) -> Vec<Vec<Coordinate>> {
+        Vec::new()
+    }
+}
+
+/// What to optimise.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Profile {
+    /// Least travel time; zones of severity ≥ 4 are still avoided.
+    Fastest,
+    /// Least exposure: risk penalties weigh three times.
+    Safest,
+    /// Travel time plus risk penalties times `risk_weight` (default 1).
+    Balanced,
+}
+
+impl Profile {
+    /// Parses a profile name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "fastest" => Some(Self::Fastest),
+            "safest" => Some(Self::Safest),
+            "balanced" => Some(Self::Balanced),
+            _ => None,
+        }
+    }
+}
+
+/// A planning request, validated.
+#[derive(Debug, Clone)]
+pub struct PlanInput {
+    /// Start.
+    pub from: Coordinate,
+    /// Destination.
+    pub to: Coordinate,
+    /// Profile.
+    pub profile: Profile,
+    /// Trade-off for the balanced profile (0–10; risk seconds per second of driving).
+    pub risk_weight: f64,
+    /// Departure, Unix seconds: zones active then count.
+    pub depart: i64,
+    /// How many routes to return (1–5).
+    pub alternatives: u8,
+    /// Penalise recent routes and pick at random among the acceptable ones.
+    pub unpredictable: bool,
+}
+
+/// One stretch of a route on one road with the same risk.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Segment {
+    /// Road name (empty when unnamed).
+    pub road: String,
+    /// Metres.
+    pub distance_m: f64,
+    /// Seconds of driving.
+    pub duration_s: f64,
+    /// Ids of the threat zones this stretch crosses.
+    pub zones: Vec<String>,
+    /// Why it carries risk, if it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk_reason: Option<String>,
+}
+
+/// A route's figures.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RouteProperties {
+    /// 1 for the recommended route, then by cost.
+    pub rank: usize,
+    /// Profile used.
+    pub profile: Profile,
+    /// Seconds of driving.
+    pub duration_s: f64,
+    /// Metres.
+    pub distance_m: f64,
+    /// Risk: seconds of penalty along the route (zones, chokepoints, slow roads, incidents).
+    pub risk: f64,
+    /// Cost under the profile, seconds.
+    pub cost_s: f64,
+    /// True when no route exists that avoids every zone of severity ≥ 4.
+    pub crosses_avoided_zone: bool,
+    /// Fraction of this route's driving time shared with the recommended route.
+    pub shared_with_first: f64,
+    /// Metres from the requested start to the network.
+    pub snap_from_m: f64,
+    /// Metres from the requested destination to the network.
+    pub snap_to_m: f64,
+    /// The stretches, in order.
+    pub segments: Vec<Segment>,
+}
+
+/// A route as a GeoJSON Feature with a LineString geometry.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RouteFeature {
+    /// Always `Feature`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The LineString.
+    #[schema(value_type = Object)]
+    pub geometry: serde_json::Value,
+    /// Figures and breakdown.
+    pub properties: RouteProperties,
+}
+
+/// How the unpredictable mode chose.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Unpredictability {
+    /// Routes driven on this origin and destination in the last 30 days that were penalised.
+    pub recent_routes: usize,
+    /// Acceptable routes the pick was drawn from (cost within 25 % of the best).
+    pub candidates: usize,
+    /// Which candidate (0-based, by cost) was drawn.
+    pub drawn: usize,
+}
+
+/// The answer: routes as a GeoJSON FeatureCollection, recommended first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RouteCollection {
+    /// Always `FeatureCollection`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Routes, the recommended one first.
+    pub features: Vec<RouteFeature>,
+    /// How the unpredictable mode chose, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unpredictable: Option<Unpredictability>,
+}
+
+/// Plans routes. `zones` are all zones (filtered here by the departure time).
+pub fn plan(
+    net: &RoadNetwork,
+    zones: &[ZoneRecord],
+    feed: &dyn RiskFeed,
+    input: &PlanInput,
+) -> Result<RouteCollection, ApiError> {
+    let g = &net.graph;
+    let (s, ds) = net.snap("/from", input.from).map_err(ApiError::Validation)?;
+    let (t, dt) = net.snap("/to", input.to).map_err(ApiError::Validation)?;
+    let active: Vec<&ZoneRecord> = zones.iter().filter(|z| z.zone.active_at(input.depart)).collect();
+    let mut risk = RiskWeights::new(g);
+    risk.add_static(&net.static_risk);
+    for z in &active {
+        risk.add_zone(g, &z.zone);
+    }
+    let mut near_incident: HashSet<usize> = HashSet::new();
+    for incident in feed.incidents(input.depart) {
+        near_incident.extend(risk.add_incident(g, &incident, input.depart));
+    }
+    let factor = match input.profile {
+        Profile::Fastest => 0.0,
+        Profile::Balanced => input.risk_weight,
+        Profile::Safest => 3.0,
+    };
+    let mut weights: Vec<u64> = (0..g.edge_count())
+        .map(|e| {
+            let base = u64::from(g.edge_time_ms(e));
+            let extra = risk.weight(e).saturating_sub(base);
+            if extra >= AVOID_MS {
+                base.saturating_add(extra)
+            } else {
+                base.saturating_add((extra as f64 * factor).round() as u64)
+            }
+        })
+        .collect();
+    let mut recent_routes = 0;
+    if input.unpredictable {
+        let history = feed.history(input.from, input.to, input.depart - HISTORY_S);
+        recent_routes = history.len();
+        let driven: Vec<Vec<usize>> = history.iter().map(|r| net.edges_along(r)).collect();
+        let mut penalties = RiskWeights::new(g);
+        penalties.add_history(g, &driven);
+        for (w, (&p, &base)) in weights.iter_mut().zip(penalties.weights().iter().zip(&g.time_ms)) {
+            *w = w.saturating_add(p.saturating_sub(u64::from(base)));
+        }
+    }
+    let metric = net.metrics.get(&net.cch, weights.clone());
+    let weight = |e: usize| weights.get(e).copied().unwrap_or(u64::MAX);
+    let want = if input.unpredictable {
+        MAX_ALTERNATIVES
+    } else {
+        input.alternatives.clamp(1, MAX_ALTERNATIVES)
+    };
+    let mut query = CchQuery::new(&net.cch);
+    let mut paths = alternatives(
+        &net.cch,
+        &metric,
+        &mut query,
+        g,
+        (s, t),
+        usize::from(want),
+        &weight,
+        AlternativeOptions::default(),
+    );
+    if paths.is_empty() {
+        return Err(ApiError::Conflict("no route connects the two points".into()));
+    }
+    let mut unpredictable = None;
+    if input.unpredictable {
+        let best = paths.first().map_or(0, |p| p.cost);
+        let candidates = paths
+            .iter()
+            .take_while(|p| p.cost as f64 <= best as f64 * UNPREDICTABLE_TOLERANCE)
+            .count()
+            .max(1);
+        let drawn = random_below(candidates);
+        let pick = paths.remove(drawn);
+        paths.insert(0, pick);
+        paths.truncate(usize::from(input.alternatives.clamp(1, MAX_ALTERNATIVES)));
+        unpredictable = Some(Unpredictability {
+            recent_routes,
+            candidates,
+            drawn,
+        });
+    }
+    let first = paths.first().cloned();
+    let features = paths
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let shared = first
+                .as_ref()
+                .map_or(1.0, |f| jsms_routing::alternatives::shared_fraction(g, p, f));
+            feature(net, &risk, &active, &near_incident, p, i + 1, shared, (ds, dt), input.profile)
+        })
+        .collect();
+    Ok(RouteCollection {
+        kind: "FeatureCollection",
+        features,
+        unpredictable,
+    })
+}
+
+/// A uniformly random index below `n` (n ≥ 1) from the operating system's CSPRNG; falls back
+/// to 0 (the best route) if the generator fails.
+fn random_below(n: usize) -> usize {
+    let mut bytes = [0u8; 8];
+    if n <= 1 || getrandom::fill(&mut bytes).is_err() {
+        return 0;
+    }
+    // Rejection sampling keeps the draw uniform.
+    let n = n as u64;
+    let zone = u64::MAX - u64::MAX % n;
+    loop {
+        let x = u64::from_le_bytes(bytes);
+        if x < zone {
+            return (x % n) as usize;
+        }
+        if getrandom::fill(&mut bytes).is_err() {
+            return 0;
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // one route's inputs; a struct would only rename them
+fn feature(
+    net: &RoadNetwork,
+    risk: &RiskWeights,
+    active: &[&ZoneRecord],
+    near_incident: &HashSet<usize>,
+    path: &Path,
+    rank: usize,
+    shared_with_first: f64,
+    (snap_from_m, snap_to_m): (f64, f64),
+    profile: Profile,
+) -> RouteFeature {
+    let g = &net.graph;
+    let mut segments: Vec<Segment> = Vec::new();
+    let mut total_risk_ms = 0u64;
+    let mut last_key: Option<(Vec<String>, u8, bool)> = None;
+    for (&e, pair) in path.edges.iter().zip(path.nodes.windows(2)) {
+        let &[tail, head] = pair else { continue };
+        let (pa, pb) = (g.coordinate(tail), g.coordinate(head));
+        let mut crossed = Vec::new();
+        let mut worst = 0u8;
+        for z in active {
+            if z.zone.length_inside(pa, pb) > 0.0 {
+                crossed.push(z.id.to_string());
+                worst = worst.max(z.zone.severity);
+            }
+        }
+        let bits = net.static_risk.reasons(e);
+        let incident = near_incident.contains(&e);
+        let base = u64::from(g.edge_time_ms(e));
+        // Everything beyond travel time: zones, chokepoints, slow roads, incidents.
+        total_risk_ms = total_risk_ms.saturating_add(risk.weight(e).saturating_sub(base));
+        let road = g.edge_name(e).to_owned();
+        let (dm, ms) = (f64::from(g.edge_length_dm(e)) / 10.0, base as f64 / 1000.0);
+        let key = (crossed.clone(), bits, incident);
+        match segments.last_mut() {
+            Some(last) if last.road == road && last_key.as_ref() == Some(&key) => {
+                last.distance_m += dm;
+                last.duration_s += ms;
+            }
+            _ => {
+                let mut reasons: Vec<String> = Vec::new();
+                if worst > 0 {
+                    reasons.push(format!(
+                        "inside {} threat zone(s), severity up to {worst}",
+                        crossed.len()
+                    ));
+                }
+                reasons.extend(reason::describe(bits).into_iter().map(str::to_owned));
+                if incident {
+                    reasons.push("recent incident nearby".to_owned());
+                }
+                segments.push(Segment {
+                    road,
+                    distance_m: dm,
+                    duration_s: ms,
+                    risk_reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
+                    zones: crossed,
+                });
+                last_key = Some(key);
+            }
+        }
+    }
+    let coordinates: Vec<[f64; 2]> = path
+        .nodes
+        .iter()
+        .map(|&n| {
+            let (lat, lon) = g.coordinate(n);
+            [lon, lat]
+        })
+        .collect();
+    let duration_s = path.edges.iter().map(|&e| f64::from(g.edge_time_ms(e))).sum::<f64>() / 1000.0;
+    let distance_m = path.edges.iter().map(|&e| f64::from(g.edge_length_dm(e))).sum::<f64>() / 10.0;
+    RouteFeature {
+        kind: "Feature",
+        geometry: serde_json::json!({"type": "LineString", "coordinates": coordinates}),
+        properties: RouteProperties {
+            rank,
+            profile,
+            duration_s,
+            distance_m,
+            risk: total_risk_ms as f64 / 1000.0,
+            cost_s: path.cost as f64 / 1000.0,
+            crosses_avoided_zone: risk.crosses_avoided(g, &path.edges),
+            shared_with_first,
+            snap_from_m,
+            snap_to_m,
+            segments,
+        },
+    }
+}
