@@ -179,10 +179,17 @@ pub fn route(args: RouteArgs) -> Result<(), Failure> {
     let usage = |message: String| Failure { code: 2, message };
     let from = parse_point("from", &args.from)?;
     let to = parse_point("to", &args.to)?;
-    let profile = Profile::parse(&args.profile)
-        .ok_or_else(|| usage(format!("--profile {:?}: one of fastest, safest, balanced", args.profile)))?;
+    let profile = Profile::parse(&args.profile).ok_or_else(|| {
+        usage(format!(
+            "--profile {:?}: one of fastest, safest, balanced",
+            args.profile
+        ))
+    })?;
     if !(1..=MAX_ALTERNATIVES).contains(&args.alternatives) {
-        return Err(usage(format!("--alternatives {}: between 1 and {MAX_ALTERNATIVES}", args.alternatives)));
+        return Err(usage(format!(
+            "--alternatives {}: between 1 and {MAX_ALTERNATIVES}",
+            args.alternatives
+        )));
     }
     let risk_weight = match (args.risk_weight, profile) {
         (None, _) => 1.0,
@@ -194,7 +201,11 @@ pub fn route(args: RouteArgs) -> Result<(), Failure> {
         None => time::OffsetDateTime::now_utc().unix_timestamp(),
         Some(t) => time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
             .map(|d| d.unix_timestamp())
-            .map_err(|_| usage(format!("--depart-at {t:?}: an RFC 3339 time, e.g. 2026-12-01T08:00:00Z")))?,
+            .map_err(|_| {
+                usage(format!(
+                    "--depart-at {t:?}: an RFC 3339 time, e.g. 2026-12-01T08:00:00Z"
+                ))
+            })?,
     };
     let file = config::read_file(args.config.as_deref())?;
     let cfg = config::resolve(
@@ -206,12 +217,14 @@ pub fn route(args: RouteArgs) -> Result<(), Failure> {
     )?;
     let dir = DataDir::new(&cfg.data_dir);
     load(&dir)?;
-    let network = load_network(&dir.road_graph())
-        .ok_or_else(|| Failure::config(format!("{}: the road network cannot be read", dir.road_graph().display())))?;
+    let network = load_network(&dir.road_graph()).ok_or_else(|| {
+        Failure::config(format!(
+            "{}: the road network cannot be read",
+            dir.road_graph().display()
+        ))
+    })?;
     let zones = dir.open_store(&cfg.key_source)?.zones().map_err(Failure::runtime)?;
-    let coordinate = |(lat, lon): (f64, f64)| {
-        Coordinate::new(lat, lon).map_err(|e| usage(e.message))
-    };
+    let coordinate = |(lat, lon): (f64, f64)| Coordinate::new(lat, lon).map_err(|e| usage(e.message));
     let input = PlanInput {
         from: coordinate(from)?,
         to: coordinate(to)?,
@@ -222,11 +235,7 @@ pub fn route(args: RouteArgs) -> Result<(), Failure> {
         unpredictable: args.unpredictable,
     };
     let routes = plan(&network, &zones, &EmptyFeed, &input).map_err(|e| match e {
-        ApiError::Validation(v) => Failure::config(format!(
-            "--{} {}",
-            v.field.trim_start_matches('/'),
-            v.message
-        )),
+        ApiError::Validation(v) => Failure::config(format!("--{} {}", v.field.trim_start_matches('/'), v.message)),
         ApiError::Conflict(m) => Failure::not_found(m),
         other => Failure::runtime(other),
     })?;

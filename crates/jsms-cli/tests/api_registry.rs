@@ -781,7 +781,11 @@ async fn routes_avoid_severe_zones_and_explain_their_risk() {
     let fastest = coordinator.post("/api/v1/routes", request("fastest")).await;
     assert_eq!(fastest.status, StatusCode::OK, "{fastest:?}");
     assert_eq!(fastest.body["type"], "FeatureCollection");
-    assert_eq!(fastest.body["features"].as_array().unwrap().len(), 1, "one route unless asked");
+    assert_eq!(
+        fastest.body["features"].as_array().unwrap().len(),
+        1,
+        "one route unless asked"
+    );
     let first = |r: &common::Resp| r.body["features"][0].clone();
     let best = first(&fastest);
     assert_eq!(best["geometry"]["type"], "LineString");
@@ -791,7 +795,10 @@ async fn routes_avoid_severe_zones_and_explain_their_risk() {
     assert_eq!(props["crosses_avoided_zone"], false);
     let segments = props["segments"].as_array().unwrap();
     assert!(segments.iter().any(|s| s["road"] != ""));
-    assert!(segments.iter().all(|s| s["zones"].as_array().unwrap().is_empty()), "no zones yet");
+    assert!(
+        segments.iter().all(|s| s["zones"].as_array().unwrap().is_empty()),
+        "no zones yet"
+    );
 
     // Alternatives: really different, each reasonable, best first.
     let mut three = request("balanced");
@@ -799,7 +806,11 @@ async fn routes_avoid_severe_zones_and_explain_their_risk() {
     let alts = coordinator.post("/api/v1/routes", three).await;
     assert_eq!(alts.status, StatusCode::OK, "{alts:?}");
     let features = alts.body["features"].as_array().unwrap();
-    assert!(features.len() >= 2, "the old city has more than one way across: {}", features.len());
+    assert!(
+        features.len() >= 2,
+        "the old city has more than one way across: {}",
+        features.len()
+    );
     let cost0 = features[0]["properties"]["cost_s"].as_f64().unwrap();
     for (i, f) in features.iter().enumerate().skip(1) {
         let p = &f["properties"];
@@ -814,7 +825,10 @@ async fn routes_avoid_severe_zones_and_explain_their_risk() {
     let drawn = coordinator.post("/api/v1/routes", random).await;
     assert_eq!(drawn.status, StatusCode::OK, "{drawn:?}");
     let how = &drawn.body["unpredictable"];
-    assert!(how["candidates"].as_u64().unwrap() >= 1 && how["drawn"].as_u64().unwrap() < how["candidates"].as_u64().unwrap());
+    assert!(
+        how["candidates"].as_u64().unwrap() >= 1
+            && how["drawn"].as_u64().unwrap() < how["candidates"].as_u64().unwrap()
+    );
     assert_eq!(how["recent_routes"], 0);
 
     // A severe zone on the middle of that route: the next route goes around it.
@@ -840,13 +854,23 @@ async fn routes_avoid_severe_zones_and_explain_their_risk() {
         .filter(|s| !s["zones"].as_array().unwrap().is_empty())
         .collect();
     assert!(!zoned.is_empty(), "{through:?}");
-    assert!(zoned.iter().all(|s| s["risk_reason"].as_str().unwrap().contains("threat zone")));
+    assert!(
+        zoned
+            .iter()
+            .all(|s| s["risk_reason"].as_str().unwrap().contains("threat zone"))
+    );
     assert!(through["properties"]["risk"].as_f64().unwrap() > 0.0);
     // Departure before the zones are valid: no zone on any segment.
     let mut early = request("balanced");
     early["depart_at"] = json!("2025-06-01T08:00:00Z");
     let before = first(&coordinator.post("/api/v1/routes", early).await);
-    assert!(before["properties"]["segments"].as_array().unwrap().iter().all(|s| s["zones"].as_array().unwrap().is_empty()));
+    assert!(
+        before["properties"]["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["zones"].as_array().unwrap().is_empty())
+    );
     // The balanced trade-off is tunable: weighting risk more never makes the route riskier.
     let mut careless = request("balanced");
     careless["risk_weight"] = json!(0.0);
@@ -857,13 +881,21 @@ async fn routes_avoid_severe_zones_and_explain_their_risk() {
         first(&coordinator.post("/api/v1/routes", careful).await),
     );
     assert!(careful["properties"]["risk"].as_f64().unwrap() <= careless["properties"]["risk"].as_f64().unwrap());
-    assert!(careful["properties"]["duration_s"].as_f64().unwrap() >= careless["properties"]["duration_s"].as_f64().unwrap());
+    assert!(
+        careful["properties"]["duration_s"].as_f64().unwrap() >= careless["properties"]["duration_s"].as_f64().unwrap()
+    );
     let mut wrong = request("fastest");
     wrong["risk_weight"] = json!(2.0);
-    assert_eq!(assert_problem(&coordinator.post("/api/v1/routes", wrong).await, 422, "validation")["field"], "/risk_weight");
+    assert_eq!(
+        assert_problem(&coordinator.post("/api/v1/routes", wrong).await, 422, "validation")["field"],
+        "/risk_weight"
+    );
     let mut too_many = request("fastest");
     too_many["alternatives"] = json!(6);
-    assert_eq!(assert_problem(&coordinator.post("/api/v1/routes", too_many).await, 422, "validation")["field"], "/alternatives");
+    assert_eq!(
+        assert_problem(&coordinator.post("/api/v1/routes", too_many).await, 422, "validation")["field"],
+        "/alternatives"
+    );
 
     // Bad input and roles.
     let far = json!({"from": point(24.70, 66.90), "to": point(24.8668, 67.0105)});

@@ -549,7 +549,10 @@ fn map_import_and_route_with_clear_errors() {
             .iter()
             .any(|s| s["road"] != "")
     );
-    assert!(dir.join("map/graph.order").is_file(), "the hierarchy order is stored with the map");
+    assert!(
+        dir.join("map/graph.order").is_file(),
+        "the hierarchy order is stored with the map"
+    );
     // Profiles, alternatives and the departure time.
     let (code, out, err) = run_cli(&[
         "route",
@@ -577,7 +580,15 @@ fn map_import_and_route_with_clear_errors() {
         &["--depart-at", "tomorrow"],
         &["--profile", "fastest", "--risk-weight", "2"],
     ] {
-        let mut argv = vec!["route", "--data-dir", d, "--from", "43.7310,7.4150", "--to", "43.7460,7.4320"];
+        let mut argv = vec![
+            "route",
+            "--data-dir",
+            d,
+            "--from",
+            "43.7310,7.4150",
+            "--to",
+            "43.7460,7.4320",
+        ];
         argv.extend_from_slice(bad);
         let (code, _, err) = run_cli(&argv);
         assert_eq!(code, 2, "{bad:?}: {err}");

@@ -102,7 +102,9 @@ pub fn alternatives(
         }
         let extra = |e: usize| weight(e).saturating_add(weight(e) / 2 * uses.get(&e).copied().unwrap_or(0));
         penalised.update(cch, extra, &last);
-        let Some(mut p) = query.run(cch, &penalised, g, s, t) else { break };
+        let Some(mut p) = query.run(cch, &penalised, g, s, t) else {
+            break;
+        };
         p.cost = p.edges.iter().map(|&e| weight(e)).fold(0u64, u64::saturating_add);
         if p.cost as f64 > bound {
             break;
@@ -152,7 +154,10 @@ mod tests {
                 assert!(shared_fraction(&g, p, q) <= 0.6);
             }
         }
-        assert_eq!(alternatives(&cch, &metric, &mut q, &g, (0, 1), 1, &w, AlternativeOptions::default()).len(), 1);
+        assert_eq!(
+            alternatives(&cch, &metric, &mut q, &g, (0, 1), 1, &w, AlternativeOptions::default()).len(),
+            1
+        );
     }
 
     #[test]

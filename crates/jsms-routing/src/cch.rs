@@ -390,8 +390,11 @@ impl Metric {
 /// that differ (zones added or removed, another profile), which takes milliseconds.
 #[derive(Debug, Default)]
 pub struct MetricCache {
-    slots: std::sync::Mutex<Vec<(std::sync::Arc<Vec<u64>>, std::sync::Arc<Metric>)>>,
+    slots: std::sync::Mutex<Vec<CacheSlot>>,
 }
+
+/// Weights and their customization.
+type CacheSlot = (std::sync::Arc<Vec<u64>>, std::sync::Arc<Metric>);
 
 /// Customizations kept.
 const CACHE_SLOTS: usize = 6;
@@ -573,7 +576,15 @@ impl CchQuery {
     /// Candidate paths from `s` to `t` through each common ancestor of the two ends
     /// (via-node alternatives), cheapest first, each costing at most `max_stretch` times the
     /// optimum. The first is the shortest path.
-    pub fn via_paths(&mut self, cch: &Cch, metric: &Metric, g: &Graph, s: NodeId, t: NodeId, max_stretch: f64) -> Vec<Path> {
+    pub fn via_paths(
+        &mut self,
+        cch: &Cch,
+        metric: &Metric,
+        g: &Graph,
+        s: NodeId,
+        t: NodeId,
+        max_stretch: f64,
+    ) -> Vec<Path> {
         let best = self.search(cch, metric, s, t, false);
         if best == INF {
             return Vec::new();
@@ -621,9 +632,9 @@ mod tests {
         #[test]
         fn equals_dijkstra_on_random_graphs((n, arcs) in arcs_strategy(), pairs in proptest::collection::vec((0u32..60, 0u32..60), 1..10), coords in proptest::collection::vec((0i32..1000, 0i32..1000), 60)) {
             let mut g = from_arcs(n, &arcs);
-            for v in 0..n {
-                g.lat[v] = coords[v].0;
-                g.lon[v] = coords[v].1;
+            for (v, &(lat, lon)) in coords.iter().enumerate().take(n) {
+                g.lat[v] = lat;
+                g.lon[v] = lon;
             }
             let cch = Cch::new(&g);
             let weight = |e: usize| u64::from(g.time_ms[e]);
@@ -676,7 +687,9 @@ mod tests {
 
     #[test]
     fn the_metric_cache_serves_changed_weights_exactly() {
-        let arcs: Vec<(u32, u32, u32)> = (0..30u32).flat_map(|i| [(i, (i + 1) % 30, 10 + i), ((i + 1) % 30, i, 7), (i, (i * 7) % 30, 50)]).collect();
+        let arcs: Vec<(u32, u32, u32)> = (0..30u32)
+            .flat_map(|i| [(i, (i + 1) % 30, 10 + i), ((i + 1) % 30, i, 7), (i, (i * 7) % 30, 50)])
+            .collect();
         let g = from_arcs(30, &arcs);
         let cch = Cch::new(&g);
         let cache = MetricCache::default();
@@ -701,7 +714,16 @@ mod tests {
     #[test]
     fn via_paths_start_with_the_shortest_and_are_real_paths() {
         // Two parallel roads between 0 and 3: 0-1-3 (cost 2) and 0-2-3 (cost 3).
-        let arcs = [(0, 1, 1), (1, 3, 1), (0, 2, 1), (2, 3, 2), (1, 0, 1), (3, 1, 1), (2, 0, 1), (3, 2, 2)];
+        let arcs = [
+            (0, 1, 1),
+            (1, 3, 1),
+            (0, 2, 1),
+            (2, 3, 2),
+            (1, 0, 1),
+            (3, 1, 1),
+            (2, 0, 1),
+            (3, 2, 2),
+        ];
         let g = from_arcs(4, &arcs);
         // Node 2 ranked on top, so it is a common ancestor of both ends.
         let cch = Cch::with_order(&g, vec![1, 0, 3, 2]);

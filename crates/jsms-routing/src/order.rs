@@ -159,7 +159,9 @@ pub fn encode(order: &[NodeId], graph_digest: &[u8; 32]) -> Vec<u8> {
 /// The order stored by [`encode`], if it is one for a graph with this digest and `n` nodes
 /// and a permutation; `None` means compute it again.
 pub fn decode(bytes: &[u8], graph_digest: &[u8; 32], n: usize) -> Option<Vec<NodeId>> {
-    let rest = bytes.strip_prefix(MAGIC.as_slice())?.strip_prefix(graph_digest.as_slice())?;
+    let rest = bytes
+        .strip_prefix(MAGIC.as_slice())?
+        .strip_prefix(graph_digest.as_slice())?;
     let (len, body) = rest.split_first_chunk::<8>()?;
     if u64::from_le_bytes(*len) != n as u64 || body.len() != n * 4 {
         return None;
@@ -276,7 +278,7 @@ fn min_cut(cell: &Cell, role: &[u8], limit: usize) -> Option<Vec<u8>> {
                     queue.push(next);
                 }
             };
-            if state % 2 == 0 {
+            if state.is_multiple_of(2) {
                 // v_in: through v if its capacity is free; back along arcs that carry flow into v.
                 if !through[v] {
                     visit(state + 1, INTERNAL, &mut queue, &mut pred);
@@ -356,7 +358,11 @@ mod tests {
         assert_eq!(decode(&bytes, &[8u8; 32], 3), None, "another graph");
         assert_eq!(decode(&bytes, &digest, 4), None, "another size");
         assert_eq!(decode(&bytes[..bytes.len() - 1], &digest, 3), None, "truncated");
-        assert_eq!(decode(&encode(&[0, 0, 1], &digest), &digest, 3), None, "not a permutation");
+        assert_eq!(
+            decode(&encode(&[0, 0, 1], &digest), &digest, 3),
+            None,
+            "not a permutation"
+        );
         assert_eq!(decode(&encode(&[0, 5, 1], &digest), &digest, 3), None, "out of range");
     }
 

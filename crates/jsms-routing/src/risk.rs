@@ -352,7 +352,10 @@ mod tests {
     #[test]
     fn chokepoints_are_found() {
         // A triangle 0-1-2, a cut road 2-3 to a second triangle 3-4-5, and a dead end 5-6.
-        let g = from_arcs(7, &both(&[(0, 1), (1, 2), (2, 0), (2, 3), (3, 4), (4, 5), (5, 3), (5, 6)]));
+        let g = from_arcs(
+            7,
+            &both(&[(0, 1), (1, 2), (2, 0), (2, 3), (3, 4), (4, 5), (5, 3), (5, 6)]),
+        );
         let risk = StaticRisk::new(&g);
         let reasons_of = |a: u32, b: u32| {
             let e = g.edges(a).find(|&e| g.head[e] == b).unwrap();
@@ -365,12 +368,20 @@ mod tests {
         assert_eq!(reasons_of(4, 5) & (reason::CUT | reason::DEAD_END), 0);
         // from_arcs roads: 1 dm in 1 s, far below 20 km/h.
         assert_eq!(reasons_of(0, 1) & reason::SLOW, reason::SLOW);
-        assert_eq!(reason::describe(reason::BRIDGE | reason::CUT), vec!["bridge", "only road in or out"]);
+        assert_eq!(
+            reason::describe(reason::BRIDGE | reason::CUT),
+            vec!["bridge", "only road in or out"]
+        );
     }
 
     #[test]
     fn incidents_decay_and_expire() {
-        let i = Incident { lat: 0.0, lon: 0.0, at: 1_000_000, severity: 3 };
+        let i = Incident {
+            lat: 0.0,
+            lon: 0.0,
+            at: 1_000_000,
+            severity: 3,
+        };
         assert_eq!(i.penalty_ms(999_999), 0, "not yet happened");
         assert_eq!(i.penalty_ms(1_000_000), 180_000);
         let two_weeks = i.penalty_ms(1_000_000 + INCIDENT_HALF_LIFE_S as i64);

@@ -70,13 +70,15 @@ impl RoadNetwork {
 
     /// Snaps a point to the nearest node within [`MAX_SNAP_M`]; the error names `field`.
     pub fn snap(&self, field: &str, c: Coordinate) -> Result<(u32, f64), ValidationError> {
-        self.snap.nearest(&self.graph, c.lat(), c.lon(), MAX_SNAP_M).map_err(|d| {
-            let how = d.map_or_else(
-                || "the map is empty".to_owned(),
-                |d| format!("the nearest road is {d:.0} m away"),
-            );
-            ValidationError::new(field, format!("farther than {MAX_SNAP_M:.0} m from any road: {how}"))
-        })
+        self.snap
+            .nearest(&self.graph, c.lat(), c.lon(), MAX_SNAP_M)
+            .map_err(|d| {
+                let how = d.map_or_else(
+                    || "the map is empty".to_owned(),
+                    |d| format!("the nearest road is {d:.0} m away"),
+                );
+                ValidationError::new(field, format!("farther than {MAX_SNAP_M:.0} m from any road: {how}"))
+            })
     }
 
     /// The edges along a driven route given as points (each within 5 m of a node); points
@@ -90,7 +92,7 @@ impl RoadNetwork {
         nodes
             .windows(2)
             .filter_map(|w| match w {
-                [Some(a), Some(b)] => g.edges(*a).find(|&e| g.head[e] == *b),
+                [Some(a), Some(b)] => g.edges(*a).find(|&e| g.head.get(e) == Some(b)),
                 _ => None,
             })
             .collect()
@@ -389,7 +391,17 @@ pub fn plan(
             let shared = first
                 .as_ref()
                 .map_or(1.0, |f| jsms_routing::alternatives::shared_fraction(g, p, f));
-            feature(net, &risk, &active, &near_incident, p, i + 1, shared, (ds, dt), input.profile)
+            feature(
+                net,
+                &risk,
+                &active,
+                &near_incident,
+                p,
+                i + 1,
+                shared,
+                (ds, dt),
+                input.profile,
+            )
         })
         .collect();
     Ok(RouteCollection {

@@ -77,7 +77,10 @@ impl RouteWatch {
 
     /// Number of routes watched.
     pub fn len(&self) -> usize {
-        self.routes.read().unwrap_or_else(std::sync::PoisonError::into_inner).len()
+        self.routes
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
     }
 
     /// Whether no route is watched.

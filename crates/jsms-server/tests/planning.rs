@@ -119,7 +119,11 @@ fn the_unpredictable_mode_penalises_recent_routes_and_draws_among_acceptable_one
         assert_eq!(r.features.len(), 1);
         drawn.insert(r.features[0].geometry.to_string());
     }
-    assert_eq!(*feed.asked.lock().unwrap().first().unwrap(), NOW - 30 * 86_400, "30 days of history");
+    assert_eq!(
+        *feed.asked.lock().unwrap().first().unwrap(),
+        NOW - 30 * 86_400,
+        "30 days of history"
+    );
     // With the usual route penalised and a random draw, the old city offers more than one.
     assert!(drawn.len() >= 2, "24 draws gave {} distinct routes", drawn.len());
 }

@@ -4,6 +4,7 @@
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, RequestMeta};
+use crate::planning::{MAX_ALTERNATIVES, PlanInput, Profile, RouteCollection, plan};
 use crate::routes::require;
 use crate::state::AppState;
 use crate::wire::GeoPoint;
@@ -11,7 +12,6 @@ use axum::Json;
 use axum::extract::State;
 use jsms_domain::ValidationError;
 use jsms_domain::access::Action;
-use crate::planning::{MAX_ALTERNATIVES, PlanInput, Profile, RouteCollection, plan};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -114,4 +114,3 @@ async fn plan_route(
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map(Json)
 }
-

@@ -249,7 +249,9 @@ async fn create_zone(
 
 /// Flags the watched routes a stored zone now crosses ([`crate::reeval`]).
 fn reevaluate(state: &AppState, record: &ZoneRecord, now: i64) {
-    let affected = state.route_watch.zone_changed(record.id, record.version, &record.zone, now);
+    let affected = state
+        .route_watch
+        .zone_changed(record.id, record.version, &record.zone, now);
     for a in &affected {
         tracing::warn!(owner = %a.owner, zone = %a.zone_id, severity = a.severity, inside_m = a.inside_m, "a planned route crosses a changed threat zone");
     }
