@@ -47,4 +47,8 @@ id_type!(
     SiteId,
     /// Identifies an API token.
     ApiTokenId,
+    /// Identifies a movement.
+    MovementId,
+    /// Identifies an escort team.
+    EscortTeamId,
 );
