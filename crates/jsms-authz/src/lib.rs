@@ -371,6 +371,55 @@ impl Authz {
                     vec![("party", string(party.to_string()))],
                 ),
             ),
+            Action::CreateMovement { org, party } => (
+                "CreateMovement",
+                with(
+                    "Jsms::Movement",
+                    "new",
+                    vec![
+                        ("id", string("movement:new")),
+                        ("plan", string("movement:new:plan")),
+                        ("org", string(org.to_string())),
+                        ("party", string(party.to_string())),
+                        ("transition", string("")),
+                    ],
+                ),
+            ),
+            Action::ReadMovement { movement, org, party }
+            | Action::ReadMovementPlan { movement, org, party }
+            | Action::TransitionMovement {
+                movement, org, party, ..
+            } => {
+                let (name, transition) = match action {
+                    Action::ReadMovement { .. } => ("ReadMovement", ""),
+                    Action::ReadMovementPlan { .. } => ("ReadMovementPlan", ""),
+                    Action::TransitionMovement { transition, .. } => ("TransitionMovement", *transition),
+                    _ => ("ReadMovement", ""),
+                };
+                let attrs = vec![
+                    ("id", string(format!("movement:{movement}"))),
+                    ("plan", string(format!("movement:{movement}:plan"))),
+                    ("org", string(org.to_string())),
+                    ("party", string(party.to_string())),
+                    ("transition", string(transition)),
+                ];
+                (name, with("Jsms::Movement", &movement.to_string(), attrs))
+            }
+            Action::ReadEscortTeams => (
+                "ReadEscortTeams",
+                (
+                    uid("Jsms::Registry", "registry"),
+                    Some(Entity::new_no_attrs(uid("Jsms::Registry", "registry"), HashSet::new())),
+                ),
+            ),
+            Action::ManageEscortTeams { party } => (
+                "ManageEscortTeams",
+                with(
+                    "Jsms::Account",
+                    &party.to_string(),
+                    vec![("party", string(party.to_string()))],
+                ),
+            ),
             Action::ReadAuditLog => (
                 "ReadAuditLog",
                 (

@@ -60,7 +60,7 @@ impl Seeder<'_> {
         clearance: Clearance,
         compartments: &[&str],
         print: bool,
-    ) -> Result<(), Failure> {
+    ) -> Result<jsms_domain::ids::UserId, Failure> {
         let pw = generate_password()?;
         let secret = TotpSecret::generate().map_err(fail)?;
         let compartments = compartments
@@ -76,7 +76,7 @@ impl Seeder<'_> {
             password_hash: password::hash(&pw).map_err(fail)?,
             enrolled_totp: Some(secret.clone()),
         };
-        self.store.create_user(&user, self.now).map_err(fail)?;
+        let created = self.store.create_user(&user, self.now).map_err(fail)?;
         self.logins.push(Login {
             role: role.as_str().to_owned(),
             username: username.to_owned(),
@@ -84,7 +84,7 @@ impl Seeder<'_> {
             totp_secret: Some(secret.to_base32()),
             shown: print,
         });
-        Ok(())
+        Ok(created.id)
     }
 }
 
@@ -147,7 +147,7 @@ pub fn seed(store: &SqliteStore, now: i64) -> Result<Vec<Login>, Failure> {
         &["karachi-ops"],
         false,
     )?;
-    s.user(
+    let escort = s.user(
         PartyKind::Host,
         protection_unit,
         "hn.escort",
@@ -349,6 +349,25 @@ pub fn seed(store: &SqliteStore, now: i64) -> Result<Vec<Login>, Failure> {
         "PD0000202",
         "+92 300 0000202",
     )?;
+
+    // An escort team of the host's protection unit (fictional plates).
+    jsms_store::MovementStore::create_escort_team(
+        store,
+        &jsms_store::EscortTeam {
+            id: jsms_domain::ids::EscortTeamId::generate(),
+            party: host,
+            unit: "Special Protection Unit — Team 3".into(),
+            call_sign: "FALCON 3".into(),
+            members: vec![escort],
+            vehicles: vec![
+                "Armoured SUV, plate KHI-0000 (fictional)".into(),
+                "Escort pickup, plate KHI-0001 (fictional)".into(),
+            ],
+            version: 1,
+        },
+        now,
+    )
+    .map_err(fail)?;
 
     let mut logins = s.logins;
     logins.extend(admin_logins);

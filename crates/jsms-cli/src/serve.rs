@@ -98,6 +98,8 @@ pub async fn serve(
     state.anomalies = Arc::new(jsms_server::anomaly::AnomalyDetector::new(config.anomalies));
     state.break_glass = config.break_glass;
     state.witnesses = Arc::new(config.witnesses.clone());
+    state.movement_rules =
+        Arc::new(jsms_server::routes::movements::load_rules(&config.data_dir).map_err(Failure::config)?);
     state.network =
         jsms_server::planning::load_network(&jsms_server::instance::DataDir::new(&config.data_dir).road_graph());
     if let Some(n) = &state.network {
@@ -114,6 +116,8 @@ pub async fn serve(
     );
     jsms_server::routes::oversight::spawn_escalation(state.clone(), sweep);
     jsms_server::spawn_session_purger(state.clone());
+    // Releases missed while the server was down happen at the first tick, right now.
+    jsms_server::routes::movements::spawn_release_scheduler(state.clone(), std::time::Duration::from_secs(1));
     let router = jsms_server::app(state, config.max_body_bytes);
     on_ready(&format!("{scheme}://{local}"));
     tracing::info!(%local, scheme, "listening");

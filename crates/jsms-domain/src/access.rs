@@ -3,7 +3,7 @@
 //! the authorization component (`jsms-authz`, Cedar policies); nothing here grants access.
 
 use crate::ids::PersonId;
-use crate::ids::{ApiTokenId, OrgId, PartyId, UserId};
+use crate::ids::{ApiTokenId, MovementId, OrgId, PartyId, UserId};
 use crate::user::{ApiScope, Clearance, Compartment, PartyKind, Role};
 
 /// Who is asking.
@@ -137,6 +137,49 @@ pub enum Action {
     ReadAuditLog,
     /// Read signed checkpoints and consistency proofs (hashes only).
     ReadCheckpoints,
+    /// Request a movement for persons of `org`.
+    CreateMovement {
+        /// The requesting organisation.
+        org: OrgId,
+        /// Its party.
+        party: PartyId,
+    },
+    /// See a movement's status view (state, window, persons, risk level; never the plan).
+    ReadMovement {
+        /// The movement.
+        movement: MovementId,
+        /// The requesting organisation.
+        org: OrgId,
+        /// Its party.
+        party: PartyId,
+    },
+    /// See a movement's sealed plan (route, exact times, escort).
+    ReadMovementPlan {
+        /// The movement.
+        movement: MovementId,
+        /// The requesting organisation.
+        org: OrgId,
+        /// Its party.
+        party: PartyId,
+    },
+    /// Move a movement along its lifecycle.
+    TransitionMovement {
+        /// The movement.
+        movement: MovementId,
+        /// The requesting organisation.
+        org: OrgId,
+        /// Its party.
+        party: PartyId,
+        /// The transition's wire name.
+        transition: &'static str,
+    },
+    /// Read escort teams.
+    ReadEscortTeams,
+    /// Create or change escort teams of `party`.
+    ManageEscortTeams {
+        /// The teams' party.
+        party: PartyId,
+    },
 }
 
 /// Which protected persons a storage query may return before the authorization component

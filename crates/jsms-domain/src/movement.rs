@@ -81,7 +81,10 @@ impl MovementState {
 
     /// The transitions that may leave this state.
     pub fn allowed(self) -> Vec<Transition> {
-        Transition::ALL.into_iter().filter(|t| t.sources().contains(&self)).collect()
+        Transition::ALL
+            .into_iter()
+            .filter(|t| t.sources().contains(&self))
+            .collect()
     }
 }
 
@@ -154,7 +157,14 @@ impl Transition {
             Self::Release => &[S::Planned],
             Self::Start => &[S::Released],
             Self::Complete | Self::Abort => &[S::InProgress],
-            Self::Cancel => &[S::Draft, S::Submitted, S::Assessed, S::Approved, S::Planned, S::Released],
+            Self::Cancel => &[
+                S::Draft,
+                S::Submitted,
+                S::Assessed,
+                S::Approved,
+                S::Planned,
+                S::Released,
+            ],
         }
     }
 
@@ -275,10 +285,16 @@ impl MovementRequest {
         }
         let purpose = crate::text::required("/purpose", purpose, 500)?;
         if window_start <= now {
-            return Err(ValidationError::new("/window/start", "the window must start in the future"));
+            return Err(ValidationError::new(
+                "/window/start",
+                "the window must start in the future",
+            ));
         }
         if window_end <= window_start {
-            return Err(ValidationError::new("/window/end", "the window must end after it starts"));
+            return Err(ValidationError::new(
+                "/window/end",
+                "the window must end after it starts",
+            ));
         }
         if window_end - window_start > MAX_WINDOW_S {
             return Err(ValidationError::new("/window/end", "a window is at most 7 days"));
@@ -483,13 +499,15 @@ pub fn assess(inputs: &AssessmentInputs, rules: &Rules) -> Assessment {
         reasons.push("no risk factor found".to_owned());
     }
     let (level, mut requirements) = rules.band(score).map_or_else(
-        || (
-            "unknown".to_owned(),
-            Requirements {
-                escort_vehicles: 1,
-                approvals: 2,
-            },
-        ),
+        || {
+            (
+                "unknown".to_owned(),
+                Requirements {
+                    escort_vehicles: 1,
+                    approvals: 2,
+                },
+            )
+        },
         |b| {
             (
                 b.name.clone(),
@@ -513,6 +531,45 @@ pub fn assess(inputs: &AssessmentInputs, rules: &Rules) -> Assessment {
         reasons,
         requirements,
     }
+}
+
+/// One planned leg: the route as driven.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedLeg {
+    /// Route points, in order.
+    pub points: Vec<Coordinate>,
+    /// Roads in order (consecutive duplicates merged), for briefs.
+    pub roads: Vec<String>,
+    /// Metres.
+    pub distance_m: f64,
+    /// Seconds of driving.
+    pub duration_s: f64,
+    /// Seconds of risk penalty along it.
+    pub risk: f64,
+}
+
+/// The sealed part of a movement: what an attacker wants. Encrypted at rest; visible to the
+/// planning coordinators, and after release to the escort team.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MovementPlan {
+    /// Departure, Unix seconds (drawn by a CSPRNG inside the window).
+    pub departure: i64,
+    /// Planned arrival at the last leg's end.
+    pub arrival: i64,
+    /// Legs as planned.
+    pub legs: Vec<PlannedLeg>,
+    /// The escort team.
+    pub escort_team: crate::ids::EscortTeamId,
+    /// Its call sign.
+    pub call_sign: String,
+    /// Its members (users).
+    pub escort_members: Vec<crate::ids::UserId>,
+    /// Its vehicles.
+    pub escort_vehicles: Vec<String>,
+    /// Release this long before departure, seconds.
+    pub release_lead_s: i64,
+    /// Warnings given when planned (patterns repeated, etc.).
+    pub warnings: Vec<String>,
 }
 
 #[cfg(test)]
@@ -547,7 +604,10 @@ mod tests {
     fn every_state_has_the_right_exits() {
         use MovementState as S;
         assert_eq!(S::Draft.allowed(), vec![Transition::Submit, Transition::Cancel]);
-        assert_eq!(S::Assessed.allowed(), vec![Transition::Approve, Transition::Reject, Transition::Cancel]);
+        assert_eq!(
+            S::Assessed.allowed(),
+            vec![Transition::Approve, Transition::Reject, Transition::Cancel]
+        );
         assert_eq!(S::InProgress.allowed(), vec![Transition::Complete, Transition::Abort]);
         for s in [S::Rejected, S::Completed, S::Aborted, S::Cancelled] {
             assert!(s.allowed().is_empty(), "{s:?} is final");
@@ -573,22 +633,70 @@ mod tests {
         let ok = MovementRequest::new(vec![p], vec![leg], "site visit", (200, 300), vec![], 100);
         assert!(ok.is_ok());
         let err = |r: Result<MovementRequest, ValidationError>| r.unwrap_err().field;
-        assert_eq!(err(MovementRequest::new(vec![p], vec![leg], "x", (50, 300), vec![], 100)), "/window/start");
-        assert_eq!(err(MovementRequest::new(vec![p], vec![leg], "x", (300, 200), vec![], 100)), "/window/end");
-        assert_eq!(err(MovementRequest::new(vec![], vec![leg], "x", (200, 300), vec![], 100)), "/persons");
-        assert_eq!(err(MovementRequest::new(vec![p, p], vec![leg], "x", (200, 300), vec![], 100)), "/persons");
+        assert_eq!(
+            err(MovementRequest::new(vec![p], vec![leg], "x", (50, 300), vec![], 100)),
+            "/window/start"
+        );
+        assert_eq!(
+            err(MovementRequest::new(vec![p], vec![leg], "x", (300, 200), vec![], 100)),
+            "/window/end"
+        );
+        assert_eq!(
+            err(MovementRequest::new(vec![], vec![leg], "x", (200, 300), vec![], 100)),
+            "/persons"
+        );
+        assert_eq!(
+            err(MovementRequest::new(
+                vec![p, p],
+                vec![leg],
+                "x",
+                (200, 300),
+                vec![],
+                100
+            )),
+            "/persons"
+        );
         let gap = Leg { from: a, to: b };
         let off = Leg { from: a, to: b };
-        assert_eq!(err(MovementRequest::new(vec![p], vec![gap, off], "x", (200, 300), vec![], 100)), "/legs/1/from");
-        assert_eq!(err(MovementRequest::new(vec![p], vec![Leg { from: a, to: a }], "x", (200, 300), vec![], 100)), "/legs/0/to");
-        assert_eq!(err(MovementRequest::new(vec![p], vec![leg], " ", (200, 300), vec![], 100)), "/purpose");
+        assert_eq!(
+            err(MovementRequest::new(
+                vec![p],
+                vec![gap, off],
+                "x",
+                (200, 300),
+                vec![],
+                100
+            )),
+            "/legs/1/from"
+        );
+        assert_eq!(
+            err(MovementRequest::new(
+                vec![p],
+                vec![Leg { from: a, to: a }],
+                "x",
+                (200, 300),
+                vec![],
+                100
+            )),
+            "/legs/0/to"
+        );
+        assert_eq!(
+            err(MovementRequest::new(vec![p], vec![leg], " ", (200, 300), vec![], 100)),
+            "/purpose"
+        );
     }
 
     #[test]
     fn assessment_scores_with_reasons_and_requirements() {
         let quiet = assess(&AssessmentInputs::default(), &rules());
         assert_eq!((quiet.score, quiet.level.as_str()), (0, "low"));
-        assert_eq!(quiet.requirements, Requirements { escort_vehicles: 1, approvals: 1 });
+        assert_eq!(
+            quiet.requirements,
+            Requirements {
+                escort_vehicles: 1,
+                approvals: 1
+            }
+        );
         let tense = assess(
             &AssessmentInputs {
                 protection: vec![ProtectionLevel::C, ProtectionLevel::B],

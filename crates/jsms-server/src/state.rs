@@ -46,6 +46,8 @@ pub struct AppState {
     pub risk_feed: Arc<dyn crate::planning::RiskFeed>,
     /// Planned routes re-evaluated when zones change.
     pub route_watch: Arc<crate::reeval::RouteWatch>,
+    /// Movement assessment rules.
+    pub movement_rules: Arc<jsms_domain::movement::Rules>,
     /// The witnesses whose cosignatures this log accepts.
     pub witnesses: Arc<Vec<crate::audit::WitnessEndpoint>>,
     /// Time.
@@ -87,6 +89,7 @@ impl AppState {
             network: None,
             risk_feed: Arc::new(crate::planning::EmptyFeed),
             route_watch: Arc::new(crate::reeval::RouteWatch::default()),
+            movement_rules: Arc::new(crate::routes::movements::default_rules()),
             clock,
             sessions,
             secure_cookies,

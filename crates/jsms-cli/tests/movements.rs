@@ -1,0 +1,436 @@
+//! Movements end to end over HTTP with the demo roles: request by a company officer,
+//! assessment, four-eyes approval, planning on the road network with a sealed plan, release
+//! by the scheduler, escort grants and their expiry, what each role sees at each state, the
+//! exposure report, bad input, and a release missed while the server was down.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use common::{Client, TestServer, assert_problem, now};
+use jsms_server::config::KeySource;
+use jsms_server::instance::DataDir;
+use jsms_store::MovementStore;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn rfc(t: i64) -> String {
+    jsms_server::wire::rfc3339(t)
+}
+
+async fn find(c: &Client, path: &str, key: &str, value: &str) -> Value {
+    let r = c.get(path).await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i[key].as_str().is_some_and(|v| v.contains(value)))
+        .cloned()
+        .unwrap_or_else(|| panic!("no {value} in {path}: {:?}", r.body))
+}
+
+/// A request for Wen Lianhe (protection level A: four eyes) from the Kharadar works to the
+/// staff residence, departing in 30 min to 4 h.
+async fn request(officer: &Client) -> Value {
+    let person = find(officer, "/api/v1/persons", "full_name", "Wen Lianhe").await;
+    let works = find(officer, "/api/v1/sites", "name", "Kharadar").await;
+    let residence = find(officer, "/api/v1/sites", "name", "Staff Residence").await;
+    json!({
+        "persons": [person["id"]],
+        "legs": [{"from": {"site": works["id"]}, "to": {"site": residence["id"]}}],
+        "purpose": "Weekly coordination meeting",
+        "window": {"start": rfc(now() + 1800), "end": rfc(now() + 4 * 3600)},
+        "vehicles": ["Company van"]
+    })
+}
+
+async fn step(c: &Client, id: &str, transition: &str, version: i64, reason: Option<&str>) -> common::Resp {
+    let mut body = json!({"transition": transition, "version": version});
+    if let Some(r) = reason {
+        body["reason"] = json!(r);
+    }
+    c.post(&format!("/api/v1/movements/{id}/transitions"), body).await
+}
+
+fn version(r: &common::Resp) -> i64 {
+    r.body["version"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn the_whole_lifecycle_with_four_eyes_sealing_release_and_views() {
+    let server = TestServer::start();
+    let officer = server.signed_in("pn.officer").await;
+    let other_officer = server.signed_in("pn.officer2").await;
+    let coordinator = server.signed_in("hn.coordinator").await;
+    let coordinator2 = server.signed_in("hn.coordinator2").await;
+    let escort = server.signed_in("hn.escort").await;
+    let liaison = server.signed_in("pn.liaison").await;
+    let auditor = server.signed_in("hn.auditor").await;
+
+    let body = request(&officer).await;
+    let created = officer.post("/api/v1/movements", body.clone()).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
+    assert_eq!(created.body["state"], "draft");
+    assert_eq!(created.body["allowed_transitions"], json!(["submit", "cancel"]));
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/movements/{id}");
+
+    // Other companies, auditors and the escort see nothing of it yet.
+    for c in [&other_officer, &auditor, &escort] {
+        assert_problem(&c.get(&path).await, 404, "not-found");
+    }
+    // A wrong role cannot take a step; a step the state does not allow is 409 with the list.
+    let v = version(&created);
+    assert_problem(&step(&officer, &id, "assess", v, None).await, 403, "forbidden");
+    let p = assert_problem(&step(&coordinator, &id, "approve", v, None).await, 409, "conflict");
+    assert!(
+        p["detail"].as_str().unwrap().contains("allowed now: submit, cancel"),
+        "{p}"
+    );
+
+    let submitted = step(&officer, &id, "submit", v, None).await;
+    assert_eq!(submitted.body["state"], "submitted", "{submitted:?}");
+    let assessed = step(&coordinator, &id, "assess", version(&submitted), None).await;
+    assert_eq!(assessed.body["state"], "assessed", "{assessed:?}");
+    let assessment = &assessed.body["request"]["assessment"];
+    assert!(assessment["score"].as_u64().unwrap() >= 30, "{assessment}");
+    assert!(
+        assessment["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.as_str().unwrap().contains("level A"))
+    );
+    assert_eq!(assessment["requirements"]["approvals"], 2, "level A: four eyes");
+
+    // The liaison officer sees state and risk level only.
+    let seen = liaison.get(&path).await;
+    assert_eq!(seen.status, StatusCode::OK, "{seen:?}");
+    assert_eq!(seen.body["state"], "assessed");
+    assert!(seen.body["risk_level"].is_string());
+    assert!(
+        seen.body.get("request").is_none() && seen.body.get("plan").is_none(),
+        "{}",
+        seen.body
+    );
+
+    // Four eyes: one approval is not enough, the same coordinator twice is refused.
+    let once = step(&coordinator, &id, "approve", version(&assessed), None).await;
+    assert_eq!(once.body["state"], "assessed", "{once:?}");
+    assert_problem(
+        &step(&coordinator, &id, "approve", version(&once), None).await,
+        409,
+        "conflict",
+    );
+    let twice = step(&coordinator2, &id, "approve", version(&once), None).await;
+    assert_eq!(twice.body["state"], "approved", "{twice:?}");
+
+    // Planning: an escort team with too few vehicles is refused; then a real plan.
+    let teams = coordinator.get("/api/v1/escort-teams").await;
+    assert_eq!(teams.status, StatusCode::OK, "{teams:?}");
+    let team = teams.body[0]["id"].as_str().unwrap().to_owned();
+    assert_problem(&liaison.get("/api/v1/escort-teams").await, 403, "forbidden");
+    let bad_lead = coordinator
+        .post(
+            &format!("{path}/plan"),
+            json!({"version": version(&twice), "escort_team": team, "release_lead_s": 5}),
+        )
+        .await;
+    assert_eq!(assert_problem(&bad_lead, 422, "validation")["field"], "/release_lead_s");
+    // Release lead of 10 h: the release time has already passed, so the scheduler releases
+    // within a second of planning.
+    let planned = coordinator
+        .post(
+            &format!("{path}/plan"),
+            json!({"version": version(&twice), "escort_team": team, "release_lead_s": 36000}),
+        )
+        .await;
+    assert_eq!(planned.status, StatusCode::OK, "{planned:?}");
+    assert_eq!(planned.body["state"], "planned");
+    let plan = &planned.body["plan"];
+    assert!(plan["legs"][0]["roads"].as_array().unwrap().len() >= 2, "{plan}");
+    assert_eq!(plan["call_sign"], "FALCON 3");
+    let departure = time::OffsetDateTime::parse(
+        plan["departure"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap()
+    .unix_timestamp();
+    assert!(
+        departure >= now() + 1700 && departure <= now() + 4 * 3600,
+        "departure inside the window"
+    );
+
+    // The plan is sealed: not in the database in clear.
+    let db = std::fs::read(server.data_dir().join("jsms.db")).unwrap_or_default();
+    let wal = std::fs::read(server.data_dir().join("jsms.db-wal")).unwrap_or_default();
+    for bytes in [&db, &wal] {
+        assert!(
+            !String::from_utf8_lossy(bytes).contains("FALCON 3\""),
+            "the plan is encrypted at rest"
+        );
+    }
+
+    // Released by the scheduler; the escort now sees the plan, the second coordinator (not a
+    // planner) and the requester never do.
+    let mut released = Value::Null;
+    for _ in 0..60 {
+        let r = escort.get(&path).await;
+        if r.status == StatusCode::OK && r.body["state"] == "released" {
+            released = r.body;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(released["state"], "released", "the scheduler released it");
+    assert_eq!(released["plan"]["call_sign"], "FALCON 3");
+    assert_eq!(released["allowed_transitions"], json!(["start"]));
+    let history = coordinator.get(&path).await.body["request"]["history"].clone();
+    assert!(
+        history
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["what"] == "release" && h["user"].is_null()),
+        "{history}"
+    );
+    assert!(
+        coordinator2.get(&path).await.body.get("plan").is_none(),
+        "not a planner"
+    );
+    let requester_view = officer.get(&path).await;
+    assert!(
+        requester_view.body.get("plan").is_none(),
+        "the company never sees the plan"
+    );
+    assert_eq!(requester_view.body["state"], "released");
+    assert!(liaison.get(&path).await.body.get("plan").is_none());
+
+    // Exposure: the planner and the escort commander, both active.
+    let exposure = coordinator.get(&format!("{path}/exposure")).await;
+    assert_eq!(exposure.status, StatusCode::OK, "{exposure:?}");
+    assert_eq!(exposure.body["now"], 2, "{}", exposure.body);
+    assert_eq!(auditor.get(&format!("{path}/exposure")).await.status, StatusCode::OK);
+    assert_problem(&officer.get(&format!("{path}/exposure")).await, 404, "not-found");
+
+    // The escort drives it; completion ends every grant after the grace period.
+    let v = released["version"].as_i64().unwrap();
+    let started = step(&escort, &id, "start", v, None).await;
+    assert_eq!(started.body["state"], "in_progress", "{started:?}");
+    let late = assert_problem(
+        &step(&officer, &id, "cancel", version(&started), Some("too late")).await,
+        409,
+        "conflict",
+    );
+    assert!(
+        late["detail"]
+            .as_str()
+            .unwrap()
+            .contains("allowed now: complete, abort"),
+        "{late}"
+    );
+    let done = step(&escort, &id, "complete", version(&started), None).await;
+    assert_eq!(done.body["state"], "completed", "{done:?}");
+    let periods = coordinator.get(&format!("{path}/exposure")).await.body["periods"].clone();
+    for p in periods.as_array().unwrap() {
+        let until = time::OffsetDateTime::parse(
+            p["until"].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap()
+        .unix_timestamp();
+        assert!(until <= now() + 1800 + 5, "grants end 30 min after completion: {p}");
+    }
+    // When the grace period is over, the escort's access is gone (time advanced in the store).
+    let data = DataDir::new(server.data_dir());
+    let store = data.open_store(&KeySource::DataDir).unwrap();
+    store.end_grants(&format!("movement:{id}:plan"), now() - 1).unwrap();
+    assert_problem(&escort.get(&path).await, 404, "not-found");
+    assert_problem(
+        &step(&coordinator, &id, "cancel", version(&done), Some("x")).await,
+        409,
+        "conflict",
+    );
+}
+
+#[tokio::test]
+async fn bad_requests_are_named_and_change_nothing() {
+    let server = TestServer::start();
+    let officer = server.signed_in("pn.officer").await;
+    let other = server.signed_in("pn.officer2").await;
+    let good = request(&officer).await;
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            {
+                let mut b = good.clone();
+                b["window"]["start"] = json!(rfc(now() - 60));
+                b
+            },
+            "/window/start",
+        ),
+        (
+            {
+                let mut b = good.clone();
+                b["window"]["end"] = json!(rfc(now() + 60));
+                b
+            },
+            "/window/end",
+        ),
+        (
+            {
+                let mut b = good.clone();
+                b["window"]["start"] = json!("tomorrow");
+                b
+            },
+            "/window/start",
+        ),
+        (
+            {
+                let mut b = good.clone();
+                b["persons"] = json!([uuid::Uuid::now_v7()]);
+                b
+            },
+            "/persons/0",
+        ),
+        (
+            {
+                let mut b = good.clone();
+                b["legs"][0]["to"] = json!({"point": {"type": "Point", "coordinates": [67.0, 95.0]}});
+                b
+            },
+            "/legs/0/to/point/coordinates",
+        ),
+        (
+            {
+                let mut b = good.clone();
+                b["legs"][0]["to"] = json!({});
+                b
+            },
+            "/legs/0/to",
+        ),
+        (
+            {
+                let mut b = good.clone();
+                let leg = b["legs"][0].clone();
+                b["legs"] = json!([leg.clone(), leg]);
+                b
+            },
+            "/legs/1/from",
+        ),
+        (
+            {
+                let mut b = good.clone();
+                b["purpose"] = json!("");
+                b
+            },
+            "/purpose",
+        ),
+    ];
+    for (body, field) in cases {
+        let r = officer.post("/api/v1/movements", body).await;
+        let p = assert_problem(&r, 422, "validation");
+        assert!(p["field"].as_str().unwrap().starts_with(field), "{field}: {p}");
+    }
+    // Another company's officer cannot request for this company's persons.
+    let r = other.post("/api/v1/movements", good.clone()).await;
+    assert_eq!(assert_problem(&r, 422, "validation")["field"], "/persons/0");
+    assert_eq!(
+        officer.get("/api/v1/movements").await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0,
+        "nothing was created"
+    );
+    // Rejection needs a reason and a coordinator who is not the requester.
+    let created = officer.post("/api/v1/movements", good).await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let coordinator = server.signed_in("hn.coordinator").await;
+    let s = step(&officer, &id, "submit", version(&created), None).await;
+    let a = step(&coordinator, &id, "assess", version(&s), None).await;
+    assert_eq!(
+        assert_problem(
+            &step(&coordinator, &id, "reject", version(&a), None).await,
+            422,
+            "validation"
+        )["field"],
+        "/reason"
+    );
+    assert_problem(
+        &step(&coordinator, &id, "assess", version(&a) - 1, None).await,
+        409,
+        "conflict",
+    );
+    let r = step(
+        &coordinator,
+        &id,
+        "reject",
+        version(&a),
+        Some("route through an active protest"),
+    )
+    .await;
+    assert_eq!(r.body["state"], "rejected", "{r:?}");
+    assert_eq!(r.body["request"]["rejection"], "route through an active protest");
+}
+
+#[tokio::test]
+async fn a_release_missed_while_the_server_was_down_happens_at_start_and_is_logged() {
+    let mut server = TestServer::start();
+    let officer = server.signed_in("pn.officer").await;
+    let coordinator = server.signed_in("hn.coordinator").await;
+    let coordinator2 = server.signed_in("hn.coordinator2").await;
+    let created = officer.post("/api/v1/movements", request(&officer).await).await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let s = step(&officer, &id, "submit", version(&created), None).await;
+    let a = step(&coordinator, &id, "assess", version(&s), None).await;
+    let once = step(&coordinator, &id, "approve", version(&a), None).await;
+    let approved = step(&coordinator2, &id, "approve", version(&once), None).await;
+    let team = coordinator.get("/api/v1/escort-teams").await.body[0]["id"].clone();
+    // The shortest lead: released 10 min before departure, which is at least 30 min away.
+    let planned = coordinator
+        .post(
+            &format!("/api/v1/movements/{id}/plan"),
+            json!({"version": version(&approved), "escort_team": team, "release_lead_s": 600}),
+        )
+        .await;
+    assert_eq!(planned.body["state"], "planned", "{planned:?}");
+    // The server goes down; while it is down, the release time passes (moved back an hour
+    // in the store, as if the clock had run on).
+    server.stop();
+    let data = DataDir::new(server.data_dir());
+    let store = data.open_store(&KeySource::DataDir).unwrap();
+    let mid = jsms_domain::ids::MovementId::from_uuid(id.parse().unwrap());
+    let mut m = store.movement(mid).unwrap();
+    let v = m.version;
+    m.release_at = Some(now() - 3600);
+    store.update_movement(&m, v, now()).unwrap();
+    drop(store);
+    let logins = server.logins.clone();
+    let dir = std::mem::replace(&mut server.dir, tempfile::tempdir().unwrap());
+    drop(server);
+    let server = TestServer::start_instance(dir, logins, &[]);
+    // The escort commander (whose one-time code was not used yet) holds a grant once released.
+    let escort = server.signed_in("hn.escort").await;
+    let mut body = Value::Null;
+    for _ in 0..50 {
+        body = escort.get(&format!("/api/v1/movements/{id}")).await.body;
+        if body["state"] == "released" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(body["state"], "released", "released at start");
+    let note = body["request"]["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["what"] == "release")
+        .unwrap()["note"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(note.contains("late"), "{note}");
+    let log = std::fs::read_to_string(server.log_path()).unwrap();
+    assert!(log.contains("late"), "the delay is logged");
+}
