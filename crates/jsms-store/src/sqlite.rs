@@ -1631,9 +1631,8 @@ const MOVEMENT_COLS: &str = "id, org_id, party_id, requester, state, release_at,
 /// A movement row with its plan still sealed.
 type SealedMovement = (crate::MovementRecord, Option<Vec<u8>>);
 
-fn movement_row(
-    r: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(
+/// A movement row as read: id, org, party, requester, state, release_at, ends_at, body, plan, version.
+type MovementRow = (
     Vec<u8>,
     Vec<u8>,
     Vec<u8>,
@@ -1644,7 +1643,12 @@ fn movement_row(
     String,
     Option<Vec<u8>>,
     i64,
-)> {
+);
+
+/// An escort team row as read: id, party, unit, call sign, members, vehicles, version.
+type TeamRow = (Vec<u8>, Vec<u8>, String, String, String, String, i64);
+
+fn movement_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MovementRow> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -1664,21 +1668,7 @@ fn plan_place(id: jsms_domain::ids::MovementId) -> String {
 }
 
 impl SqliteStore {
-    fn decode_movement(
-        &self,
-        row: (
-            Vec<u8>,
-            Vec<u8>,
-            Vec<u8>,
-            Vec<u8>,
-            String,
-            Option<i64>,
-            Option<i64>,
-            String,
-            Option<Vec<u8>>,
-            i64,
-        ),
-    ) -> StoreResult<SealedMovement> {
+    fn decode_movement(&self, row: MovementRow) -> StoreResult<SealedMovement> {
         let (id, org, party, requester, state, release_at, ends_at, body, plan, version) = row;
         let uuid = |v: &[u8]| Uuid::from_slice(v).map_err(internal);
         let state = jsms_domain::movement::MovementState::parse(&state)
@@ -1720,7 +1710,7 @@ impl SqliteStore {
     }
 }
 
-fn team_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Vec<u8>, Vec<u8>, String, String, String, String, i64)> {
+fn team_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TeamRow> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -1732,7 +1722,7 @@ fn team_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Vec<u8>, Vec<u8>, String
     ))
 }
 
-fn decode_team(row: (Vec<u8>, Vec<u8>, String, String, String, String, i64)) -> StoreResult<crate::EscortTeam> {
+fn decode_team(row: TeamRow) -> StoreResult<crate::EscortTeam> {
     let (id, party, unit, call_sign, members, vehicles, version) = row;
     let uuid = |v: &[u8]| Uuid::from_slice(v).map_err(internal);
     Ok(crate::EscortTeam {

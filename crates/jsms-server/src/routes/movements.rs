@@ -892,8 +892,10 @@ async fn plan_movement(
             )
             .into());
         };
-        let points = route.geometry["coordinates"]
-            .as_array()
+        let points = route
+            .geometry
+            .get("coordinates")
+            .and_then(serde_json::Value::as_array)
             .map(|a| {
                 a.iter()
                     .filter_map(|p| Coordinate::new(p.get(1)?.as_f64()?, p.get(0)?.as_f64()?).ok())
