@@ -93,6 +93,26 @@ const MATRIX: &[(&str, &str, &str)] = &[
         "/api/v1/zones",
         "hn.auditor:403 pn.auditor:403 hn.admin:403 pn.admin:403 *:200",
     ),
+    // A draft movement of Bridgeworks: its officer, host coordinators and the partner's
+    // liaison see it; nobody else learns it exists.
+    (
+        "GET",
+        "/api/v1/movements/{M}",
+        "hn.coordinator:200 pn.officer:200 pn.liaison:200 *:404",
+    ),
+    // Allowed steps answer 409 (stale version); the liaison sees but may not act.
+    (
+        "POST",
+        "/api/v1/movements/{M}/transitions",
+        "hn.coordinator:409 pn.officer:409 pn.liaison:403 *:404",
+    ),
+    (
+        "GET",
+        "/api/v1/movements/{M}/exposure",
+        "hn.coordinator:200 hn.auditor:200 pn.auditor:200 *:404",
+    ),
+    ("GET", "/api/v1/movements", "*:200"),
+    ("GET", "/api/v1/escort-teams", "hn.coordinator:200 hn.escort:200 *:403"),
 ];
 
 fn expected<'a>(row: &'a str, who: &str) -> &'a str {
@@ -165,7 +185,23 @@ async fn every_endpoint_role_and_resource_is_decided_as_the_table_says() {
             .unwrap()
             .to_owned()
     };
+    let officer = &clients["pn.officer"];
+    let soon = time::OffsetDateTime::now_utc().unix_timestamp() + 3600;
+    let movement = officer
+        .post(
+            "/api/v1/movements",
+            json!({
+                "persons": [person_of(&bridgeworks)],
+                "legs": [{"from": {"point": {"type": "Point", "coordinates": [66.9958, 24.8548]}},
+                          "to": {"point": {"type": "Point", "coordinates": [67.0105, 24.8668]}}}],
+                "purpose": "matrix",
+                "window": {"start": jsms_server::wire::rfc3339(soon), "end": jsms_server::wire::rfc3339(soon + 7200)}
+            }),
+        )
+        .await;
+    assert_eq!(movement.status.as_u16(), 201, "{movement:?}");
     let ids: HashMap<&str, String> = HashMap::from([
+        ("{M}", movement.body["id"].as_str().unwrap().to_owned()),
         ("{P_B}", person_of(&bridgeworks)),
         ("{P_H}", person_of(&harbour)),
         ("{U_HN}", user_id(&hn_users, "hn.coordinator")),
@@ -190,6 +226,10 @@ async fn every_endpoint_role_and_resource_is_decided_as_the_table_says() {
             let m = Method::from_bytes(method.as_bytes()).unwrap();
             let r = match *method {
                 "PATCH" => c.send(m, &path, Some(json!({"version": 999_999}))).await,
+                "POST" => {
+                    c.send(m, &path, Some(json!({"transition": "submit", "version": 999_999})))
+                        .await
+                }
                 "DELETE" => {
                     common::Client::finish(
                         c.http
