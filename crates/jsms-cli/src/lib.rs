@@ -17,6 +17,7 @@ pub mod audit;
 pub mod config;
 pub mod demo;
 pub mod init;
+pub mod leak;
 pub mod map;
 pub mod serve;
 pub mod user;
@@ -64,13 +65,19 @@ enum Command {
         #[command(subcommand)]
         command: map::MapCommand,
     },
-    /// The fastest route between two points, as GeoJSON.
+    /// Risk-aware routes between two points, as GeoJSON.
     Route(map::RouteArgs),
     /// Verify the audit log offline, print its key, or ask who knew about a resource.
     Audit {
         /// What to do.
         #[command(subcommand)]
         command: audit::AuditCommand,
+    },
+    /// Trace a leaked movement brief back to its recipient.
+    Leak {
+        /// What to do.
+        #[command(subcommand)]
+        command: leak::LeakCommand,
     },
     /// Run a witness for the other party's audit log.
     Witness {
@@ -150,6 +157,7 @@ pub fn main_entry() -> ExitCode {
         Command::Map { command } => map::run(command),
         Command::Route(args) => map::route(args),
         Command::Witness { command } => witness::run(command),
+        Command::Leak { command } => leak::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -434,3 +434,121 @@ async fn a_release_missed_while_the_server_was_down_happens_at_start_and_is_logg
     let log = std::fs::read_to_string(server.log_path()).unwrap();
     assert!(log.contains("late"), "the delay is logged");
 }
+
+/// Runs a fresh movement of Bridgeworks through to `released`; returns its id.
+async fn released(officer: &Client, coordinator: &Client, coordinator2: &Client, escort: &Client) -> String {
+    let created = officer.post("/api/v1/movements", request(officer).await).await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let s = step(officer, &id, "submit", version(&created), None).await;
+    let a = step(coordinator, &id, "assess", version(&s), None).await;
+    let once = step(coordinator, &id, "approve", version(&a), None).await;
+    let approved = step(coordinator2, &id, "approve", version(&once), None).await;
+    let team = coordinator.get("/api/v1/escort-teams").await.body[0]["id"].clone();
+    let planned = coordinator
+        .post(
+            &format!("/api/v1/movements/{id}/plan"),
+            json!({"version": version(&approved), "escort_team": team, "release_lead_s": 36000}),
+        )
+        .await;
+    assert_eq!(planned.body["state"], "planned", "{planned:?}");
+    for _ in 0..60 {
+        if escort.get(&format!("/api/v1/movements/{id}")).await.body["state"] == "released" {
+            return id;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("never released");
+}
+
+#[tokio::test]
+async fn briefs_differ_per_recipient_and_leaks_are_traced_to_them() {
+    let server = TestServer::start();
+    let officer = server.signed_in("pn.officer").await;
+    let coordinator = server.signed_in("hn.coordinator").await;
+    let coordinator2 = server.signed_in("hn.coordinator2").await;
+    let escort = server.signed_in("hn.escort").await;
+    let auditor = server.signed_in("hn.auditor").await;
+    let liaison = server.signed_in("pn.liaison").await;
+    let id = released(&officer, &coordinator, &coordinator2, &escort).await;
+    let path = format!("/api/v1/movements/{id}/brief");
+
+    let text = |r: &common::Resp| r.body.as_str().map(str::to_owned).unwrap_or_else(|| r.body.to_string());
+    let escort_copy = escort.get(&path).await;
+    assert_eq!(escort_copy.status, StatusCode::OK, "{escort_copy:?}");
+    let escort_text = text(&escort_copy);
+    assert!(
+        escort_text.contains("FALCON 3") && escort_text.contains("EMERGENCY PROCEDURE"),
+        "{escort_text}"
+    );
+    assert!(escort_text.contains("Wen Lianhe"));
+    let planner_text = text(&coordinator.get(&path).await);
+    assert_ne!(escort_text, planner_text, "each recipient's copy is worded differently");
+    assert_eq!(
+        text(&escort.get(&path).await),
+        escort_text,
+        "the same recipient gets the same copy"
+    );
+    for outsider in [&officer, &liaison, &coordinator2] {
+        assert_problem(&outsider.get(&path).await, 404, "not-found");
+    }
+    let html = escort.get(&format!("{path}?format=html")).await;
+    assert_eq!(html.status, StatusCode::OK);
+    assert!(text(&html).contains("<pre>") && !text(&html).contains("<script"));
+    assert_problem(
+        &escort.get(&format!("{path}?format=pdf")).await,
+        400,
+        "invalid-parameter",
+    );
+
+    // A leaked excerpt, lower-cased and reflowed: traced to the escort commander.
+    let words: Vec<&str> = escort_text.split_whitespace().collect();
+    let leaked = words[words.len() / 3..words.len() / 3 + words.len() * 2 / 5]
+        .join(" ")
+        .to_lowercase();
+    let traced = auditor
+        .post(&format!("/api/v1/movements/{id}/leak-trace"), json!({"text": leaked}))
+        .await;
+    assert_eq!(traced.status, StatusCode::OK, "{traced:?}");
+    assert_eq!(traced.body["verdict"]["username"], "hn.escort", "{}", traced.body);
+    assert!(traced.body["confidence"].as_f64().unwrap() > 0.999);
+    assert_eq!(traced.body["recipients"], 2);
+    let unrelated = auditor
+        .post(
+            &format!("/api/v1/movements/{id}/leak-trace"),
+            json!({"text": "the convoy leaves at dawn by the coast road"}),
+        )
+        .await;
+    assert!(unrelated.body["verdict"].is_null(), "{}", unrelated.body);
+    assert_problem(
+        &coordinator
+            .post(&format!("/api/v1/movements/{id}/leak-trace"), json!({"text": leaked}))
+            .await,
+        403,
+        "forbidden",
+    );
+    assert_eq!(
+        assert_problem(
+            &auditor
+                .post(&format!("/api/v1/movements/{id}/leak-trace"), json!({"text": " "}))
+                .await,
+            422,
+            "validation"
+        )["field"],
+        "/text"
+    );
+    // The same from the command line.
+    let file = server.dir.path().join("leak.txt");
+    std::fs::write(&file, &leaked).unwrap();
+    let data = server.data_dir();
+    let (code, out, err) = server.cli(&[
+        "leak",
+        "trace",
+        "--movement",
+        &id,
+        file.to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("verdict: hn.escort"), "{out}");
+}

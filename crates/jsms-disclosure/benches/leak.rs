@@ -13,9 +13,15 @@ use jsms_disclosure::{brief, trace};
 use std::time::Instant;
 
 fn main() {
-    let trials: usize = std::env::var("LEAK_TRIALS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let trials: usize = std::env::var("LEAK_TRIALS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
     let doc = brief(&sample_content());
-    let usable = jsms_disclosure::trace::signatures(&doc).iter().filter(|s| s.is_some()).count();
+    let usable = jsms_disclosure::trace::signatures(&doc)
+        .iter()
+        .filter(|s| s.is_some())
+        .count();
     let mut rng = Rng::new(2026);
     let recipients: Vec<(usize, jsms_disclosure::Codeword)> = (0..500).map(|i| (i, rng.codeword())).collect();
     println!(
@@ -28,7 +34,11 @@ fn main() {
         let started = Instant::now();
         for _ in 0..trials {
             let who = rng.below(500);
-            let leaked = retype(&excerpt(&doc.render(&recipients[who].1), fraction, &mut rng), 0.02, &mut rng);
+            let leaked = retype(
+                &excerpt(&doc.render(&recipients[who].1), fraction, &mut rng),
+                0.02,
+                &mut rng,
+            );
             let t = trace(&doc, &leaked, &recipients);
             observed += t.observed;
             match t.verdict {

@@ -255,7 +255,11 @@ pub fn brief(c: &BriefContent) -> Document {
         if !leg.roads.is_empty() {
             b.text("\n");
         }
-        b.text("Arrive ").choice("at", "to").text(" ").text(&leg.to).text(".\n\n");
+        b.text("Arrive ")
+            .choice("at", "to")
+            .text(" ")
+            .text(&leg.to)
+            .text(".\n\n");
     }
     // Escort.
     b.text("Escort: call sign ")
@@ -278,20 +282,106 @@ pub fn brief(c: &BriefContent) -> Document {
     // Emergency procedure: fixed sentences, many choice points.
     b.text("EMERGENCY PROCEDURE\n");
     let steps: [&[(&str, &str, &str)]; 14] = [
-        &[("", "In case of", "In the event of"), (" ", "an attack", "attack"), (", ", "do not stop", "don't stop"), (" and ", "drive through", "keep driving"), (".", "", "")],
-        &[(" ", "Report", "Signal"), (" the ", "contact", "incident"), (" to the operations room ", "immediately", "at once"), (" on the ", "primary", "main"), (" radio net.", "", "")],
-        &[("\n", "If", "Should"), (" the route be ", "blocked", "obstructed"), (", ", "use", "take"), (" the ", "alternate", "alternative"), (" route the commander ", "chooses", "selects"), (".", "", "")],
-        &[(" ", "Never", "Do not ever"), (" ", "disclose", "reveal"), (" the route or times ", "to", "towards"), (" anyone ", "outside", "beyond"), (" this brief's recipients.", "", "")],
-        &[("\n", "Keep", "Maintain"), (" ", "radio", "radio-set"), (" checks every ", "15", "fifteen"), (" minutes ", "while", "whilst"), (" moving.", "", "")],
-        &[(" ", "Passengers", "Protected persons"), (" stay ", "inside", "within"), (" the vehicle ", "unless", "except when"), (" the commander ", "orders", "instructs"), (" otherwise.", "", "")],
-        &[("\n", "In a", "During a"), (" ", "breakdown", "vehicle failure"), (", ", "transfer", "move"), (" the persons to the ", "nearest", "closest"), (" escort vehicle.", "", "")],
-        &[(" ", "Do not", "Never"), (" ", "leave", "abandon"), (" a vehicle ", "unattended", "alone"), (" in a ", "public", "open"), (" place.", "", "")],
-        &[("\n", "If", "When"), (" a person is ", "injured", "hurt"), (", ", "go", "proceed"), (" to the ", "nearest", "closest"), (" safe site and ", "call", "phone"), (" the operations room.", "", "")],
-        &[(" ", "Check", "Verify"), (" ", "identity", "identities"), (" at every ", "stop", "halt"), (" before ", "opening", "unlocking"), (" doors.", "", "")],
-        &[("\n", "Avoid", "Steer clear of"), (" ", "crowds", "gatherings"), (" and ", "demonstrations", "protests"), (" ", "wherever", "where"), (" possible.", "", "")],
-        &[(" ", "Destroy", "Shred"), (" this brief ", "after", "once"), (" the movement ", "ends", "is over"), (" and ", "confirm", "report"), (" it to the coordinator.", "", "")],
-        &[("\n", "Any", "Every"), (" ", "deviation", "departure from the plan"), (" ", "must", "has to"), (" be ", "reported", "notified"), (" within two minutes.", "", "")],
-        &[(" ", "Copies", "Duplicates"), (" of this brief ", "are", "remain"), (" ", "numbered", "individually marked"), (" and ", "traceable", "attributable"), (".\n", "", "")],
+        &[
+            ("", "In case of", "In the event of"),
+            (" ", "an attack", "attack"),
+            (", ", "do not stop", "don't stop"),
+            (" and ", "drive through", "keep driving"),
+            (".", "", ""),
+        ],
+        &[
+            (" ", "Report", "Signal"),
+            (" the ", "contact", "incident"),
+            (" to the operations room ", "immediately", "at once"),
+            (" on the ", "primary", "main"),
+            (" radio net.", "", ""),
+        ],
+        &[
+            ("\n", "If", "Should"),
+            (" the route be ", "blocked", "obstructed"),
+            (", ", "use", "take"),
+            (" the ", "alternate", "alternative"),
+            (" route the commander ", "chooses", "selects"),
+            (".", "", ""),
+        ],
+        &[
+            (" ", "Never", "Do not ever"),
+            (" ", "disclose", "reveal"),
+            (" the route or times ", "to", "towards"),
+            (" anyone ", "outside", "beyond"),
+            (" this brief's recipients.", "", ""),
+        ],
+        &[
+            ("\n", "Keep", "Maintain"),
+            (" ", "radio", "radio-set"),
+            (" checks every ", "15", "fifteen"),
+            (" minutes ", "while", "whilst"),
+            (" moving.", "", ""),
+        ],
+        &[
+            (" ", "Passengers", "Protected persons"),
+            (" stay ", "inside", "within"),
+            (" the vehicle ", "unless", "except when"),
+            (" the commander ", "orders", "instructs"),
+            (" otherwise.", "", ""),
+        ],
+        &[
+            ("\n", "In a", "During a"),
+            (" ", "breakdown", "vehicle failure"),
+            (", ", "transfer", "move"),
+            (" the persons to the ", "nearest", "closest"),
+            (" escort vehicle.", "", ""),
+        ],
+        &[
+            (" ", "Do not", "Never"),
+            (" ", "leave", "abandon"),
+            (" a vehicle ", "unattended", "alone"),
+            (" in a ", "public", "open"),
+            (" place.", "", ""),
+        ],
+        &[
+            ("\n", "If", "When"),
+            (" a person is ", "injured", "hurt"),
+            (", ", "go", "proceed"),
+            (" to the ", "nearest", "closest"),
+            (" safe site and ", "call", "phone"),
+            (" the operations room.", "", ""),
+        ],
+        &[
+            (" ", "Check", "Verify"),
+            (" ", "identity", "identities"),
+            (" at every ", "stop", "halt"),
+            (" before ", "opening", "unlocking"),
+            (" doors.", "", ""),
+        ],
+        &[
+            ("\n", "Avoid", "Steer clear of"),
+            (" ", "crowds", "gatherings"),
+            (" and ", "demonstrations", "protests"),
+            (" ", "wherever", "where"),
+            (" possible.", "", ""),
+        ],
+        &[
+            (" ", "Destroy", "Shred"),
+            (" this brief ", "after", "once"),
+            (" the movement ", "ends", "is over"),
+            (" and ", "confirm", "report"),
+            (" it to the coordinator.", "", ""),
+        ],
+        &[
+            ("\n", "Any", "Every"),
+            (" ", "deviation", "departure from the plan"),
+            (" ", "must", "has to"),
+            (" be ", "reported", "notified"),
+            (" within two minutes.", "", ""),
+        ],
+        &[
+            (" ", "Copies", "Duplicates"),
+            (" of this brief ", "are", "remain"),
+            (" ", "numbered", "individually marked"),
+            (" and ", "traceable", "attributable"),
+            (".\n", "", ""),
+        ],
     ];
     for step in steps {
         for &(before, x, y) in step {
@@ -324,7 +414,10 @@ mod tests {
             }],
             call_sign: "FALCON 3".into(),
             vehicles: vec!["Armoured SUV".into(), "Escort pickup".into()],
-            contacts: vec![("Operations room".into(), "+92 21 0000000".into()), ("Coordinator".into(), "A. Rehmat".into())],
+            contacts: vec![
+                ("Operations room".into(), "+92 21 0000000".into()),
+                ("Coordinator".into(), "A. Rehmat".into()),
+            ],
         }
     }
 
@@ -335,7 +428,14 @@ mod tests {
         let a = doc.render(&Codeword([0; 32]));
         let b = doc.render(&Codeword([0xff; 32]));
         assert_ne!(a, b);
-        for fact in ["FALCON 3", "Napier Road", "Preedy Street", "Wen Lianhe", "Staff Residence", "MV-0193"] {
+        for fact in [
+            "FALCON 3",
+            "Napier Road",
+            "Preedy Street",
+            "Wen Lianhe",
+            "Staff Residence",
+            "MV-0193",
+        ] {
             assert!(a.contains(fact) && b.contains(fact), "{fact}");
         }
         // Pieces alternate: no two slots touch.

@@ -158,11 +158,7 @@ pub fn binomial_tail(n: usize, k: usize) -> f64 {
 /// Traces `leaked` back to one of `recipients` (their codewords).
 pub fn trace<K: Clone>(doc: &Document, leaked: &str, recipients: &[(K, Codeword)]) -> Trace<K> {
     let seen = observe(doc, leaked);
-    let observed: Vec<(usize, bool)> = seen
-        .iter()
-        .enumerate()
-        .filter_map(|(i, o)| o.map(|b| (i, b)))
-        .collect();
+    let observed: Vec<(usize, bool)> = seen.iter().enumerate().filter_map(|(i, o)| o.map(|b| (i, b))).collect();
     let n = observed.len();
     let mut ranking: Vec<Candidate<K>> = recipients
         .iter()

@@ -88,6 +88,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::oversight::routes())
         .merge(routes::zones::routes())
         .merge(routes::movements::routes())
+        .merge(routes::briefs::routes())
         .merge(routes::routing::routes())
         .split_for_parts()
 }

@@ -473,6 +473,18 @@ pub trait MovementStore {
     fn grants_on(&self, resource: &str) -> StoreResult<Vec<(UserId, String, i64, i64)>>;
     /// Makes every grant on `resource` that is still active expire at `at` (earlier only).
     fn end_grants(&self, resource: &str, at: i64) -> StoreResult<usize>;
+    /// Records a copy of a movement's brief given to `user`: the first time with
+    /// `fresh_codeword`, later copies with the codeword already assigned. Returns the
+    /// codeword the copy must carry.
+    fn record_disclosure(
+        &self,
+        movement: jsms_domain::ids::MovementId,
+        user: UserId,
+        fresh_codeword: &str,
+        now: i64,
+    ) -> StoreResult<String>;
+    /// Every recipient of a movement's brief: (user, codeword, first copy, copies).
+    fn disclosures(&self, movement: jsms_domain::ids::MovementId) -> StoreResult<Vec<(UserId, String, i64, i64)>>;
     /// Planned movements whose release time has come.
     fn due_releases(&self, now: i64) -> StoreResult<Vec<jsms_domain::ids::MovementId>>;
 }

@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("migrations/0002_oversight.sql")),
     (3, include_str!("migrations/0003_zones.sql")),
     (4, include_str!("migrations/0004_movements.sql")),
+    (5, include_str!("migrations/0005_disclosures.sql")),
 ];
 const READERS: usize = 4;
 
@@ -1895,6 +1896,58 @@ impl crate::MovementStore for SqliteStore {
             )
             .map_err(internal)
         })
+    }
+
+    fn record_disclosure(
+        &self,
+        movement: jsms_domain::ids::MovementId,
+        user: UserId,
+        fresh_codeword: &str,
+        now: i64,
+    ) -> StoreResult<String> {
+        self.tx(|tx| {
+            tx.execute(
+                "INSERT INTO disclosures (movement_id, user_id, codeword, first_at, last_at, copies) VALUES (?1, ?2, ?3, ?4, ?4, 1) \
+                 ON CONFLICT (movement_id, user_id) DO UPDATE SET last_at = ?4, copies = copies + 1",
+                params![b(movement.uuid()), b(user.uuid()), fresh_codeword, now],
+            )
+            .map_err(write_err("unknown movement or user"))?;
+            tx.query_row(
+                "SELECT codeword FROM disclosures WHERE movement_id = ?1 AND user_id = ?2",
+                params![b(movement.uuid()), b(user.uuid())],
+                |r| r.get::<_, String>(0),
+            )
+            .map_err(internal)
+        })
+    }
+
+    fn disclosures(&self, movement: jsms_domain::ids::MovementId) -> StoreResult<Vec<(UserId, String, i64, i64)>> {
+        let conn = self.read()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT user_id, codeword, first_at, copies FROM disclosures WHERE movement_id = ?1 ORDER BY first_at",
+            )
+            .map_err(internal)?;
+        let rows = stmt
+            .query_map([b(movement.uuid())], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            })
+            .map_err(internal)?;
+        rows.map(|r| {
+            let (u, cw, first, copies) = r.map_err(internal)?;
+            Ok((
+                UserId::from_uuid(Uuid::from_slice(&u).map_err(internal)?),
+                cw,
+                first,
+                copies,
+            ))
+        })
+        .collect()
     }
 
     fn due_releases(&self, now: i64) -> StoreResult<Vec<jsms_domain::ids::MovementId>> {

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod briefs;
 pub mod movements;
 pub mod ops;
 pub mod oversight;
