@@ -116,6 +116,10 @@ pub async fn serve(
     );
     jsms_server::routes::oversight::spawn_escalation(state.clone(), sweep);
     jsms_server::spawn_session_purger(state.clone());
+    let watched = jsms_server::routes::movements::watch_active(&state)
+        .await
+        .map_err(|e| Failure::runtime(format!("planned routes not loaded: {e}")))?;
+    tracing::info!(watched, "planned routes watched for zone changes");
     // Releases missed while the server was down happen at the first tick, right now.
     jsms_server::routes::movements::spawn_release_scheduler(state.clone(), std::time::Duration::from_secs(1));
     let router = jsms_server::app(state, config.max_body_bytes);

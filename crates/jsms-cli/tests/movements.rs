@@ -207,6 +207,26 @@ async fn the_whole_lifecycle_with_four_eyes_sealing_release_and_views() {
     assert_eq!(requester_view.body["state"], "released");
     assert!(liaison.get(&path).await.body.get("plan").is_none());
 
+    // A severe zone drawn on the planned route flags the movement within the request.
+    let analyst = server.signed_in("hn.analyst").await;
+    let on_route = released["plan"]["legs"][0]["coordinates"][3].clone();
+    let zone = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": on_route},
+        "properties": {"severity": 4, "kind": "unrest", "valid_from": "2026-01-01T00:00:00Z", "source": "test", "radius_m": 80.0}});
+    assert_eq!(analyst.post("/api/v1/zones", zone).await.status, StatusCode::CREATED);
+    let flagged = coordinator.get(&path).await.body["request"]["history"].clone();
+    let flag = flagged
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["what"] == "route_affected")
+        .cloned();
+    assert!(
+        flag.as_ref()
+            .is_some_and(|f| f["note"].as_str().unwrap().contains("re-plan")),
+        "{flagged}"
+    );
+    let released = escort.get(&path).await.body;
+
     // Exposure: the planner and the escort commander, both active.
     let exposure = coordinator.get(&format!("{path}/exposure")).await;
     assert_eq!(exposure.status, StatusCode::OK, "{exposure:?}");
@@ -535,6 +555,34 @@ async fn briefs_differ_per_recipient_and_leaks_are_traced_to_them() {
             "validation"
         )["field"],
         "/text"
+    );
+    // A second movement on the same origin and destination: the plan warns that it repeats
+    // the first one's route, and the predictability report shows the first.
+    let second = released(&officer, &coordinator, &coordinator2, &escort).await;
+    let report = coordinator
+        .get(&format!("/api/v1/movements/{second}/predictability"))
+        .await;
+    assert_eq!(report.status, StatusCode::OK, "{report:?}");
+    assert_eq!(
+        report.body["same_route"].as_array().unwrap().len(),
+        1,
+        "{}",
+        report.body
+    );
+    assert_eq!(report.body["same_route"][0]["movement"], json!(id));
+    assert!(
+        report.body["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("route repeats")),
+        "{}",
+        report.body
+    );
+    assert_problem(
+        &officer.get(&format!("/api/v1/movements/{second}/predictability")).await,
+        403,
+        "forbidden",
     );
     // The same from the command line.
     let file = server.dir.path().join("leak.txt");

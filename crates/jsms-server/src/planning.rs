@@ -174,6 +174,53 @@ impl RiskFeed for EmptyFeed {
     }
 }
 
+/// The risk feed of a running server: route history from the movements' plans (the
+/// movement's first and last points within 300 m of the request's ends). Incidents: the
+/// incident register does not exist yet, so none are fed.
+pub struct StoreFeed {
+    /// The store.
+    pub store: Arc<dyn jsms_store::Store>,
+}
+
+impl std::fmt::Debug for StoreFeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreFeed").finish_non_exhaustive()
+    }
+}
+
+/// Ends of a recent route within this distance of a request's ends count as the same
+/// origin and destination, metres.
+pub const SAME_PLACE_M: f64 = 300.0;
+
+impl RiskFeed for StoreFeed {
+    fn incidents(&self, _now: i64) -> Vec<Incident> {
+        Vec::new()
+    }
+
+    fn history(&self, from: Coordinate, to: Coordinate, since: i64) -> Vec<Vec<Coordinate>> {
+        let near = |a: &Coordinate, b: &Coordinate| {
+            jsms_routing::graph::distance_m((a.lat(), a.lon()), (b.lat(), b.lon())) <= SAME_PLACE_M
+        };
+        let movements = match self.store.movements(None) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::error!(error = %e, "route history unavailable");
+                return Vec::new();
+            }
+        };
+        movements
+            .iter()
+            .filter_map(|m| m.plan.as_ref())
+            .filter(|p| p.departure >= since)
+            .map(|p| p.legs.iter().flat_map(|l| l.points.iter().copied()).collect::<Vec<_>>())
+            .filter(|points| match (points.first(), points.last()) {
+                (Some(a), Some(b)) => near(a, &from) && near(b, &to),
+                _ => false,
+            })
+            .collect()
+    }
+}
+
 /// What to optimise.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]

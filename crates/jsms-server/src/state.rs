@@ -79,6 +79,8 @@ impl AppState {
         sessions: SessionPolicy,
         secure_cookies: bool,
     ) -> Self {
+        let risk_feed: Arc<dyn crate::planning::RiskFeed> =
+            Arc::new(crate::planning::StoreFeed { store: store.clone() });
         Self {
             store,
             audit,
@@ -87,7 +89,7 @@ impl AppState {
             break_glass: BreakGlassPolicy::default(),
             witnesses: Arc::new(Vec::new()),
             network: None,
-            risk_feed: Arc::new(crate::planning::EmptyFeed),
+            risk_feed,
             route_watch: Arc::new(crate::reeval::RouteWatch::default()),
             movement_rules: Arc::new(crate::routes::movements::default_rules()),
             clock,

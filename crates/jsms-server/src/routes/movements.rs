@@ -40,6 +40,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(transition_movement))
         .routes(routes!(plan_movement))
         .routes(routes!(exposure))
+        .routes(routes!(predictability))
         .routes(routes!(list_teams, create_team))
 }
 
@@ -587,6 +588,7 @@ async fn transition_movement(
         }
         Transition::Complete | Transition::Abort | Transition::Cancel => {
             m.state = t.target();
+            state.route_watch.unwatch(m.id.uuid());
             let end = now + rules_of(&state).grant_grace_s;
             let resource = plan_resource(m.id);
             state.db(move |s| s.end_grants(&resource, end)).await?;
@@ -771,6 +773,92 @@ async fn grant_escort(state: &AppState, m: &MovementRecord, now: i64) -> ApiResu
         .await
 }
 
+/// Watches a planned movement's route for zone changes ([`crate::reeval`]).
+fn watch(state: &AppState, m: &MovementRecord) {
+    if let Some(p) = &m.plan {
+        state.route_watch.watch(crate::reeval::WatchedRoute {
+            owner: m.id.uuid(),
+            points: p.legs.iter().flat_map(|l| l.points.iter().copied()).collect(),
+            from: p.departure,
+            until: p.arrival,
+        });
+    }
+}
+
+/// Watches the routes of every planned, released or in-progress movement (at start).
+pub async fn watch_active(state: &AppState) -> ApiResult<usize> {
+    let all = state.db(|s| s.movements(None)).await?;
+    let mut n = 0;
+    for m in all.iter().filter(|m| {
+        matches!(
+            m.state,
+            MovementState::Planned | MovementState::Released | MovementState::InProgress
+        )
+    }) {
+        watch(state, m);
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Records on each movement that a changed zone now crosses its route (the re-evaluation
+/// event), audited.
+pub async fn flag_affected(state: &AppState, events: &[crate::reeval::RouteAffected]) -> ApiResult<()> {
+    let who = Who {
+        principal: "system:re-evaluation".into(),
+        name: Some("route re-evaluation".into()),
+        party: None,
+    };
+    let meta = RequestMeta {
+        request_id: None,
+        client: "internal".into(),
+    };
+    for e in events {
+        let id = MovementId::from_uuid(e.owner);
+        let note = format!(
+            "threat zone {} (version {}, severity {}) crosses the planned route for {:.0} m{}",
+            e.zone_id,
+            e.zone_version,
+            e.severity,
+            e.inside_m,
+            if e.avoided {
+                "; the zone must be avoided: re-plan"
+            } else {
+                ""
+            }
+        );
+        // A concurrent change wins; the flag is then retried on the fresh version.
+        for _ in 0..3 {
+            let mut m = match state.db(move |s| s.movement(id)).await {
+                Ok(m) => m,
+                Err(ApiError::NotFound) => break,
+                Err(err) => return Err(err),
+            };
+            m.body.history.push(MovementEvent {
+                at: e.detected_at,
+                user: None,
+                what: "route_affected".into(),
+                note: Some(note.clone()),
+            });
+            let version = m.version;
+            let now = e.detected_at;
+            match state.db(move |s| s.update_movement(&m, version, now)).await {
+                Ok(_) => break,
+                Err(ApiError::Stale { .. }) => continue,
+                Err(err) => return Err(err),
+            }
+        }
+        state
+            .audit(
+                &who,
+                &meta,
+                Event::info("movement.route_affected", Some(format!("movement:{id}")), vec![note]),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
 /// Planning input.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -925,40 +1013,37 @@ async fn plan_movement(
         )
         .into());
     }
-    // Departures of the same origin–destination in the last 30 days.
+    // The same origin–destination's movements in the last 30 days: departure times and routes.
     let now = state.clock.now();
-    let (first_from, last_to) = (request.legs.first().map(|l| l.from), request.legs.last().map(|l| l.to));
     let others = state.db(|s| s.movements(None)).await?;
-    let recent: Vec<(MovementId, i64)> = others
-        .iter()
-        .filter(|o| o.id != m.id)
-        .filter(|o| {
-            o.body.request.legs.first().map(|l| l.from) == first_from
-                && o.body.request.legs.last().map(|l| l.to) == last_to
-        })
-        .filter_map(|o| o.plan.as_ref().map(|p| (o.id, p.departure)))
-        .filter(|(_, d)| *d >= now - 30 * 86_400)
-        .collect();
+    let recent = same_od_recent(&others, &m, now);
     let mut warnings = Vec::new();
-    let departure = draw_departure(
-        request.window_start,
-        latest,
-        &recent.iter().map(|r| r.1).collect::<Vec<_>>(),
-    )
-    .unwrap_or_else(|fallback| {
+    let times: Vec<i64> = recent.iter().map(|r| r.departure).collect();
+    let departure = draw_departure(request.window_start, latest, &times).unwrap_or_else(|fallback| {
         warnings.push(format!(
             "no departure in the window avoids ± 15 min of the {} recent departure(s) on this origin and destination",
             recent.len()
         ));
         fallback
     });
-    for (other, d) in &recent {
-        let (a, b) = (departure.rem_euclid(86_400), d.rem_euclid(86_400));
+    let roads: Vec<String> = legs.iter().flat_map(|l| l.roads.iter().cloned()).collect();
+    for r in &recent {
+        let (a, b) = (departure.rem_euclid(86_400), r.departure.rem_euclid(86_400));
         let diff = (a - b).abs().min(86_400 - (a - b).abs());
         if diff <= 15 * 60 {
             warnings.push(format!(
-                "departure time of day within 15 min of movement {other} on {}",
-                rfc3339(*d)
+                "departure time of day within 15 min of movement {} on {}",
+                r.movement,
+                rfc3339(r.departure)
+            ));
+        }
+        let shared = shared_roads(&roads, &r.roads);
+        if shared >= 0.6 {
+            warnings.push(format!(
+                "route repeats movement {} of {}: {:.0} % of its roads are the same",
+                r.movement,
+                rfc3339(r.departure),
+                shared * 100.0
             ));
         }
     }
@@ -993,6 +1078,7 @@ async fn plan_movement(
     let version = m.version;
     let until = arrival + grace;
     let updated = state.db(move |s| s.update_movement(&m, version, now)).await?;
+    watch(&state, &updated);
     let (planner, plan_res, source) = (
         user.id,
         plan_resource(updated.id),
@@ -1005,6 +1091,134 @@ async fn plan_movement(
     let mut fresh = principal;
     fresh.actor.grants.push(plan_resource(updated.id));
     Ok(Json(view(&state, &fresh, &updated)))
+}
+
+/// A recent movement on the same origin and destination.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RecentMovement {
+    /// The movement.
+    #[schema(value_type = String)]
+    pub movement: Uuid,
+    /// Its departure (Unix seconds).
+    pub departure: i64,
+    /// Its roads in order.
+    pub roads: Vec<String>,
+}
+
+/// Planned movements other than `m` with the same first origin and last destination that
+/// departed (or depart) in the 30 days before `now` or later.
+fn same_od_recent(all: &[MovementRecord], m: &MovementRecord, now: i64) -> Vec<RecentMovement> {
+    let ends = |x: &MovementRecord| {
+        (
+            x.body.request.legs.first().map(|l| l.from),
+            x.body.request.legs.last().map(|l| l.to),
+        )
+    };
+    let key = ends(m);
+    all.iter()
+        .filter(|o| o.id != m.id && ends(o) == key)
+        .filter_map(|o| {
+            let p = o.plan.as_ref()?;
+            (p.departure >= now - 30 * 86_400).then(|| RecentMovement {
+                movement: o.id.uuid(),
+                departure: p.departure,
+                roads: p.legs.iter().flat_map(|l| l.roads.iter().cloned()).collect(),
+            })
+        })
+        .collect()
+}
+
+/// The fraction of `a`'s distinct roads that `b` also uses.
+fn shared_roads(a: &[String], b: &[String]) -> f64 {
+    let a: std::collections::HashSet<&String> = a.iter().collect();
+    let b: std::collections::HashSet<&String> = b.iter().collect();
+    if a.is_empty() {
+        return 0.0;
+    }
+    a.intersection(&b).count() as f64 / a.len() as f64
+}
+
+/// The predictability picture of a movement's origin and destination.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Predictability {
+    /// The movement.
+    pub movement: Uuid,
+    /// Movements on the same origin and destination in the last 30 days (and planned ahead).
+    pub same_route: Vec<RecentMovement>,
+    /// Departure times of day (UTC, HH:MM) used by them.
+    pub departure_times: Vec<String>,
+    /// Movements from or to the same sites in the last 30 days.
+    pub same_sites: usize,
+    /// The warnings of the current plan.
+    pub warnings: Vec<String>,
+}
+
+/// The routes and departure times used on this movement's origin and destination in the
+/// last 30 days, and the current plan's warnings (host coordinators).
+#[utoipa::path(get, path = "/api/v1/movements/{id}/predictability", tag = "movements", params(("id" = String, Path, description = "Movement id")),
+    responses((status = 200, body = Predictability),
+              (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+async fn predictability(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Predictability>> {
+    let m = visible(&state, &principal, &meta, &id).await?;
+    require(
+        &state,
+        &principal,
+        &meta,
+        "movement.predictability",
+        Some(format!("movement:{}", m.id)),
+        transition_action(&m, Transition::Assess),
+        ApiError::Forbidden("host coordinators see route patterns"),
+    )
+    .await?;
+    let now = state.clock.now();
+    let all = state.db(|s| s.movements(None)).await?;
+    let same_route = same_od_recent(&all, &m, now);
+    let sites: std::collections::HashSet<SiteId> = m
+        .body
+        .request
+        .legs
+        .iter()
+        .flat_map(|l| [l.from, l.to])
+        .filter_map(|e| match e {
+            Endpoint::Site(s) => Some(s),
+            Endpoint::Point(_) => None,
+        })
+        .collect();
+    let same_sites = all
+        .iter()
+        .filter(|o| o.id != m.id && o.plan.as_ref().is_some_and(|p| p.departure >= now - 30 * 86_400))
+        .filter(|o| {
+            o.body.request.legs.iter().any(|l| {
+                [l.from, l.to]
+                    .iter()
+                    .any(|e| matches!(e, Endpoint::Site(s) if sites.contains(s)))
+            })
+        })
+        .count();
+    let departure_times = same_route
+        .iter()
+        .map(|r| {
+            let t = r.departure.rem_euclid(86_400);
+            format!("{:02}:{:02}", t / 3600, t % 3600 / 60)
+        })
+        .collect();
+    let warnings = if state.decide(&principal.actor, plan_action(&m)).is_allow() {
+        m.plan.as_ref().map(|p| p.warnings.clone()).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    Ok(Json(Predictability {
+        movement: m.id.uuid(),
+        same_route,
+        departure_times,
+        same_sites,
+        warnings,
+    }))
 }
 
 /// A departure drawn uniformly by the OS CSPRNG in `[earliest, latest]` whose time of day is

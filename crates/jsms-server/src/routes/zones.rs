@@ -243,18 +243,20 @@ async fn create_zone(
     let now = state.clock.now();
     let r = record.clone();
     state.db(move |s| s.create_zone(&r, now)).await?;
-    reevaluate(&state, &record, now);
+    reevaluate(&state, &record, now).await?;
     Ok((StatusCode::CREATED, Json(to_feature(record))))
 }
 
-/// Flags the watched routes a stored zone now crosses ([`crate::reeval`]).
-fn reevaluate(state: &AppState, record: &ZoneRecord, now: i64) {
+/// Flags the watched routes a stored zone now crosses ([`crate::reeval`]), on the
+/// movements themselves, before the request answers.
+async fn reevaluate(state: &AppState, record: &ZoneRecord, now: i64) -> ApiResult<()> {
     let affected = state
         .route_watch
         .zone_changed(record.id, record.version, &record.zone, now);
     for a in &affected {
         tracing::warn!(owner = %a.owner, zone = %a.zone_id, severity = a.severity, inside_m = a.inside_m, "a planned route crosses a changed threat zone");
     }
+    crate::routes::movements::flag_affected(state, &affected).await
 }
 
 async fn readable_zone(
@@ -336,7 +338,7 @@ async fn replace_zone(
     };
     let now = state.clock.now();
     let updated = state.db(move |s| s.update_zone(&record, version, now)).await?;
-    reevaluate(&state, &updated, now);
+    reevaluate(&state, &updated, now).await?;
     Ok(Json(to_feature(updated)))
 }
 
