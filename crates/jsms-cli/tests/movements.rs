@@ -206,6 +206,36 @@ async fn the_whole_lifecycle_with_four_eyes_sealing_release_and_views() {
     );
     assert_eq!(requester_view.body["state"], "released");
     assert!(liaison.get(&path).await.body.get("plan").is_none());
+    // A host coordinator may release the details explicitly to the requesting company's
+    // officer (and to nobody else that way).
+    let officer_id = officer.get("/api/v1/me").await.body["id"].clone();
+    let liaison_id = liaison.get("/api/v1/me").await.body["id"].clone();
+    assert_eq!(
+        assert_problem(
+            &coordinator2
+                .post(&format!("{path}/disclose"), json!({"user": liaison_id}))
+                .await,
+            422,
+            "validation"
+        )["field"],
+        "/user"
+    );
+    assert_problem(
+        &officer
+            .post(&format!("{path}/disclose"), json!({"user": officer_id}))
+            .await,
+        403,
+        "forbidden",
+    );
+    let disclosed = coordinator2
+        .post(&format!("{path}/disclose"), json!({"user": officer_id}))
+        .await;
+    assert_eq!(disclosed.status, StatusCode::OK, "{disclosed:?}");
+    assert_eq!(
+        officer.get(&path).await.body["plan"]["call_sign"],
+        "FALCON 3",
+        "released to the officer"
+    );
 
     // A severe zone drawn on the planned route flags the movement within the request.
     let analyst = server.signed_in("hn.analyst").await;
@@ -230,7 +260,11 @@ async fn the_whole_lifecycle_with_four_eyes_sealing_release_and_views() {
     // Exposure: the planner and the escort commander, both active.
     let exposure = coordinator.get(&format!("{path}/exposure")).await;
     assert_eq!(exposure.status, StatusCode::OK, "{exposure:?}");
-    assert_eq!(exposure.body["now"], 2, "{}", exposure.body);
+    assert_eq!(
+        exposure.body["now"], 3,
+        "planner, escort, disclosed officer: {}",
+        exposure.body
+    );
     assert_eq!(auditor.get(&format!("{path}/exposure")).await.status, StatusCode::OK);
     assert_problem(&officer.get(&format!("{path}/exposure")).await, 404, "not-found");
 

@@ -41,6 +41,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(plan_movement))
         .routes(routes!(exposure))
         .routes(routes!(predictability))
+        .routes(routes!(disclose))
         .routes(routes!(list_teams, create_team))
 }
 
@@ -1091,6 +1092,89 @@ async fn plan_movement(
     let mut fresh = principal;
     fresh.actor.grants.push(plan_resource(updated.id));
     Ok(Json(view(&state, &fresh, &updated)))
+}
+
+/// Whom to show a planned movement's details.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DiscloseIn {
+    /// A company security officer of the movement's organisation.
+    pub user: Uuid,
+}
+
+/// Releases a planned movement's details explicitly to a company security officer of its
+/// organisation (host coordinators), until the movement ends.
+#[utoipa::path(post, path = "/api/v1/movements/{id}/disclose", tag = "movements", request_body = DiscloseIn,
+    params(("id" = String, Path, description = "Movement id")),
+    responses((status = 200, body = MovementView),
+              (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+async fn disclose(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<DiscloseIn>,
+) -> ApiResult<Json<MovementView>> {
+    use jsms_domain::user::Role;
+    let by = principal.human()?.clone();
+    let mut m = visible(&state, &principal, &meta, &id).await?;
+    let resource = Some(format!("movement:{}", m.id));
+    let rules = require(
+        &state,
+        &principal,
+        &meta,
+        "movement.disclose",
+        resource.clone(),
+        transition_action(&m, Transition::Release),
+        ApiError::Forbidden("only host coordinators release details"),
+    )
+    .await?;
+    let (Some(plan), false) = (m.plan.as_ref(), m.state.is_final()) else {
+        return Err(ApiError::Conflict(format!(
+            "a movement in state {} has no details to release",
+            m.state.as_str()
+        )));
+    };
+    let until = m.ends_at.unwrap_or(plan.arrival);
+    let uid = UserId::from_uuid(input.user);
+    let target = match state.db(move |s| s.user(uid)).await {
+        Ok(u) => u,
+        Err(ApiError::NotFound) => return Err(ValidationError::new("/user", "no such user").into()),
+        Err(e) => return Err(e),
+    };
+    if target.org_id != m.org || !target.roles.contains(&Role::CompanySecurityOfficer) || target.disabled {
+        return Err(ValidationError::new(
+            "/user",
+            "details are released explicitly only to an active security officer of the requesting company",
+        )
+        .into());
+    }
+    let now = state.clock.now();
+    if !m.body.disclosed_to.contains(&uid) {
+        m.body.disclosed_to.push(uid);
+    }
+    m.body.history.push(MovementEvent {
+        at: now,
+        user: Some(by.id),
+        what: "disclose".into(),
+        note: Some(format!("details released to {}", target.username.as_str())),
+    });
+    let mut reasons = rules;
+    reasons.push(format!("recipient:user:{uid}"));
+    state
+        .audit(
+            &principal.who,
+            &meta,
+            Event::allow("movement.disclose", resource, reasons),
+        )
+        .await?;
+    let version = m.version;
+    let updated = state.db(move |s| s.update_movement(&m, version, now)).await?;
+    let (res, source) = (plan_resource(updated.id), format!("movement.disclose:{}", updated.id));
+    state
+        .db(move |s| s.create_grant(uid, &res, &source, now, until))
+        .await?;
+    Ok(Json(view(&state, &principal, &updated)))
 }
 
 /// A recent movement on the same origin and destination.
