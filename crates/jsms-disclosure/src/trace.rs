@@ -171,7 +171,7 @@ pub fn trace<K: Clone>(doc: &Document, leaked: &str, recipients: &[(K, Codeword)
             }
         })
         .collect();
-    ranking.sort_by(|a, b| b.agreeing.cmp(&a.agreeing));
+    ranking.sort_by_key(|c| std::cmp::Reverse(c.agreeing));
     let (verdict, confidence) = match ranking.first() {
         Some(best) if n > 0 => {
             let adjusted = (best.p_value * recipients.len() as f64).min(1.0);
