@@ -11,6 +11,7 @@ pub mod ids;
 pub mod movement;
 pub mod registry;
 pub mod text;
+pub mod tracking;
 pub mod user;
 pub mod zone;
 

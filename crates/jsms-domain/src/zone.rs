@@ -144,6 +144,30 @@ impl ThreatZone {
         }
     }
 
+    /// Whether the point (`lat`, `lon`) is inside the zone.
+    pub fn contains(&self, lat: f64, lon: f64) -> bool {
+        let lat0 = lat.to_radians();
+        let project = |p: (f64, f64)| (p.1 * 111_195.0 * lat0.cos(), p.0 * 111_195.0);
+        let pt = project((lat, lon));
+        match &self.shape {
+            ZoneShape::Circle { center, radius_m } => {
+                let c = project((center.lat(), center.lon()));
+                ((pt.0 - c.0).powi(2) + (pt.1 - c.1).powi(2)).sqrt() <= *radius_m
+            }
+            ZoneShape::Polygon(p) => {
+                let ring: Vec<(f64, f64)> = p.ring().iter().map(|q| project((q.lat(), q.lon()))).collect();
+                let mut inside = false;
+                for w in ring.windows(2) {
+                    let &[p0, p1] = w else { continue };
+                    if (p0.1 > pt.1) != (p1.1 > pt.1) && pt.0 < (p1.0 - p0.0) * (pt.1 - p0.1) / (p1.1 - p0.1) + p0.0 {
+                        inside = !inside;
+                    }
+                }
+                inside
+            }
+        }
+    }
+
     /// Length in metres of the segment `a`–`b` inside the zone (segments are short, so a
     /// local equirectangular projection is exact enough).
     pub fn length_inside(&self, a: (f64, f64), b: (f64, f64)) -> f64 {
