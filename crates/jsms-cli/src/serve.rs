@@ -122,6 +122,7 @@ pub async fn serve(
     tracing::info!(watched, "planned routes watched for zone changes");
     // Releases missed while the server was down happen at the first tick, right now.
     jsms_server::routes::movements::spawn_release_scheduler(state.clone(), std::time::Duration::from_secs(1));
+    jsms_server::routes::tracking::spawn_detector_ticks(state.clone(), std::time::Duration::from_secs(1));
     let router = jsms_server::app(state, config.max_body_bytes);
     on_ready(&format!("{scheme}://{local}"));
     tracing::info!(%local, scheme, "listening");

@@ -7,55 +7,13 @@
 
 mod common;
 
-use common::{Client, TestServer, assert_problem, now};
+use common::movements::{released, request, rfc, step, version};
+use common::{TestServer, assert_problem, now};
 use jsms_server::config::KeySource;
 use jsms_server::instance::DataDir;
 use jsms_store::MovementStore;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-fn rfc(t: i64) -> String {
-    jsms_server::wire::rfc3339(t)
-}
-
-async fn find(c: &Client, path: &str, key: &str, value: &str) -> Value {
-    let r = c.get(path).await;
-    assert_eq!(r.status, StatusCode::OK, "{r:?}");
-    r.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i[key].as_str().is_some_and(|v| v.contains(value)))
-        .cloned()
-        .unwrap_or_else(|| panic!("no {value} in {path}: {:?}", r.body))
-}
-
-/// A request for Wen Lianhe (protection level A: four eyes) from the Kharadar works to the
-/// staff residence, departing in 30 min to 4 h.
-async fn request(officer: &Client) -> Value {
-    let person = find(officer, "/api/v1/persons", "full_name", "Wen Lianhe").await;
-    let works = find(officer, "/api/v1/sites", "name", "Kharadar").await;
-    let residence = find(officer, "/api/v1/sites", "name", "Staff Residence").await;
-    json!({
-        "persons": [person["id"]],
-        "legs": [{"from": {"site": works["id"]}, "to": {"site": residence["id"]}}],
-        "purpose": "Weekly coordination meeting",
-        "window": {"start": rfc(now() + 1800), "end": rfc(now() + 4 * 3600)},
-        "vehicles": ["Company van"]
-    })
-}
-
-async fn step(c: &Client, id: &str, transition: &str, version: i64, reason: Option<&str>) -> common::Resp {
-    let mut body = json!({"transition": transition, "version": version});
-    if let Some(r) = reason {
-        body["reason"] = json!(r);
-    }
-    c.post(&format!("/api/v1/movements/{id}/transitions"), body).await
-}
-
-fn version(r: &common::Resp) -> i64 {
-    r.body["version"].as_i64().unwrap()
-}
 
 #[tokio::test]
 async fn the_whole_lifecycle_with_four_eyes_sealing_release_and_views() {
@@ -487,31 +445,6 @@ async fn a_release_missed_while_the_server_was_down_happens_at_start_and_is_logg
     assert!(note.contains("late"), "{note}");
     let log = std::fs::read_to_string(server.log_path()).unwrap();
     assert!(log.contains("late"), "the delay is logged");
-}
-
-/// Runs a fresh movement of Bridgeworks through to `released`; returns its id.
-async fn released(officer: &Client, coordinator: &Client, coordinator2: &Client, escort: &Client) -> String {
-    let created = officer.post("/api/v1/movements", request(officer).await).await;
-    let id = created.body["id"].as_str().unwrap().to_owned();
-    let s = step(officer, &id, "submit", version(&created), None).await;
-    let a = step(coordinator, &id, "assess", version(&s), None).await;
-    let once = step(coordinator, &id, "approve", version(&a), None).await;
-    let approved = step(coordinator2, &id, "approve", version(&once), None).await;
-    let team = coordinator.get("/api/v1/escort-teams").await.body[0]["id"].clone();
-    let planned = coordinator
-        .post(
-            &format!("/api/v1/movements/{id}/plan"),
-            json!({"version": version(&approved), "escort_team": team, "release_lead_s": 36000}),
-        )
-        .await;
-    assert_eq!(planned.body["state"], "planned", "{planned:?}");
-    for _ in 0..60 {
-        if escort.get(&format!("/api/v1/movements/{id}")).await.body["state"] == "released" {
-            return id;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("never released");
 }
 
 #[tokio::test]

@@ -89,6 +89,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::zones::routes())
         .merge(routes::movements::routes())
         .merge(routes::briefs::routes())
+        .merge(routes::tracking::routes())
         .merge(routes::routing::routes())
         .split_for_parts()
 }

@@ -46,6 +46,8 @@ pub struct AppState {
     pub risk_feed: Arc<dyn crate::planning::RiskFeed>,
     /// Planned routes re-evaluated when zones change.
     pub route_watch: Arc<crate::reeval::RouteWatch>,
+    /// Trackers of movements under way and the live alert channel.
+    pub tracking: Arc<crate::routes::tracking::TrackingHub>,
     /// Movement assessment rules.
     pub movement_rules: Arc<jsms_domain::movement::Rules>,
     /// The witnesses whose cosignatures this log accepts.
@@ -91,6 +93,7 @@ impl AppState {
             network: None,
             risk_feed,
             route_watch: Arc::new(crate::reeval::RouteWatch::default()),
+            tracking: Arc::new(crate::routes::tracking::TrackingHub::default()),
             movement_rules: Arc::new(crate::routes::movements::default_rules()),
             clock,
             sessions,

@@ -211,7 +211,7 @@ pub struct AuditorAlert {
 
 /// Everything JSMS stores, behind one object-safe trait. Every method is one transaction.
 /// `now` arguments are Unix seconds supplied by the caller's clock.
-pub trait Store: OversightStore + ZoneStore + MovementStore + Send + Sync + 'static {
+pub trait Store: OversightStore + ZoneStore + MovementStore + TrackingStore + Send + Sync + 'static {
     /// Checks the database answers (readiness probe).
     fn ping(&self) -> StoreResult<()>;
 
@@ -487,4 +487,75 @@ pub trait MovementStore {
     fn disclosures(&self, movement: jsms_domain::ids::MovementId) -> StoreResult<Vec<(UserId, String, i64, i64)>>;
     /// Planned movements whose release time has come.
     fn due_releases(&self, now: i64) -> StoreResult<Vec<jsms_domain::ids::MovementId>>;
+}
+
+/// A tracking device of an escort team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    /// Identifier.
+    pub id: Uuid,
+    /// Its team.
+    pub team: jsms_domain::ids::EscortTeamId,
+    /// Name (e.g. "FALCON 3 lead vehicle phone").
+    pub name: String,
+}
+
+/// An alert on a movement.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AlertRecord {
+    /// Order of creation (the SSE event id).
+    pub seq: i64,
+    /// Identifier.
+    pub id: Uuid,
+    /// The movement.
+    pub movement: jsms_domain::ids::MovementId,
+    /// What.
+    pub kind: String,
+    /// `warning` or `critical`.
+    pub severity: String,
+    /// Plain words.
+    pub message: String,
+    /// When it happened.
+    pub at: i64,
+    /// Evidence (position, zone), JSON.
+    pub evidence: serde_json::Value,
+    /// `open`, `acknowledged` or `resolved`.
+    pub state: String,
+    /// Who did what, JSON list of `{at, user, action, note}`.
+    pub log: serde_json::Value,
+}
+
+/// Devices, positions and alerts (part of every [`Store`]).
+pub trait TrackingStore {
+    /// Registers a device; `token_hash` is the SHA-256 of its secret token.
+    fn create_device(&self, device: &Device, token_hash: &[u8], now: i64) -> StoreResult<()>;
+    /// The active device with this token hash.
+    fn device_by_token(&self, token_hash: &[u8]) -> StoreResult<Option<Device>>;
+    /// Stores positions of a movement from a device; duplicates (same time) are dropped.
+    /// Returns how many were new.
+    fn insert_positions(
+        &self,
+        movement: jsms_domain::ids::MovementId,
+        device: Uuid,
+        positions: &[jsms_domain::tracking::Position],
+        now: i64,
+    ) -> StoreResult<usize>;
+    /// A movement's track, oldest first.
+    fn track(&self, movement: jsms_domain::ids::MovementId) -> StoreResult<Vec<jsms_domain::tracking::Position>>;
+    /// Opens an alert unless one of the same kind is already open on the movement
+    /// (duplicates suppressed); returns it when created.
+    fn open_alert(&self, alert: &AlertRecord, now: i64) -> StoreResult<Option<AlertRecord>>;
+    /// Alerts created after `seq`, oldest first, at most `limit`.
+    fn alerts_after(&self, seq: i64, limit: usize) -> StoreResult<Vec<AlertRecord>>;
+    /// One alert.
+    fn alert(&self, id: Uuid) -> StoreResult<AlertRecord>;
+    /// Moves an alert to `state` (from an allowed state), logging who and why.
+    fn update_alert(
+        &self,
+        id: Uuid,
+        from: &[&str],
+        state: &str,
+        entry: serde_json::Value,
+        now: i64,
+    ) -> StoreResult<AlertRecord>;
 }

@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("migrations/0003_zones.sql")),
     (4, include_str!("migrations/0004_movements.sql")),
     (5, include_str!("migrations/0005_disclosures.sql")),
+    (6, include_str!("migrations/0006_tracking.sql")),
 ];
 const READERS: usize = 4;
 
@@ -1963,5 +1964,227 @@ impl crate::MovementStore for SqliteStore {
             ))
         })
         .collect()
+    }
+}
+
+const MOVEMENT_ALERT_COLS: &str = "seq, id, movement_id, kind, severity, message, at, evidence, state, log";
+
+fn movement_alert_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AlertRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+    ))
+}
+
+type AlertRow = (
+    i64,
+    Vec<u8>,
+    Vec<u8>,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    String,
+);
+
+fn decode_alert(row: AlertRow) -> StoreResult<crate::AlertRecord> {
+    let (seq, id, movement, kind, severity, message, at, evidence, state, log) = row;
+    Ok(crate::AlertRecord {
+        seq,
+        id: Uuid::from_slice(&id).map_err(internal)?,
+        movement: jsms_domain::ids::MovementId::from_uuid(Uuid::from_slice(&movement).map_err(internal)?),
+        kind,
+        severity,
+        message,
+        at,
+        evidence: serde_json::from_str(&evidence).map_err(internal)?,
+        state,
+        log: serde_json::from_str(&log).map_err(internal)?,
+    })
+}
+
+impl crate::TrackingStore for SqliteStore {
+    fn create_device(&self, d: &crate::Device, token_hash: &[u8], now: i64) -> StoreResult<()> {
+        self.tx(|tx| {
+            tx.execute(
+                "INSERT INTO devices (id, team_id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![b(d.id), b(d.team.uuid()), d.name, token_hash, now],
+            )
+            .map_err(write_err("unknown escort team"))?;
+            Ok(())
+        })
+    }
+
+    fn device_by_token(&self, token_hash: &[u8]) -> StoreResult<Option<crate::Device>> {
+        let row = self
+            .read()?
+            .query_row(
+                "SELECT id, team_id, name FROM devices WHERE token_hash = ?1 AND revoked_at IS NULL",
+                [token_hash],
+                |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?)),
+            )
+            .optional()
+            .map_err(internal)?;
+        row.map(|(id, team, name)| {
+            Ok(crate::Device {
+                id: Uuid::from_slice(&id).map_err(internal)?,
+                team: jsms_domain::ids::EscortTeamId::from_uuid(Uuid::from_slice(&team).map_err(internal)?),
+                name,
+            })
+        })
+        .transpose()
+    }
+
+    fn insert_positions(
+        &self,
+        movement: jsms_domain::ids::MovementId,
+        device: Uuid,
+        positions: &[jsms_domain::tracking::Position],
+        now: i64,
+    ) -> StoreResult<usize> {
+        self.tx(|tx| {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO positions (movement_id, device_id, at, lat, lon, speed, heading, accuracy, battery, received_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                )
+                .map_err(internal)?;
+            let mut inserted = 0;
+            for p in positions {
+                inserted += stmt
+                    .execute(params![
+                        b(movement.uuid()),
+                        b(device),
+                        p.at,
+                        p.lat,
+                        p.lon,
+                        p.speed,
+                        p.heading,
+                        p.accuracy,
+                        p.battery,
+                        now
+                    ])
+                    .map_err(internal)?;
+            }
+            Ok(inserted)
+        })
+    }
+
+    fn track(&self, movement: jsms_domain::ids::MovementId) -> StoreResult<Vec<jsms_domain::tracking::Position>> {
+        let conn = self.read()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT at, lat, lon, speed, heading, accuracy, battery FROM positions WHERE movement_id = ?1 ORDER BY at LIMIT 100000",
+            )
+            .map_err(internal)?;
+        let rows = stmt
+            .query_map([b(movement.uuid())], |r| {
+                Ok(jsms_domain::tracking::Position {
+                    at: r.get(0)?,
+                    lat: r.get(1)?,
+                    lon: r.get(2)?,
+                    speed: r.get(3)?,
+                    heading: r.get(4)?,
+                    accuracy: r.get(5)?,
+                    battery: r.get(6)?,
+                })
+            })
+            .map_err(internal)?;
+        rows.map(|r| r.map_err(internal)).collect()
+    }
+
+    fn open_alert(&self, a: &crate::AlertRecord, now: i64) -> StoreResult<Option<crate::AlertRecord>> {
+        let evidence = serde_json::to_string(&a.evidence).map_err(internal)?;
+        let log = serde_json::to_string(&a.log).map_err(internal)?;
+        let created =
+            self.tx(|tx| {
+                let open: Option<i64> = tx
+                    .query_row(
+                        "SELECT seq FROM alerts WHERE movement_id = ?1 AND kind = ?2 AND state = 'open'",
+                        params![b(a.movement.uuid()), a.kind],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(internal)?;
+                if open.is_some() {
+                    return Ok(false);
+                }
+                tx.execute(
+                "INSERT INTO alerts (id, movement_id, kind, severity, message, at, evidence, state, log, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open', ?8, ?9)",
+                params![b(a.id), b(a.movement.uuid()), a.kind, a.severity, a.message, a.at, evidence, log, now],
+            )
+            .map_err(write_err("unknown movement"))?;
+                Ok(true)
+            })?;
+        if created { self.alert(a.id).map(Some) } else { Ok(None) }
+    }
+
+    fn alerts_after(&self, seq: i64, limit: usize) -> StoreResult<Vec<crate::AlertRecord>> {
+        let sql = format!("SELECT {MOVEMENT_ALERT_COLS} FROM alerts WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+        let conn = self.read()?;
+        let mut stmt = conn.prepare_cached(&sql).map_err(internal)?;
+        let rows = stmt
+            .query_map(params![seq, limit as i64], movement_alert_row)
+            .map_err(internal)?;
+        rows.map(|r| decode_alert(r.map_err(internal)?)).collect()
+    }
+
+    fn alert(&self, id: Uuid) -> StoreResult<crate::AlertRecord> {
+        let sql = format!("SELECT {MOVEMENT_ALERT_COLS} FROM alerts WHERE id = ?1");
+        let row = self
+            .read()?
+            .query_row(&sql, [b(id)], movement_alert_row)
+            .optional()
+            .map_err(internal)?
+            .ok_or(StoreError::NotFound)?;
+        decode_alert(row)
+    }
+
+    fn update_alert(
+        &self,
+        id: Uuid,
+        from: &[&str],
+        state: &str,
+        entry: serde_json::Value,
+        now: i64,
+    ) -> StoreResult<crate::AlertRecord> {
+        let current = self.alert(id)?;
+        if !from.contains(&current.state.as_str()) {
+            return Err(StoreError::Conflict(format!(
+                "the alert is {}; this needs it {}",
+                current.state,
+                from.join(" or ")
+            )));
+        }
+        let mut log = match current.log {
+            serde_json::Value::Array(v) => v,
+            _ => Vec::new(),
+        };
+        log.push(entry);
+        let log = serde_json::to_string(&log).map_err(internal)?;
+        self.tx(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE alerts SET state = ?2, log = ?3, updated_at = ?4 WHERE id = ?1 AND state = ?5",
+                    params![b(id), state, log, now, current.state],
+                )
+                .map_err(internal)?;
+            if n == 0 {
+                return Err(StoreError::Conflict("the alert changed meanwhile".into()));
+            }
+            Ok(())
+        })?;
+        self.alert(id)
     }
 }

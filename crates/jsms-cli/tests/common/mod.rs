@@ -3,6 +3,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod movements;
+
 use jsms_cli::init::Login;
 use jsms_identity::totp::{self, TotpSecret};
 use jsms_server::config::KeySource;

@@ -8,6 +8,7 @@ pub mod ops;
 pub mod oversight;
 pub mod registry;
 pub mod routing;
+pub mod tracking;
 pub mod zones;
 
 use crate::auth::Principal;

@@ -256,7 +256,8 @@ async fn reevaluate(state: &AppState, record: &ZoneRecord, now: i64) -> ApiResul
     for a in &affected {
         tracing::warn!(owner = %a.owner, zone = %a.zone_id, severity = a.severity, inside_m = a.inside_m, "a planned route crosses a changed threat zone");
     }
-    crate::routes::movements::flag_affected(state, &affected).await
+    crate::routes::movements::flag_affected(state, &affected).await?;
+    crate::routes::tracking::route_affected_alerts(state, &affected).await
 }
 
 async fn readable_zone(

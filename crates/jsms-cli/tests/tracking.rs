@@ -1,0 +1,282 @@
+//! Live tracking end to end: a device of the escort team reports positions (JSON batches and
+//! the OsmAnd protocol as the Traccar Client sends it); the movement starts at the origin;
+//! bad points are refused one by one; a deviation raises an alert that reaches the
+//! authorised subscribers of the alert stream (and resumes with Last-Event-ID); SOS; alerts
+//! acknowledged and resolved; arrival completes the movement.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use common::movements::released;
+use common::{Client, TestServer, assert_problem, now};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// Reads the alert stream until `want` alert events arrived or `wait` passed.
+async fn stream(c: &Client, last_event_id: Option<&str>, want: usize, wait: Duration) -> Vec<(String, Value)> {
+    let mut req = c.http.get(format!("{}/api/v1/alerts/stream", c.base));
+    if let Some(id) = last_event_id {
+        req = req.header("last-event-id", id);
+    }
+    let mut resp = req.send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let mut buf = String::new();
+    let mut events = Vec::new();
+    let deadline = tokio::time::Instant::now() + wait;
+    while events.len() < want {
+        let chunk = match tokio::time::timeout_at(deadline, resp.chunk()).await {
+            Ok(Ok(Some(c))) => c,
+            _ => break,
+        };
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buf.find("\n\n") {
+            let block: String = buf.drain(..end + 2).collect();
+            let (mut id, mut data, mut alert) = (String::new(), String::new(), false);
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("id:") {
+                    id = v.trim().to_owned();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim());
+                } else if line.trim() == "event: alert" {
+                    alert = true;
+                }
+            }
+            if alert {
+                events.push((id, serde_json::from_str(&data).unwrap()));
+            }
+        }
+    }
+    events
+}
+
+#[tokio::test]
+async fn positions_detectors_alerts_and_the_stream() {
+    let server = TestServer::start();
+    let officer = server.signed_in("pn.officer").await;
+    let other_officer = server.signed_in("pn.officer2").await;
+    let coordinator = server.signed_in("hn.coordinator").await;
+    let coordinator2 = server.signed_in("hn.coordinator2").await;
+    let escort = server.signed_in("hn.escort").await;
+    let liaison = server.signed_in("pn.liaison").await;
+    let id = released(&officer, &coordinator, &coordinator2, &escort).await;
+    let path = format!("/api/v1/movements/{id}");
+    let plan = escort.get(&path).await.body["plan"].clone();
+    let route: Vec<(f64, f64)> = plan["legs"][0]["coordinates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c[1].as_f64().unwrap(), c[0].as_f64().unwrap()))
+        .collect();
+
+    // A device of the escort team.
+    let team = coordinator.get("/api/v1/escort-teams").await.body[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let device = coordinator
+        .post(
+            &format!("/api/v1/escort-teams/{team}/devices"),
+            json!({"name": "lead vehicle phone"}),
+        )
+        .await;
+    assert_eq!(device.status, StatusCode::CREATED, "{device:?}");
+    let token = device.body["token"].as_str().unwrap().to_owned();
+    assert_problem(
+        &escort
+            .post(&format!("/api/v1/escort-teams/{team}/devices"), json!({"name": "x"}))
+            .await,
+        403,
+        "forbidden",
+    );
+    let http = reqwest::Client::new();
+    let post = |body: Value| {
+        let (http, url, token) = (
+            http.clone(),
+            format!("{}/api/v1/tracking/positions", server.url),
+            token.clone(),
+        );
+        async move {
+            let r = http.post(url).bearer_auth(token).json(&body).send().await.unwrap();
+            let status = r.status();
+            (status, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    // Without a device token: 401.
+    let r = http
+        .post(format!("{}/api/v1/tracking/positions", server.url))
+        .json(&json!({"positions": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
+    // At the origin: the movement starts. Bad points are refused one by one; duplicates dropped.
+    // Recent times, so that the device-silent detector (120 s) stays quiet during the test.
+    let t0 = now() - 100;
+    let p = |t: i64, (lat, lon): (f64, f64), speed: f64| json!({"time": t, "lat": lat, "lon": lon, "speed": speed});
+    let (status, report) = post(json!({"positions": [
+        p(t0, route[0], 8.0),
+        p(t0 + 5, route[1], 8.0),
+        {"time": t0 + 6, "lat": 95.0, "lon": 67.0},
+        {"time": "yesterday-ish", "lat": 24.85, "lon": 67.0},
+        p(t0 + 5, route[1], 8.0),
+    ]}))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["accepted"], 2, "{report}");
+    assert_eq!(report["duplicates"], 1, "{report}");
+    let fields: Vec<&str> = report["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, vec!["/positions/2/lat", "/positions/3/time"]);
+    assert_eq!(coordinator.get(&path).await.body["state"], "in_progress");
+
+    // The Traccar Client (OsmAnd protocol): query string, GET.
+    let (lat, lon) = route[2];
+    let osmand = http
+        .get(format!(
+            "{}/api/v1/tracking/osmand?id={token}&lat={lat}&lon={lon}&timestamp={}&speed=15&bearing=90&altitude=12&accuracy=5&batt=80",
+            server.url,
+            t0 + 10
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(osmand.status(), StatusCode::OK);
+    assert_eq!(osmand.text().await.unwrap(), "OK");
+    let bad = http
+        .get(format!(
+            "{}/api/v1/tracking/osmand?id=not-a-device&lat=1&lon=1&timestamp=1",
+            server.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+
+    // A deviation: 300 m north of the route for 40 s.
+    let (lat, lon) = route[2];
+    let (status, _) = post(json!({"positions": [
+        p(t0 + 20, (lat + 0.0027, lon), 10.0),
+        p(t0 + 40, (lat + 0.0028, lon), 10.0),
+        p(t0 + 60, (lat + 0.0029, lon), 10.0),
+    ]}))
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let alerts = coordinator.get("/api/v1/alerts").await.body;
+    let deviation = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "deviation")
+        .cloned()
+        .unwrap_or_else(|| panic!("{alerts}"));
+    assert_eq!(deviation["state"], "open");
+    assert!(
+        other_officer
+            .get("/api/v1/alerts")
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "another company sees nothing"
+    );
+
+    // The stream replays it to authorised subscribers; resuming after it loses nothing new.
+    let seen = stream(&coordinator, None, 1, Duration::from_secs(5)).await;
+    assert_eq!(seen.first().map(|e| e.1["kind"].clone()), Some(json!("deviation")));
+    let last_id = seen[0].0.clone();
+    assert_eq!(
+        stream(&liaison, None, 1, Duration::from_secs(5)).await.len(),
+        1,
+        "the partner's liaison sees its movements' alerts"
+    );
+    assert!(
+        stream(&other_officer, None, 1, Duration::from_millis(700))
+            .await
+            .is_empty()
+    );
+    let sos = escort.post(&format!("{path}/sos"), json!({})).await;
+    assert_eq!(sos.status, StatusCode::CREATED, "{sos:?}");
+    assert_eq!(
+        escort.post(&format!("{path}/sos"), json!({})).await.status,
+        StatusCode::OK,
+        "one open SOS"
+    );
+    let resumed = stream(&coordinator, Some(&last_id), 1, Duration::from_secs(5)).await;
+    assert_eq!(resumed.len(), 1, "{resumed:?}");
+    assert_eq!(
+        resumed[0].1["kind"], "sos",
+        "the next alert after the resumed id: {resumed:?}"
+    );
+    assert_eq!(resumed[0].1["severity"], "critical");
+    assert!(resumed[0].0.parse::<i64>().unwrap() > last_id.parse::<i64>().unwrap());
+
+    // Acknowledge and resolve (a note is required to resolve); the liaison may not.
+    let alert_id = deviation["id"].as_str().unwrap();
+    assert_problem(
+        &liaison
+            .post(&format!("/api/v1/alerts/{alert_id}/acknowledge"), json!({}))
+            .await,
+        403,
+        "forbidden",
+    );
+    let acked = escort
+        .post(
+            &format!("/api/v1/alerts/{alert_id}/acknowledge"),
+            json!({"note": "road works"}),
+        )
+        .await;
+    assert_eq!(acked.body["state"], "acknowledged", "{acked:?}");
+    assert_eq!(
+        assert_problem(
+            &coordinator
+                .post(&format!("/api/v1/alerts/{alert_id}/resolve"), json!({}))
+                .await,
+            422,
+            "validation"
+        )["field"],
+        "/note"
+    );
+    let resolved = coordinator
+        .post(
+            &format!("/api/v1/alerts/{alert_id}/resolve"),
+            json!({"note": "back on route"}),
+        )
+        .await;
+    assert_eq!(resolved.body["state"], "resolved");
+    assert_eq!(resolved.body["log"].as_array().unwrap().len(), 2);
+    assert_problem(
+        &coordinator
+            .post(&format!("/api/v1/alerts/{alert_id}/acknowledge"), json!({}))
+            .await,
+        409,
+        "conflict",
+    );
+
+    // The track is need-to-know; arrival completes the movement.
+    assert_eq!(
+        escort.get(&format!("{path}/track")).await.body["positions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
+    assert_problem(&officer.get(&format!("{path}/track")).await, 404, "not-found");
+    let last = *route.last().unwrap();
+    let (status, _) = post(json!({"positions": [p(t0 + 90, last, 0.0)]})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(coordinator.get(&path).await.body["state"], "completed");
+}

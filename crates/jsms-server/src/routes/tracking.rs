@@ -1,0 +1,1020 @@
+//! Live tracking (PRODUCT §3.4): devices of escort teams report positions (JSON batches, or
+//! the OsmAnd protocol of the Traccar Client app); the detectors of
+//! [`jsms_domain::tracking::Tracker`] run on every position and every second; alerts are
+//! stored (one open alert per kind and movement), acknowledged and resolved, and streamed as
+//! server-sent events filtered per subscriber, resumable with `Last-Event-ID`.
+
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{ApiJson, ApiQuery, RequestMeta, path_id};
+use crate::routes::require;
+use crate::state::{AppState, Event, Who};
+use crate::wire::rfc3339;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use jsms_domain::ValidationError;
+use jsms_domain::access::Action;
+use jsms_domain::ids::{EscortTeamId, MovementId};
+use jsms_domain::movement::{MovementState, Transition};
+use jsms_domain::tracking::{AlertKind, Finding, Position, Thresholds, Tracker};
+use jsms_store::{AlertRecord, Device, MovementEvent, MovementRecord};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use tokio::sync::broadcast;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+/// The trackers of movements under way and the live alert channel.
+#[derive(Debug)]
+pub struct TrackingHub {
+    trackers: Mutex<HashMap<MovementId, Tracker>>,
+    alerts: broadcast::Sender<AlertRecord>,
+    /// Detector thresholds.
+    pub thresholds: Thresholds,
+}
+
+impl Default for TrackingHub {
+    fn default() -> Self {
+        Self {
+            trackers: Mutex::new(HashMap::new()),
+            alerts: broadcast::channel(4096).0,
+            thresholds: Thresholds::default(),
+        }
+    }
+}
+
+impl TrackingHub {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<MovementId, Tracker>> {
+        self.trackers.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The tracking routes.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_device))
+        .routes(routes!(ingest_positions))
+        .routes(routes!(osmand_get, osmand_post))
+        .routes(routes!(sos))
+        .routes(routes!(check_in))
+        .routes(routes!(track))
+        .routes(routes!(list_alerts))
+        .routes(routes!(acknowledge))
+        .routes(routes!(resolve))
+        .routes(routes!(alert_stream))
+}
+
+fn system() -> (Who, RequestMeta) {
+    (
+        Who {
+            principal: "system:tracking".into(),
+            name: Some("tracking detectors".into()),
+            party: None,
+        },
+        RequestMeta {
+            request_id: None,
+            client: "internal".into(),
+        },
+    )
+}
+
+/// A new device and its token (shown once).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeviceCreated {
+    /// Device id.
+    pub id: Uuid,
+    /// The secret token: `Authorization: Bearer …` for the JSON API, or the `id` parameter of
+    /// the OsmAnd protocol (Traccar Client's "device identifier"). Shown once.
+    pub token: String,
+}
+
+/// A device to register.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceIn {
+    /// Name, e.g. "lead vehicle phone".
+    pub name: String,
+}
+
+/// Registers a tracking device for an escort team (host coordinators).
+#[utoipa::path(post, path = "/api/v1/escort-teams/{id}/devices", tag = "tracking", request_body = DeviceIn,
+    params(("id" = String, Path, description = "Escort team id")),
+    responses((status = 201, body = DeviceCreated),
+              (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+async fn create_device(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<DeviceIn>,
+) -> ApiResult<(StatusCode, Json<DeviceCreated>)> {
+    let team_id = EscortTeamId::from_uuid(path_id(&id)?);
+    let team = state.db(move |s| s.escort_team(team_id)).await?;
+    let rules = require(
+        &state,
+        &principal,
+        &meta,
+        "device.create",
+        Some(format!("escort_team:{team_id}")),
+        Action::ManageEscortTeams { party: team.party },
+        ApiError::Forbidden("host coordinators register devices"),
+    )
+    .await?;
+    let name = jsms_domain::text::required("/name", &input.name, 100)?;
+    let secret = jsms_identity::token::issue("jsmsd_").map_err(|e| ApiError::Internal(e.to_string()))?;
+    let device = Device {
+        id: Uuid::now_v7(),
+        team: team_id,
+        name,
+    };
+    state
+        .audit(
+            &principal.who,
+            &meta,
+            Event::allow("device.create", Some(format!("device:{}", device.id)), rules),
+        )
+        .await?;
+    let now = state.clock.now();
+    let (d, hash) = (device.clone(), secret.hash);
+    state.db(move |s| s.create_device(&d, &hash, now)).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(DeviceCreated {
+            id: device.id,
+            token: secret.text,
+        }),
+    ))
+}
+
+async fn device(state: &AppState, token: &str) -> ApiResult<Device> {
+    let hash = jsms_identity::token::hash(token);
+    state
+        .db(move |s| s.device_by_token(&hash))
+        .await?
+        .ok_or(ApiError::Unauthenticated)
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+}
+
+/// One reported position (JSON API).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PositionIn {
+    /// When measured: RFC 3339, or Unix seconds.
+    #[schema(value_type = Object)]
+    pub time: serde_json::Value,
+    /// Latitude.
+    pub lat: f64,
+    /// Longitude.
+    pub lon: f64,
+    /// Speed, m/s.
+    #[serde(default)]
+    pub speed: Option<f64>,
+    /// Heading, degrees.
+    #[serde(default)]
+    pub heading: Option<f64>,
+    /// Accuracy, metres.
+    #[serde(default)]
+    pub accuracy: Option<f64>,
+    /// Battery, percent.
+    #[serde(default)]
+    pub battery: Option<f64>,
+}
+
+/// A batch of positions from one device.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PositionBatch {
+    /// Positions, any order (at most 10,000).
+    pub positions: Vec<PositionIn>,
+}
+
+/// A refused position.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Rejected {
+    /// Its index in the batch.
+    pub index: usize,
+    /// The field at fault.
+    pub field: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// What became of a batch.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IngestReport {
+    /// The movement the positions were recorded for.
+    pub movement: Uuid,
+    /// New positions stored.
+    pub accepted: usize,
+    /// Positions already received (dropped).
+    pub duplicates: usize,
+    /// Refused positions, each with its reason.
+    pub rejected: Vec<Rejected>,
+}
+
+fn parse_time(v: &serde_json::Value) -> Option<i64> {
+    match v {
+        serde_json::Value::Number(n) => n.as_i64().map(|t| if t > 100_000_000_000 { t / 1000 } else { t }),
+        serde_json::Value::String(s) => time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+            .ok()
+            .map(|d| d.unix_timestamp())
+            .or_else(|| {
+                s.parse::<i64>()
+                    .ok()
+                    .map(|t| if t > 100_000_000_000 { t / 1000 } else { t })
+            }),
+        _ => None,
+    }
+}
+
+/// The movement a device reports for: its team's released or in-progress movement whose
+/// departure is nearest.
+async fn movement_of(state: &AppState, device: &Device) -> ApiResult<MovementRecord> {
+    let all = state.db(|s| s.movements(None)).await?;
+    let now = state.clock.now();
+    all.into_iter()
+        .filter(|m| matches!(m.state, MovementState::Released | MovementState::InProgress))
+        .filter(|m| m.plan.as_ref().is_some_and(|p| p.escort_team == device.team))
+        .min_by_key(|m| m.plan.as_ref().map_or(i64::MAX, |p| (p.departure - now).abs()))
+        .ok_or_else(|| ApiError::Conflict("no released or in-progress movement for this device's escort team".into()))
+}
+
+fn tracker_for(state: &AppState, m: &MovementRecord, zones: &[jsms_store::ZoneRecord]) -> Option<Tracker> {
+    let plan = m.plan.as_ref()?;
+    let route: Vec<(f64, f64)> = plan
+        .legs
+        .iter()
+        .flat_map(|l| l.points.iter().map(|c| (c.lat(), c.lon())))
+        .collect();
+    let ends: Vec<((f64, f64), f64)> = plan
+        .legs
+        .iter()
+        .flat_map(|l| [l.points.first(), l.points.last()])
+        .flatten()
+        .map(|c| ((c.lat(), c.lon()), 150.0))
+        .collect();
+    let zones = zones.iter().map(|z| (z.id, z.zone.clone())).collect();
+    let mut t = Tracker::new(route, ends, zones, plan.arrival, state.tracking.thresholds);
+    if m.state == MovementState::InProgress {
+        t.resume(plan.departure);
+    }
+    Some(t)
+}
+
+/// Stores and evaluates positions for a device; returns the report.
+pub async fn ingest(
+    state: &AppState,
+    device: &Device,
+    items: Vec<Result<Position, Rejected>>,
+) -> ApiResult<IngestReport> {
+    let m = movement_of(state, device).await?;
+    let mut good: Vec<Position> = Vec::new();
+    let mut rejected = Vec::new();
+    for item in items {
+        match item {
+            Ok(p) => good.push(p),
+            Err(r) => rejected.push(r),
+        }
+    }
+    good.sort_by_key(|p| p.at);
+    let now = state.clock.now();
+    let (mid, did, batch) = (m.id, device.id, good.clone());
+    let accepted = state.db(move |s| s.insert_positions(mid, did, &batch, now)).await?;
+    let zones = state.db(|s| s.zones()).await?;
+    let findings: Vec<Finding> = {
+        let mut trackers = state.tracking.lock();
+        let tracker = match trackers.entry(m.id) {
+            std::collections::hash_map::Entry::Occupied(e) => Some(e.into_mut()),
+            std::collections::hash_map::Entry::Vacant(v) => tracker_for(state, &m, &zones).map(|t| v.insert(t)),
+        };
+        match tracker {
+            Some(t) => {
+                t.set_zones(zones.iter().map(|z| (z.id, z.zone.clone())).collect());
+                good.iter().flat_map(|p| t.observe(*p)).collect()
+            }
+            None => Vec::new(),
+        }
+    };
+    handle_findings(state, m.id, findings).await?;
+    Ok(IngestReport {
+        movement: m.id.uuid(),
+        accepted,
+        duplicates: good.len() - accepted,
+        rejected,
+    })
+}
+
+/// Acts on what the detectors found: start and arrival move the movement; alerts are
+/// opened (duplicates of an open alert suppressed) and streamed.
+async fn handle_findings(state: &AppState, id: MovementId, findings: Vec<Finding>) -> ApiResult<()> {
+    for f in findings {
+        match f {
+            Finding::Started { .. } => {
+                system_step(state, id, Transition::Start, "first position near the origin").await?
+            }
+            Finding::Arrived { .. } => {
+                system_step(state, id, Transition::Complete, "position at the destination").await?;
+                state.tracking.lock().remove(&id);
+            }
+            Finding::Alert {
+                kind,
+                severity,
+                message,
+                at,
+                position,
+                zone,
+            } => {
+                raise(
+                    state,
+                    id,
+                    kind,
+                    severity,
+                    message,
+                    at,
+                    serde_json::json!({"position": position, "zone": zone}),
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Opens an alert unless one of the kind is open; streams it.
+pub async fn raise(
+    state: &AppState,
+    movement: MovementId,
+    kind: AlertKind,
+    severity: &str,
+    message: String,
+    at: i64,
+    evidence: serde_json::Value,
+) -> ApiResult<Option<AlertRecord>> {
+    let now = state.clock.now();
+    let record = AlertRecord {
+        seq: 0,
+        id: Uuid::now_v7(),
+        movement,
+        kind: kind.as_str().to_owned(),
+        severity: severity.to_owned(),
+        message,
+        at,
+        evidence,
+        state: "open".into(),
+        log: serde_json::json!([]),
+    };
+    let created = state.db(move |s| s.open_alert(&record, now)).await?;
+    if let Some(a) = &created {
+        let (who, meta) = system();
+        state
+            .audit(
+                &who,
+                &meta,
+                Event::info(
+                    "alert.open",
+                    Some(format!("movement:{movement}")),
+                    vec![format!("{}:{}", a.kind, a.id)],
+                ),
+            )
+            .await?;
+        tracing::warn!(movement = %movement, kind = %a.kind, severity = %a.severity, "{}", a.message);
+        // No subscriber is fine: the alert is stored and replayed on connect.
+        let _ = state.tracking.alerts.send(a.clone());
+    }
+    Ok(created)
+}
+
+/// A lifecycle step taken by the system (start at the origin, completion at arrival).
+async fn system_step(state: &AppState, id: MovementId, t: Transition, why: &str) -> ApiResult<()> {
+    let mut m = state.db(move |s| s.movement(id)).await?;
+    if !t.sources().contains(&m.state) {
+        return Ok(());
+    }
+    let now = state.clock.now();
+    m.state = t.target();
+    m.body.history.push(MovementEvent {
+        at: now,
+        user: None,
+        what: t.as_str().into(),
+        note: Some(why.into()),
+    });
+    if t == Transition::Complete {
+        let end = now + state.movement_rules.grant_grace_s;
+        let resource = format!("movement:{id}:plan");
+        state.db(move |s| s.end_grants(&resource, end)).await?;
+        m.ends_at = Some(end);
+        state.route_watch.unwatch(id.uuid());
+    }
+    let (who, meta) = system();
+    state
+        .audit(
+            &who,
+            &meta,
+            Event::info(
+                if t == Transition::Start {
+                    "movement.start"
+                } else {
+                    "movement.complete"
+                },
+                Some(format!("movement:{id}")),
+                vec![why.to_owned()],
+            ),
+        )
+        .await?;
+    let version = m.version;
+    match state.db(move |s| s.update_movement(&m, version, now)).await {
+        Ok(_) | Err(ApiError::Stale { .. }) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+fn validate(index: usize, p: &PositionIn, now: i64) -> Result<Position, Rejected> {
+    let reject = |e: ValidationError| Rejected {
+        index,
+        field: e.field,
+        reason: e.message,
+    };
+    let at = parse_time(&p.time).ok_or_else(|| Rejected {
+        index,
+        field: "/time".into(),
+        reason: "RFC 3339 or Unix seconds".into(),
+    })?;
+    Position::new(at, (p.lat, p.lon), p.speed, p.heading, p.accuracy, p.battery, now).map_err(reject)
+}
+
+/// Positions from a device of an escort team (`Authorization: Bearer <device token>`).
+/// Good positions are kept even when others in the batch are refused.
+#[utoipa::path(post, path = "/api/v1/tracking/positions", tag = "tracking", request_body = PositionBatch,
+    responses((status = 200, body = IngestReport),
+              (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+async fn ingest_positions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(batch): ApiJson<PositionBatch>,
+) -> ApiResult<Json<IngestReport>> {
+    let token = bearer(&headers).ok_or(ApiError::Unauthenticated)?;
+    let device = device(&state, token).await?;
+    if batch.positions.len() > 10_000 {
+        return Err(ValidationError::new("/positions", "at most 10000 positions per batch").into());
+    }
+    let now = state.clock.now();
+    let items = batch
+        .positions
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            validate(i, p, now).map_err(|mut r| {
+                r.field = format!("/positions/{i}{}", r.field);
+                r
+            })
+        })
+        .collect();
+    Ok(Json(ingest(&state, &device, items).await?))
+}
+
+/// The OsmAnd protocol as the Traccar Client sends it.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct OsmAnd {
+    /// The device token (Traccar Client: "Device identifier").
+    pub id: String,
+    /// Latitude.
+    pub lat: f64,
+    /// Longitude.
+    pub lon: f64,
+    /// Unix seconds (or milliseconds), or RFC 3339.
+    pub timestamp: String,
+    /// Speed in knots (OsmAnd convention).
+    #[serde(default)]
+    pub speed: Option<f64>,
+    /// Bearing, degrees.
+    #[serde(default)]
+    pub bearing: Option<f64>,
+    /// Altitude, metres (not used).
+    #[serde(default)]
+    pub altitude: Option<f64>,
+    /// Accuracy, metres.
+    #[serde(default)]
+    pub accuracy: Option<f64>,
+    /// Battery, percent.
+    #[serde(default)]
+    pub batt: Option<f64>,
+}
+
+async fn osmand(state: AppState, q: OsmAnd) -> ApiResult<axum::response::Response> {
+    let device = device(&state, &q.id).await?;
+    let now = state.clock.now();
+    let input = PositionIn {
+        time: serde_json::Value::String(q.timestamp),
+        lat: q.lat,
+        lon: q.lon,
+        speed: q.speed.map(|knots| knots * 0.514_444),
+        heading: q.bearing,
+        accuracy: q.accuracy,
+        battery: q.batt,
+    };
+    let report = ingest(&state, &device, vec![validate(0, &input, now)]).await?;
+    if let Some(r) = report.rejected.first() {
+        return Err(ValidationError::new(r.field.clone(), r.reason.clone()).into());
+    }
+    Ok((StatusCode::OK, "OK").into_response())
+}
+
+/// A position in the OsmAnd protocol (query string), for the Traccar Client app.
+#[utoipa::path(get, path = "/api/v1/tracking/osmand", tag = "tracking", params(OsmAnd),
+    responses((status = 200, description = "OK"),
+              (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+async fn osmand_get(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<OsmAnd>,
+) -> ApiResult<axum::response::Response> {
+    osmand(state, q).await
+}
+
+/// A position in the OsmAnd protocol (query string or form body), for the Traccar Client app.
+#[utoipa::path(post, path = "/api/v1/tracking/osmand", tag = "tracking", params(OsmAnd),
+    responses((status = 200, description = "OK"),
+              (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+async fn osmand_post(
+    State(state): State<AppState>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+    body: String,
+) -> ApiResult<axum::response::Response> {
+    // Traccar Client sends the fields in the query string, other OsmAnd clients in a form body.
+    let text = match &query {
+        Some(q) if !q.is_empty() => q.as_str(),
+        _ => body.as_str(),
+    };
+    let q = serde_urlencoded::from_str::<OsmAnd>(text).map_err(|e| ApiError::InvalidParameter {
+        field: "query".into(),
+        detail: e.to_string(),
+    })?;
+    osmand(state, q).await
+}
+
+async fn operable(
+    state: &AppState,
+    principal: &Principal,
+    meta: &RequestMeta,
+    raw: &str,
+    what: &'static str,
+) -> ApiResult<MovementRecord> {
+    let id = MovementId::from_uuid(path_id(raw)?);
+    let m = state.db(move |s| s.movement(id)).await?;
+    require(
+        state,
+        principal,
+        meta,
+        what,
+        Some(format!("movement:{id}")),
+        Action::ReadMovementPlan {
+            movement: m.id,
+            org: m.org,
+            party: m.party,
+        },
+        ApiError::NotFound,
+    )
+    .await?;
+    Ok(m)
+}
+
+/// Distress: raises a critical SOS alert on the movement (escort and planners).
+#[utoipa::path(post, path = "/api/v1/movements/{id}/sos", tag = "tracking", params(("id" = String, Path, description = "Movement id")),
+    responses((status = 201, body = AlertView), (status = 200, description = "An SOS is already open", body = AlertView),
+              (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+async fn sos(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<(StatusCode, Json<AlertView>)> {
+    let m = operable(&state, &principal, &meta, &id, "movement.sos").await?;
+    let now = state.clock.now();
+    let who = principal
+        .user
+        .as_ref()
+        .map_or_else(|| "a device".to_owned(), |u| u.username.as_str().to_owned());
+    match raise(
+        &state,
+        m.id,
+        AlertKind::Sos,
+        "critical",
+        format!("SOS from {who}"),
+        now,
+        serde_json::json!({"by": who}),
+    )
+    .await?
+    {
+        Some(a) => Ok((StatusCode::CREATED, Json(alert_view(&a)))),
+        None => {
+            let open = state
+                .db(|s| s.alerts_after(0, 100_000))
+                .await?
+                .into_iter()
+                .rev()
+                .find(|a| a.movement == m.id && a.kind == "sos" && a.state == "open")
+                .ok_or(ApiError::NotFound)?;
+            Ok((StatusCode::OK, Json(alert_view(&open))))
+        }
+    }
+}
+
+/// A check-in by the escort: resets the missed-check-in detector.
+#[utoipa::path(post, path = "/api/v1/movements/{id}/check-in", tag = "tracking", params(("id" = String, Path, description = "Movement id")),
+    responses((status = 204, description = "Checked in"),
+              (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+async fn check_in(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let m = operable(&state, &principal, &meta, &id, "movement.check_in").await?;
+    let now = state.clock.now();
+    if let Some(t) = state.tracking.lock().get_mut(&m.id) {
+        t.check_in(now);
+    }
+    state
+        .audit(
+            &principal.who,
+            &meta,
+            Event::info(
+                "movement.check_in",
+                Some(format!("movement:{}", m.id)),
+                Vec::<String>::new(),
+            ),
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A movement's track (need to know, like the plan).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrackView {
+    /// Positions, oldest first: `[lon, lat]` with time.
+    #[schema(value_type = Object)]
+    pub positions: serde_json::Value,
+}
+
+/// The positions of a movement (need to know).
+#[utoipa::path(get, path = "/api/v1/movements/{id}/track", tag = "tracking", params(("id" = String, Path, description = "Movement id")),
+    responses((status = 200, body = TrackView),
+              (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+async fn track(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TrackView>> {
+    let m = operable(&state, &principal, &meta, &id, "movement.track").await?;
+    let id = m.id;
+    let positions = state.db(move |s| s.track(id)).await?;
+    state
+        .audit(
+            &principal.who,
+            &meta,
+            Event::allow(
+                "movement.track",
+                Some(format!("movement:{id}:plan")),
+                vec!["need-to-know".to_owned()],
+            ),
+        )
+        .await?;
+    Ok(Json(TrackView {
+        positions: serde_json::json!(
+            positions
+                .iter()
+                .map(|p| serde_json::json!({"time": rfc3339(p.at), "coordinates": [p.lon, p.lat], "speed": p.speed, "battery": p.battery}))
+                .collect::<Vec<_>>()
+        ),
+    }))
+}
+
+/// An alert.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AlertView {
+    /// Identifier.
+    pub id: Uuid,
+    /// Stream sequence number.
+    pub seq: i64,
+    /// Movement.
+    pub movement: Uuid,
+    /// Kind.
+    pub kind: String,
+    /// `warning` or `critical`.
+    pub severity: String,
+    /// Plain words.
+    pub message: String,
+    /// When.
+    pub at: String,
+    /// `open`, `acknowledged` or `resolved`.
+    pub state: String,
+    /// Evidence.
+    #[schema(value_type = Object)]
+    pub evidence: serde_json::Value,
+    /// Who did what.
+    #[schema(value_type = Object)]
+    pub log: serde_json::Value,
+}
+
+fn alert_view(a: &AlertRecord) -> AlertView {
+    AlertView {
+        id: a.id,
+        seq: a.seq,
+        movement: a.movement.uuid(),
+        kind: a.kind.clone(),
+        severity: a.severity.clone(),
+        message: a.message.clone(),
+        at: rfc3339(a.at),
+        state: a.state.clone(),
+        evidence: a.evidence.clone(),
+        log: a.log.clone(),
+    }
+}
+
+/// Whether `principal` may see alerts of `m` (whoever may see the movement's status).
+fn sees(state: &AppState, principal: &Principal, m: &MovementRecord) -> bool {
+    state
+        .decide(
+            &principal.actor,
+            Action::ReadMovement {
+                movement: m.id,
+                org: m.org,
+                party: m.party,
+            },
+        )
+        .is_allow()
+}
+
+async fn visible_alerts(state: &AppState, principal: &Principal, after: i64) -> ApiResult<Vec<AlertRecord>> {
+    let all = state.db(move |s| s.alerts_after(after, 10_000)).await?;
+    let mut cache: HashMap<MovementId, bool> = HashMap::new();
+    let mut out = Vec::new();
+    for a in all {
+        let ok = match cache.get(&a.movement) {
+            Some(ok) => *ok,
+            None => {
+                let id = a.movement;
+                let ok = match state.db(move |s| s.movement(id)).await {
+                    Ok(m) => sees(state, principal, &m),
+                    Err(ApiError::NotFound) => false,
+                    Err(e) => return Err(e),
+                };
+                cache.insert(id, ok);
+                ok
+            }
+        };
+        if ok {
+            out.push(a);
+        }
+    }
+    Ok(out)
+}
+
+/// Alerts on movements the caller may see, oldest first.
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "tracking",
+    responses((status = 200, body = [AlertView]),
+              (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+async fn list_alerts(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Vec<AlertView>>> {
+    Ok(Json(
+        visible_alerts(&state, &principal, 0)
+            .await?
+            .iter()
+            .map(alert_view)
+            .collect(),
+    ))
+}
+
+/// A note on an alert.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertNote {
+    /// What was done (required to resolve).
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+async fn move_alert(
+    state: &AppState,
+    meta: &RequestMeta,
+    principal: &Principal,
+    raw: &str,
+    note: Option<String>,
+    from: &'static [&'static str],
+    to: &'static str,
+) -> ApiResult<AlertView> {
+    let user = principal.human()?.clone();
+    let id = path_id(raw)?;
+    let a = state.db(move |s| s.alert(id)).await?;
+    let mid = a.movement;
+    let m = state.db(move |s| s.movement(mid)).await?;
+    if !sees(state, principal, &m) {
+        return Err(ApiError::NotFound);
+    }
+    require(
+        state,
+        principal,
+        meta,
+        "alert.update",
+        Some(format!("alert:{id}")),
+        Action::TransitionMovement {
+            movement: m.id,
+            org: m.org,
+            party: m.party,
+            transition: "abort",
+        },
+        ApiError::Forbidden("host coordinators and the escort handle alerts"),
+    )
+    .await?;
+    let note = note
+        .as_deref()
+        .map(|n| jsms_domain::text::required("/note", n, 1000))
+        .transpose()?;
+    if to == "resolved" && note.is_none() {
+        return Err(ValidationError::new("/note", "say how it was resolved").into());
+    }
+    let now = state.clock.now();
+    let entry = serde_json::json!({"at": rfc3339(now), "user": user.username.as_str(), "action": to, "note": note});
+    let updated = state.db(move |s| s.update_alert(id, from, to, entry, now)).await?;
+    state
+        .audit(
+            &principal.who,
+            meta,
+            Event::allow("alert.update", Some(format!("alert:{id}")), vec![to.to_owned()]),
+        )
+        .await?;
+    Ok(alert_view(&updated))
+}
+
+/// Acknowledges an open alert.
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/acknowledge", tag = "tracking", request_body = AlertNote,
+    params(("id" = String, Path, description = "Alert id")),
+    responses((status = 200, body = AlertView),
+              (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+async fn acknowledge(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(n): ApiJson<AlertNote>,
+) -> ApiResult<Json<AlertView>> {
+    Ok(Json(
+        move_alert(&state, &meta, &principal, &id, n.note, &["open"], "acknowledged").await?,
+    ))
+}
+
+/// Resolves an alert, with a note.
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/resolve", tag = "tracking", request_body = AlertNote,
+    params(("id" = String, Path, description = "Alert id")),
+    responses((status = 200, body = AlertView),
+              (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+async fn resolve(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(n): ApiJson<AlertNote>,
+) -> ApiResult<Json<AlertView>> {
+    Ok(Json(
+        move_alert(
+            &state,
+            &meta,
+            &principal,
+            &id,
+            n.note,
+            &["open", "acknowledged"],
+            "resolved",
+        )
+        .await?,
+    ))
+}
+
+/// Where to resume a stream.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct StreamQuery {
+    /// Resume after this event id (the `Last-Event-ID` header wins).
+    #[serde(default)]
+    pub after: Option<i64>,
+}
+
+/// Alerts as server-sent events (`id` = sequence number), filtered for the caller; resume
+/// with `Last-Event-ID` and nothing is lost.
+#[utoipa::path(get, path = "/api/v1/alerts/stream", tag = "tracking", params(StreamQuery),
+    responses((status = 200, description = "text/event-stream of alerts"),
+              (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+async fn alert_stream(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<StreamQuery>,
+) -> ApiResult<Sse<impl futures_util::Stream<Item = Result<SseEvent, std::convert::Infallible>>>> {
+    let after = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .or(q.after)
+        .unwrap_or(0);
+    // Subscribe first, then replay: nothing falls between the two.
+    let live = state.tracking.alerts.subscribe();
+    let backlog = visible_alerts(&state, &principal, after).await?;
+    let last = backlog.last().map_or(after, |a| a.seq);
+    let event = |a: &AlertRecord| {
+        SseEvent::default()
+            .id(a.seq.to_string())
+            .event("alert")
+            .json_data(alert_view(a))
+            .unwrap_or_else(|_| SseEvent::default().comment("unserialisable alert"))
+    };
+    let replay = futures_util::stream::iter(backlog.iter().map(event).map(Ok).collect::<Vec<_>>());
+    let follow = futures_util::stream::unfold(
+        (live, state, principal, last),
+        move |(mut rx, state, principal, last)| async move {
+            loop {
+                match rx.recv().await {
+                    Ok(a) if a.seq > last => {
+                        let id = a.movement;
+                        let ok = match state.db(move |s| s.movement(id)).await {
+                            Ok(m) => sees(&state, &principal, &m),
+                            Err(_) => false,
+                        };
+                        if ok {
+                            let e = event(&a);
+                            return Some((Ok(e), (rx, state, principal, a.seq)));
+                        }
+                    }
+                    Ok(_) => {}
+                    // Lagging: the client reconnects with Last-Event-ID and loses nothing.
+                    Err(broadcast::error::RecvError::Lagged(_)) | Err(broadcast::error::RecvError::Closed) => {
+                        return None;
+                    }
+                }
+            }
+        },
+    );
+    use futures_util::StreamExt;
+    Ok(Sse::new(replay.chain(follow)).keep_alive(KeepAlive::default()))
+}
+
+/// Runs the time-driven detectors of every movement under way, every `interval`.
+pub fn spawn_detector_ticks(state: AppState, interval: std::time::Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(interval);
+        loop {
+            tick.tick().await;
+            let now = state.clock.now();
+            let findings: Vec<(MovementId, Vec<Finding>)> = state
+                .tracking
+                .lock()
+                .iter_mut()
+                .map(|(id, t)| (*id, t.tick(now)))
+                .filter(|(_, f)| !f.is_empty())
+                .collect();
+            for (id, f) in findings {
+                if let Err(e) = handle_findings(&state, id, f).await {
+                    tracing::error!(error = %e, "detector alert not stored");
+                }
+            }
+        }
+    });
+}
+
+/// Raises a route-affected alert on movements under way whose route a changed zone crosses.
+pub async fn route_affected_alerts(state: &AppState, events: &[crate::reeval::RouteAffected]) -> ApiResult<()> {
+    for e in events {
+        let id = MovementId::from_uuid(e.owner);
+        let m = match state.db(move |s| s.movement(id)).await {
+            Ok(m) => m,
+            Err(ApiError::NotFound) => continue,
+            Err(err) => return Err(err),
+        };
+        if m.state != MovementState::InProgress {
+            continue;
+        }
+        raise(
+            state,
+            id,
+            AlertKind::RouteAffected,
+            if e.avoided { "critical" } else { "warning" },
+            format!(
+                "a threat zone of severity {} now crosses the route for {:.0} m",
+                e.severity, e.inside_m
+            ),
+            e.detected_at,
+            serde_json::json!({"zone": e.zone_id, "zone_version": e.zone_version}),
+        )
+        .await?;
+    }
+    Ok(())
+}
