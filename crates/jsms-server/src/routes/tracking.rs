@@ -68,6 +68,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(acknowledge))
         .routes(routes!(resolve))
         .routes(routes!(alert_stream))
+        .routes(routes!(alert_cap))
 }
 
 fn system() -> (Who, RequestMeta) {
@@ -758,26 +759,62 @@ fn sees(state: &AppState, principal: &Principal, m: &MovementRecord) -> bool {
         .is_allow()
 }
 
-async fn visible_alerts(state: &AppState, principal: &Principal, after: i64) -> ApiResult<Vec<AlertRecord>> {
+/// What `principal` may see of `m`'s alerts: (the alerts at all, the positions in them).
+/// Positions are protected like itineraries: only those with need to know see them.
+fn access(state: &AppState, principal: &Principal, m: &MovementRecord) -> (bool, bool) {
+    let plan = state
+        .decide(
+            &principal.actor,
+            Action::ReadMovementPlan {
+                movement: m.id,
+                org: m.org,
+                party: m.party,
+            },
+        )
+        .is_allow();
+    (sees(state, principal, m), plan)
+}
+
+/// The alert as `principal` may see it (`None` if not at all).
+async fn view_for(state: &AppState, principal: &Principal, a: &AlertRecord) -> ApiResult<Option<AlertView>> {
+    let id = a.movement;
+    let m = match state.db(move |s| s.movement(id)).await {
+        Ok(m) => m,
+        Err(ApiError::NotFound) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let (sees, positions) = access(state, principal, &m);
+    Ok(sees.then(|| redacted(a, positions)))
+}
+
+fn redacted(a: &AlertRecord, positions: bool) -> AlertView {
+    let mut v = alert_view(a);
+    if !positions && let Some(e) = v.evidence.as_object_mut() {
+        e.remove("position");
+    }
+    v
+}
+
+async fn visible_alerts(state: &AppState, principal: &Principal, after: i64) -> ApiResult<Vec<AlertView>> {
     let all = state.db(move |s| s.alerts_after(after, 10_000)).await?;
-    let mut cache: HashMap<MovementId, bool> = HashMap::new();
+    let mut cache: HashMap<MovementId, (bool, bool)> = HashMap::new();
     let mut out = Vec::new();
     for a in all {
-        let ok = match cache.get(&a.movement) {
-            Some(ok) => *ok,
+        let (sees, positions) = match cache.get(&a.movement) {
+            Some(x) => *x,
             None => {
                 let id = a.movement;
-                let ok = match state.db(move |s| s.movement(id)).await {
-                    Ok(m) => sees(state, principal, &m),
-                    Err(ApiError::NotFound) => false,
+                let x = match state.db(move |s| s.movement(id)).await {
+                    Ok(m) => access(state, principal, &m),
+                    Err(ApiError::NotFound) => (false, false),
                     Err(e) => return Err(e),
                 };
-                cache.insert(id, ok);
-                ok
+                cache.insert(id, x);
+                x
             }
         };
-        if ok {
-            out.push(a);
+        if sees {
+            out.push(redacted(&a, positions));
         }
     }
     Ok(out)
@@ -788,13 +825,7 @@ async fn visible_alerts(state: &AppState, principal: &Principal, after: i64) -> 
     responses((status = 200, body = [AlertView]),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn list_alerts(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Vec<AlertView>>> {
-    Ok(Json(
-        visible_alerts(&state, &principal, 0)
-            .await?
-            .iter()
-            .map(alert_view)
-            .collect(),
-    ))
+    Ok(Json(visible_alerts(&state, &principal, 0).await?))
 }
 
 /// A note on an alert.
@@ -901,6 +932,135 @@ async fn resolve(
     ))
 }
 
+fn xml(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+/// CAP's dateTime: seconds precision with an explicit offset (never `Z`).
+fn cap_time(t: i64) -> String {
+    match time::OffsetDateTime::from_unix_timestamp(t) {
+        Ok(d) => format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00",
+            d.year(),
+            u8::from(d.month()),
+            d.day(),
+            d.hour(),
+            d.minute(),
+            d.second()
+        ),
+        Err(_) => "1970-01-01T00:00:00+00:00".into(),
+    }
+}
+
+/// An alert as an OASIS CAP 1.2 message. The last known position is included only for
+/// callers who may see the movement's plan.
+pub fn to_cap(a: &AlertRecord, sender: &str, with_position: bool) -> String {
+    let (severity, urgency) = match (a.severity.as_str(), a.kind.as_str()) {
+        (_, "sos") => ("Extreme", "Immediate"),
+        ("critical", _) => ("Severe", "Immediate"),
+        _ => ("Moderate", "Expected"),
+    };
+    let msg_type = match a.state.as_str() {
+        "open" => "Alert",
+        "resolved" => "Cancel",
+        _ => "Update",
+    };
+    let event = match AlertKind::parse(&a.kind) {
+        Some(AlertKind::Deviation) => "Deviation from the planned route",
+        Some(AlertKind::UnplannedStop) => "Unplanned stop",
+        Some(AlertKind::ZoneEntry) => "Entry into a threat zone",
+        Some(AlertKind::Overdue) => "Movement overdue",
+        Some(AlertKind::MissedCheckIn) => "Missed check-in",
+        Some(AlertKind::DeviceSilent) => "Tracking device silent",
+        Some(AlertKind::Sos) => "SOS",
+        Some(AlertKind::RouteAffected) => "Threat zone on the remaining route",
+        None => "Movement alert",
+    };
+    let area = a
+        .evidence
+        .get("position")
+        .filter(|_| with_position)
+        .and_then(|p| Some((p.get("lat")?.as_f64()?, p.get("lon")?.as_f64()?)))
+        .map(|(lat, lon)| {
+            format!(
+                "    <area>\n      <areaDesc>Last known position</areaDesc>\n      <circle>{lat:.6},{lon:.6} 0.2</circle>\n    </area>\n"
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+<alert xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\">\n\
+  <identifier>urn:uuid:{id}</identifier>\n\
+  <sender>{sender}</sender>\n\
+  <sent>{sent}</sent>\n\
+  <status>Actual</status>\n\
+  <msgType>{msg_type}</msgType>\n\
+  <scope>Restricted</scope>\n\
+  <restriction>JSMS need to know: movement {movement} participants only</restriction>\n\
+  <info>\n\
+    <category>Security</category>\n\
+    <event>{event}</event>\n\
+    <urgency>{urgency}</urgency>\n\
+    <severity>{severity}</severity>\n\
+    <certainty>Observed</certainty>\n\
+    <senderName>JSMS operations</senderName>\n\
+    <headline>{headline}</headline>\n\
+    <description>{description}</description>\n\
+    <parameter>\n      <valueName>jsms-alert-state</valueName>\n      <value>{state}</value>\n    </parameter>\n\
+{area}  </info>\n\
+</alert>\n",
+        id = a.id,
+        sender = xml(sender),
+        sent = cap_time(a.at),
+        movement = a.movement,
+        headline = xml(&format!("{event} (movement {})", a.movement)),
+        description = xml(&a.message),
+        state = xml(&a.state),
+    )
+}
+
+/// One alert as OASIS CAP 1.2 XML.
+#[utoipa::path(get, path = "/api/v1/alerts/{id}/cap", tag = "tracking", params(("id" = String, Path, description = "Alert id")),
+    responses((status = 200, description = "CAP 1.2", content_type = "application/cap+xml", body = String),
+              (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+async fn alert_cap(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<axum::response::Response> {
+    let id = path_id(&id)?;
+    let a = state.db(move |s| s.alert(id)).await?;
+    let mid = a.movement;
+    let m = state.db(move |s| s.movement(mid)).await?;
+    if !sees(&state, &principal, &m) {
+        return Err(ApiError::NotFound);
+    }
+    let with_position = state
+        .decide(
+            &principal.actor,
+            Action::ReadMovementPlan {
+                movement: m.id,
+                org: m.org,
+                party: m.party,
+            },
+        )
+        .is_allow();
+    state
+        .audit(
+            &principal.who,
+            &meta,
+            Event::allow("alert.export", Some(format!("alert:{id}")), vec!["cap-1.2".to_owned()]),
+        )
+        .await?;
+    let body = to_cap(&a, "jsms@operations.invalid", with_position);
+    Ok(([(header::CONTENT_TYPE, "application/cap+xml; charset=utf-8")], body).into_response())
+}
+
 /// Where to resume a stream.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct StreamQuery {
@@ -930,11 +1090,11 @@ async fn alert_stream(
     let live = state.tracking.alerts.subscribe();
     let backlog = visible_alerts(&state, &principal, after).await?;
     let last = backlog.last().map_or(after, |a| a.seq);
-    let event = |a: &AlertRecord| {
+    let event = |a: &AlertView| {
         SseEvent::default()
             .id(a.seq.to_string())
             .event("alert")
-            .json_data(alert_view(a))
+            .json_data(a)
             .unwrap_or_else(|_| SseEvent::default().comment("unserialisable alert"))
     };
     let replay = futures_util::stream::iter(backlog.iter().map(event).map(Ok).collect::<Vec<_>>());
@@ -944,13 +1104,8 @@ async fn alert_stream(
             loop {
                 match rx.recv().await {
                     Ok(a) if a.seq > last => {
-                        let id = a.movement;
-                        let ok = match state.db(move |s| s.movement(id)).await {
-                            Ok(m) => sees(&state, &principal, &m),
-                            Err(_) => false,
-                        };
-                        if ok {
-                            let e = event(&a);
+                        if let Ok(Some(v)) = view_for(&state, &principal, &a).await {
+                            let e = event(&v);
                             return Some((Ok(e), (rx, state, principal, a.seq)));
                         }
                     }
