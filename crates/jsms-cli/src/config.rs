@@ -22,6 +22,8 @@
 //! denials = 5                        # this many denials …
 //! denial_window_secs = 300           # … within this many seconds: alert
 //! off_hours_utc = "17-1"             # protected reads between these UTC hours: alert
+//! [tracking]
+//! alert_escalation_secs = 300        # alerts not acknowledged within 5 min are escalated
 //! [audit]
 //! checkpoint_interval_secs = 2
 //! [[witnesses]]             # the other party's witness (`jsms witness serve`, or without
@@ -39,7 +41,7 @@
 //! `JSMS_WITNESSES` (`URL=KEY` for a witness the log pushes to, or `KEY` for one that pulls;
 //! comma-separated), `JSMS_POLICY_DIR`,
 //! `JSMS_BREAK_GLASS_REVIEW_SECS`, `JSMS_ANOMALY_BURST_READS`, `JSMS_ANOMALY_BURST_WINDOW_SECS`,
-//! `JSMS_ANOMALY_DENIALS`, `JSMS_ANOMALY_DENIAL_WINDOW_SECS`, `JSMS_OFF_HOURS_UTC`.
+//! `JSMS_ANOMALY_DENIALS`, `JSMS_ANOMALY_DENIAL_WINDOW_SECS`, `JSMS_OFF_HOURS_UTC`, `JSMS_ALERT_ESCALATION_SECS`.
 
 use crate::Failure;
 use jsms_audit::note::NoteVerifier;
@@ -69,6 +71,8 @@ pub struct FileConfig {
     #[serde(default)]
     oversight: OversightFile,
     #[serde(default)]
+    tracking: TrackingFile,
+    #[serde(default)]
     witnesses: Vec<WitnessFile>,
     /// Parties for `jsms init`.
     #[serde(default)]
@@ -80,6 +84,12 @@ pub struct FileConfig {
 struct SessionsFile {
     idle_timeout_secs: Option<u64>,
     absolute_timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrackingFile {
+    alert_escalation_secs: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -246,6 +256,12 @@ pub fn resolve(file: &FileConfig, flags: Overrides) -> Result<ServerConfig, Fail
             return Err(Failure::config("checkpoint_interval_secs must be 1 to 3600"));
         }
         config.checkpoint_interval = Duration::from_secs(secs);
+    }
+    if let Some(secs) = env_parse::<i64>("JSMS_ALERT_ESCALATION_SECS")?.or(file.tracking.alert_escalation_secs) {
+        if !(1..=86_400).contains(&secs) {
+            return Err(Failure::config("alert_escalation_secs must be 1 to 86400"));
+        }
+        config.alert_escalation_secs = secs;
     }
     let o = &file.oversight;
     if let Some(secs) = env_parse::<i64>("JSMS_BREAK_GLASS_REVIEW_SECS")?.or(o.break_glass_review_secs) {

@@ -339,3 +339,79 @@ async fn positions_detectors_alerts_and_the_stream() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(coordinator.get(&path).await.body["state"], "completed");
 }
+
+#[tokio::test]
+async fn unacknowledged_alerts_are_escalated_once_and_acknowledged_ones_never() {
+    let server = TestServer::start_with(&[("JSMS_ALERT_ESCALATION_SECS", "1")]);
+    let officer = server.signed_in("pn.officer").await;
+    let coordinator = server.signed_in("hn.coordinator").await;
+    let coordinator2 = server.signed_in("hn.coordinator2").await;
+    let escort = server.signed_in("hn.escort").await;
+    let id = released(&officer, &coordinator, &coordinator2, &escort).await;
+    let sos = escort.post(&format!("/api/v1/movements/{id}/sos"), json!({})).await;
+    assert_eq!(sos.status, StatusCode::CREATED, "{sos:?}");
+    let sos_id = sos.body["id"].clone();
+    let mut escalation = Value::Null;
+    for _ in 0..50 {
+        let alerts = coordinator.get("/api/v1/alerts").await.body;
+        if let Some(e) = alerts.as_array().unwrap().iter().find(|a| a["kind"] == "escalation") {
+            escalation = e.clone();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(escalation["evidence"]["alert"], sos_id, "{escalation}");
+    assert_eq!(escalation["severity"], "critical");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let alerts = coordinator.get("/api/v1/alerts").await.body;
+    let all = alerts.as_array().unwrap();
+    assert_eq!(
+        all.iter().filter(|a| a["kind"] == "escalation").count(),
+        1,
+        "escalated once: {alerts}"
+    );
+    let sos_now = all.iter().find(|a| a["id"] == sos_id).unwrap();
+    assert!(
+        sos_now["log"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["action"] == "escalated")
+    );
+    // An alert acknowledged in time is not escalated (the escalation alert itself never is).
+    let esc_id = escalation["id"].as_str().unwrap();
+    let acked = coordinator
+        .post(
+            &format!("/api/v1/alerts/{esc_id}/acknowledge"),
+            json!({"note": "on it"}),
+        )
+        .await;
+    assert_eq!(acked.body["state"], "acknowledged", "{acked:?}");
+    let sos_id = sos_id.as_str().unwrap();
+    let resolved = escort
+        .post(
+            &format!("/api/v1/alerts/{sos_id}/resolve"),
+            json!({"note": "false alarm"}),
+        )
+        .await;
+    assert_eq!(resolved.body["state"], "resolved", "{resolved:?}");
+    let again = escort.post(&format!("/api/v1/movements/{id}/sos"), json!({})).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{again:?}");
+    let again_id = again.body["id"].as_str().unwrap();
+    let acked = escort
+        .post(&format!("/api/v1/alerts/{again_id}/acknowledge"), json!({}))
+        .await;
+    assert_eq!(acked.body["state"], "acknowledged");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let alerts = coordinator.get("/api/v1/alerts").await.body;
+    assert_eq!(
+        alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["kind"] == "escalation")
+            .count(),
+        1,
+        "the acknowledged SOS was not escalated: {alerts}"
+    );
+}

@@ -91,6 +91,8 @@ pub enum AlertKind {
     Sos,
     /// A zone created or changed crosses the remaining route.
     RouteAffected,
+    /// Another alert was not acknowledged in time: raised to the host coordinators.
+    Escalation,
 }
 
 impl AlertKind {
@@ -105,6 +107,7 @@ impl AlertKind {
             Self::DeviceSilent => "device_silent",
             Self::Sos => "sos",
             Self::RouteAffected => "route_affected",
+            Self::Escalation => "escalation",
         }
     }
 
@@ -119,6 +122,7 @@ impl AlertKind {
             Self::DeviceSilent,
             Self::Sos,
             Self::RouteAffected,
+            Self::Escalation,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

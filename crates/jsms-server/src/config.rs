@@ -30,6 +30,8 @@ pub struct ServerConfig {
     pub anomalies: crate::anomaly::AnomalyConfig,
     /// Break-glass limits and review deadline.
     pub break_glass: crate::state::BreakGlassPolicy,
+    /// Alerts not acknowledged within this many seconds are escalated.
+    pub alert_escalation_secs: i64,
 }
 
 /// PEM files for TLS.
@@ -86,6 +88,7 @@ impl ServerConfig {
             policy_dir: None,
             anomalies: crate::anomaly::AnomalyConfig::default(),
             break_glass: crate::state::BreakGlassPolicy::default(),
+            alert_escalation_secs: 300,
         }
     }
 }

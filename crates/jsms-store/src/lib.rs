@@ -549,6 +549,8 @@ pub trait TrackingStore {
     fn alerts_after(&self, seq: i64, limit: usize) -> StoreResult<Vec<AlertRecord>>;
     /// One alert.
     fn alert(&self, id: Uuid) -> StoreResult<AlertRecord>;
+    /// Open alerts raised before `before` that were never escalated (escalations excluded).
+    fn unescalated_open(&self, before: i64) -> StoreResult<Vec<AlertRecord>>;
     /// Moves an alert to `state` (from an allowed state), logging who and why.
     fn update_alert(
         &self,

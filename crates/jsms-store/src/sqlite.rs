@@ -2151,6 +2151,17 @@ impl crate::TrackingStore for SqliteStore {
         decode_alert(row)
     }
 
+    fn unescalated_open(&self, before: i64) -> StoreResult<Vec<crate::AlertRecord>> {
+        let sql = format!(
+            "SELECT {MOVEMENT_ALERT_COLS} FROM alerts WHERE state = 'open' AND at < ?1 AND kind != 'escalation' \
+             AND log NOT LIKE '%\"escalated\"%' ORDER BY seq LIMIT 1000"
+        );
+        let conn = self.read()?;
+        let mut stmt = conn.prepare_cached(&sql).map_err(internal)?;
+        let rows = stmt.query_map([before], movement_alert_row).map_err(internal)?;
+        rows.map(|r| decode_alert(r.map_err(internal)?)).collect()
+    }
+
     fn update_alert(
         &self,
         id: Uuid,

@@ -37,19 +37,27 @@ pub struct TrackingHub {
     alerts: broadcast::Sender<AlertRecord>,
     /// Detector thresholds.
     pub thresholds: Thresholds,
+    /// Alerts not acknowledged within this many seconds are escalated.
+    pub escalate_after_s: i64,
 }
 
 impl Default for TrackingHub {
     fn default() -> Self {
-        Self {
-            trackers: Mutex::new(HashMap::new()),
-            alerts: broadcast::channel(4096).0,
-            thresholds: Thresholds::default(),
-        }
+        Self::new(Thresholds::default(), 300)
     }
 }
 
 impl TrackingHub {
+    /// A hub with these thresholds and escalation delay.
+    pub fn new(thresholds: Thresholds, escalate_after_s: i64) -> Self {
+        Self {
+            trackers: Mutex::new(HashMap::new()),
+            alerts: broadcast::channel(4096).0,
+            thresholds,
+            escalate_after_s,
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<MovementId, Tracker>> {
         self.trackers.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -978,6 +986,7 @@ pub fn to_cap(a: &AlertRecord, sender: &str, with_position: bool) -> String {
         Some(AlertKind::DeviceSilent) => "Tracking device silent",
         Some(AlertKind::Sos) => "SOS",
         Some(AlertKind::RouteAffected) => "Threat zone on the remaining route",
+        Some(AlertKind::Escalation) => "Unacknowledged alert escalated",
         None => "Movement alert",
     };
     let area = a
@@ -1141,8 +1150,49 @@ pub fn spawn_detector_ticks(state: AppState, interval: std::time::Duration) {
                     tracing::error!(error = %e, "detector alert not stored");
                 }
             }
+            if let Err(e) = escalate(&state, now).await {
+                tracing::error!(error = %e, "alert escalation failed");
+            }
         }
     });
+}
+
+/// Escalates open alerts nobody acknowledged within the configured delay: the alert's log
+/// says so, and a critical `escalation` alert goes to the host coordinators (who see every
+/// movement's alerts).
+pub async fn escalate(state: &AppState, now: i64) -> ApiResult<usize> {
+    let before = now - state.tracking.escalate_after_s;
+    let due = state.db(move |s| s.unescalated_open(before)).await?;
+    let mut n = 0;
+    for a in due {
+        let note = format!(
+            "not acknowledged within {} s: escalated to the host movement coordinators",
+            state.tracking.escalate_after_s
+        );
+        let entry = serde_json::json!({"at": rfc3339(now), "user": null, "action": "escalated", "note": note});
+        let id = a.id;
+        match state
+            .db(move |s| s.update_alert(id, &["open"], "open", entry, now))
+            .await
+        {
+            Ok(_) => {}
+            // Acknowledged meanwhile: nothing to escalate.
+            Err(ApiError::Conflict(_)) => continue,
+            Err(e) => return Err(e),
+        }
+        raise(
+            state,
+            a.movement,
+            AlertKind::Escalation,
+            "critical",
+            format!("{} alert not acknowledged: {}", a.kind, a.message),
+            now,
+            serde_json::json!({"alert": a.id, "kind": a.kind, "escalated_to": "movement_coordinator"}),
+        )
+        .await?;
+        n += 1;
+    }
+    Ok(n)
 }
 
 /// Raises a route-affected alert on movements under way whose route a changed zone crosses.
