@@ -24,6 +24,9 @@
 //! off_hours_utc = "17-1"             # protected reads between these UTC hours: alert
 //! [tracking]
 //! alert_escalation_secs = 300        # alerts not acknowledged within 5 min are escalated
+//! [[webhooks]]              # alerts are posted here, signed (X-JSMS-Signature)
+//! url = "https://ops.example/jsms-alerts"
+//! secret = "at least 16 characters"
 //! [audit]
 //! checkpoint_interval_secs = 2
 //! [[witnesses]]             # the other party's witness (`jsms witness serve`, or without
@@ -41,7 +44,7 @@
 //! `JSMS_WITNESSES` (`URL=KEY` for a witness the log pushes to, or `KEY` for one that pulls;
 //! comma-separated), `JSMS_POLICY_DIR`,
 //! `JSMS_BREAK_GLASS_REVIEW_SECS`, `JSMS_ANOMALY_BURST_READS`, `JSMS_ANOMALY_BURST_WINDOW_SECS`,
-//! `JSMS_ANOMALY_DENIALS`, `JSMS_ANOMALY_DENIAL_WINDOW_SECS`, `JSMS_OFF_HOURS_UTC`, `JSMS_ALERT_ESCALATION_SECS`.
+//! `JSMS_ANOMALY_DENIALS`, `JSMS_ANOMALY_DENIAL_WINDOW_SECS`, `JSMS_OFF_HOURS_UTC`, `JSMS_ALERT_ESCALATION_SECS`, `JSMS_WEBHOOKS` (`URL|SECRET`, comma-separated).
 
 use crate::Failure;
 use jsms_audit::note::NoteVerifier;
@@ -73,6 +76,8 @@ pub struct FileConfig {
     #[serde(default)]
     tracking: TrackingFile,
     #[serde(default)]
+    webhooks: Vec<WebhookFile>,
+    #[serde(default)]
     witnesses: Vec<WitnessFile>,
     /// Parties for `jsms init`.
     #[serde(default)]
@@ -84,6 +89,13 @@ pub struct FileConfig {
 struct SessionsFile {
     idle_timeout_secs: Option<u64>,
     absolute_timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WebhookFile {
+    url: String,
+    secret: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -263,6 +275,23 @@ pub fn resolve(file: &FileConfig, flags: Overrides) -> Result<ServerConfig, Fail
         }
         config.alert_escalation_secs = secs;
     }
+    config.webhooks = match env("JSMS_WEBHOOKS") {
+        Some(list) => list
+            .split(',')
+            .map(|item| {
+                let (url, secret) = item
+                    .trim()
+                    .split_once('|')
+                    .ok_or_else(|| Failure::config("JSMS_WEBHOOKS: URL|SECRET items, comma-separated"))?;
+                jsms_server::webhooks::WebhookTarget::new(url, secret).map_err(Failure::config)
+            })
+            .collect::<Result<_, _>>()?,
+        None => file
+            .webhooks
+            .iter()
+            .map(|w| jsms_server::webhooks::WebhookTarget::new(&w.url, &w.secret).map_err(Failure::config))
+            .collect::<Result<_, _>>()?,
+    };
     let o = &file.oversight;
     if let Some(secs) = env_parse::<i64>("JSMS_BREAK_GLASS_REVIEW_SECS")?.or(o.break_glass_review_secs) {
         if secs < 1 {

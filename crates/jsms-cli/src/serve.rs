@@ -98,6 +98,7 @@ pub async fn serve(
     state.anomalies = Arc::new(jsms_server::anomaly::AnomalyDetector::new(config.anomalies));
     state.break_glass = config.break_glass;
     state.witnesses = Arc::new(config.witnesses.clone());
+    state.webhooks = Arc::new(config.webhooks.clone());
     state.tracking = Arc::new(jsms_server::routes::tracking::TrackingHub::new(
         jsms_domain::tracking::Thresholds::default(),
         config.alert_escalation_secs,

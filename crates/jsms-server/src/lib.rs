@@ -19,6 +19,7 @@ pub mod routes;
 pub mod state;
 pub mod throttle;
 mod tls;
+pub mod webhooks;
 pub mod wire;
 pub mod witness;
 

@@ -48,6 +48,8 @@ pub struct AppState {
     pub route_watch: Arc<crate::reeval::RouteWatch>,
     /// Trackers of movements under way and the live alert channel.
     pub tracking: Arc<crate::routes::tracking::TrackingHub>,
+    /// Webhook targets of alerts.
+    pub webhooks: Arc<Vec<crate::webhooks::WebhookTarget>>,
     /// Movement assessment rules.
     pub movement_rules: Arc<jsms_domain::movement::Rules>,
     /// The witnesses whose cosignatures this log accepts.
@@ -94,6 +96,7 @@ impl AppState {
             risk_feed,
             route_watch: Arc::new(crate::reeval::RouteWatch::default()),
             tracking: Arc::new(crate::routes::tracking::TrackingHub::default()),
+            webhooks: Arc::new(Vec::new()),
             movement_rules: Arc::new(crate::routes::movements::default_rules()),
             clock,
             sessions,

@@ -525,6 +525,25 @@ pub struct AlertRecord {
     pub log: serde_json::Value,
 }
 
+/// One attempt to deliver an alert to a webhook.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DeliveryAttempt {
+    /// The delivery (alert × target) it belongs to.
+    pub delivery: Uuid,
+    /// The alert.
+    pub alert: Uuid,
+    /// The target.
+    pub url: String,
+    /// 1 for the first try.
+    pub attempt: u32,
+    /// The answer's HTTP status.
+    pub status: Option<u16>,
+    /// Why no answer came.
+    pub error: Option<String>,
+    /// When, Unix seconds.
+    pub at: i64,
+}
+
 /// Devices, positions and alerts (part of every [`Store`]).
 pub trait TrackingStore {
     /// Registers a device; `token_hash` is the SHA-256 of its secret token.
@@ -551,6 +570,10 @@ pub trait TrackingStore {
     fn alert(&self, id: Uuid) -> StoreResult<AlertRecord>;
     /// Open alerts raised before `before` that were never escalated (escalations excluded).
     fn unescalated_open(&self, before: i64) -> StoreResult<Vec<AlertRecord>>;
+    /// Records one webhook delivery attempt.
+    fn record_delivery(&self, attempt: &DeliveryAttempt) -> StoreResult<()>;
+    /// The latest delivery attempts, newest first.
+    fn deliveries(&self, limit: usize) -> StoreResult<Vec<DeliveryAttempt>>;
     /// Moves an alert to `state` (from an allowed state), logging who and why.
     fn update_alert(
         &self,

@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("migrations/0004_movements.sql")),
     (5, include_str!("migrations/0005_disclosures.sql")),
     (6, include_str!("migrations/0006_tracking.sql")),
+    (7, include_str!("migrations/0007_webhooks.sql")),
 ];
 const READERS: usize = 4;
 
@@ -2160,6 +2161,52 @@ impl crate::TrackingStore for SqliteStore {
         let mut stmt = conn.prepare_cached(&sql).map_err(internal)?;
         let rows = stmt.query_map([before], movement_alert_row).map_err(internal)?;
         rows.map(|r| decode_alert(r.map_err(internal)?)).collect()
+    }
+
+    fn record_delivery(&self, d: &crate::DeliveryAttempt) -> StoreResult<()> {
+        self.tx(|tx| {
+            tx.execute(
+                "INSERT INTO webhook_deliveries (id, delivery, alert_id, url, attempt, status, error, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![b(Uuid::now_v7()), b(d.delivery), b(d.alert), d.url, d.attempt, d.status, d.error, d.at],
+            )
+            .map_err(internal)?;
+            Ok(())
+        })
+    }
+
+    fn deliveries(&self, limit: usize) -> StoreResult<Vec<crate::DeliveryAttempt>> {
+        let conn = self.read()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT delivery, alert_id, url, attempt, status, error, at FROM webhook_deliveries ORDER BY at DESC, id DESC LIMIT ?1",
+            )
+            .map_err(internal)?;
+        let rows = stmt
+            .query_map([limit as i64], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, u32>(3)?,
+                    r.get::<_, Option<u16>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, i64>(6)?,
+                ))
+            })
+            .map_err(internal)?;
+        rows.map(|r| {
+            let (delivery, alert, url, attempt, status, error, at) = r.map_err(internal)?;
+            Ok(crate::DeliveryAttempt {
+                delivery: Uuid::from_slice(&delivery).map_err(internal)?,
+                alert: Uuid::from_slice(&alert).map_err(internal)?,
+                url,
+                attempt,
+                status,
+                error,
+                at,
+            })
+        })
+        .collect()
     }
 
     fn update_alert(

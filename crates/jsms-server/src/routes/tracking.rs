@@ -77,6 +77,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(resolve))
         .routes(routes!(alert_stream))
         .routes(routes!(alert_cap))
+        .routes(routes!(crate::webhooks::list_deliveries))
 }
 
 fn system() -> (Who, RequestMeta) {
@@ -402,6 +403,7 @@ pub async fn raise(
         tracing::warn!(movement = %movement, kind = %a.kind, severity = %a.severity, "{}", a.message);
         // No subscriber is fine: the alert is stored and replayed on connect.
         let _ = state.tracking.alerts.send(a.clone());
+        crate::webhooks::deliver(state, a);
     }
     Ok(created)
 }
