@@ -20,6 +20,7 @@ pub mod init;
 pub mod leak;
 pub mod map;
 pub mod serve;
+pub mod simulate;
 pub mod user;
 pub mod witness;
 
@@ -73,6 +74,8 @@ enum Command {
         #[command(subcommand)]
         command: audit::AuditCommand,
     },
+    /// Drive a tracking device along its escort team's planned route, with faults.
+    Simulate(simulate::SimulateArgs),
     /// Trace a leaked movement brief back to its recipient.
     Leak {
         /// What to do.
@@ -95,6 +98,16 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// The exit code.
+    pub fn code(&self) -> u8 {
+        self.code
+    }
+
+    /// What went wrong.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     /// Run-time failure (exit 1).
     pub fn runtime(message: impl std::fmt::Display) -> Self {
         Self {
@@ -158,6 +171,7 @@ pub fn main_entry() -> ExitCode {
         Command::Route(args) => map::route(args),
         Command::Witness { command } => witness::run(command),
         Command::Leak { command } => leak::run(command),
+        Command::Simulate(args) => simulate::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -537,3 +537,56 @@ async fn alerts_are_posted_to_signed_webhooks_and_retried() {
     assert_eq!(statuses, vec![200, 500], "{log}");
     assert_problem(&coordinator.get("/api/v1/webhooks/deliveries").await, 403, "forbidden");
 }
+
+#[tokio::test]
+async fn the_simulator_drives_a_movement_and_its_faults_raise_their_alerts() {
+    let server = TestServer::start();
+    let officer = server.signed_in("pn.officer").await;
+    let coordinator = server.signed_in("hn.coordinator").await;
+    let coordinator2 = server.signed_in("hn.coordinator2").await;
+    let escort = server.signed_in("hn.escort").await;
+    let id = released(&officer, &coordinator, &coordinator2, &escort).await;
+    let team = coordinator.get("/api/v1/escort-teams").await.body[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let device = coordinator
+        .post(
+            &format!("/api/v1/escort-teams/{team}/devices"),
+            json!({"name": "simulated phone"}),
+        )
+        .await;
+    let args = jsms_cli::simulate::SimulateArgs {
+        url: server.url.clone(),
+        token: device.body["token"].as_str().unwrap().to_owned(),
+        speed_kmh: 30.0,
+        step_secs: 5,
+        speedup: 1.0,
+        replay: true,
+        faults: vec!["deviation@0.3".into(), "stop@0.6".into(), "sos@0.8".into()],
+    };
+    let summary = jsms_cli::simulate::drive(&args)
+        .await
+        .unwrap_or_else(|f| panic!("{}", f.message()));
+    assert_eq!(summary.movement, id);
+    assert!(summary.positions > 50 && summary.sos == 1, "{summary:?}");
+    let alerts = coordinator.get("/api/v1/alerts").await.body;
+    let mut kinds: Vec<&str> = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    kinds.sort_unstable();
+    assert_eq!(kinds, vec!["deviation", "sos", "unplanned_stop"], "{alerts}");
+    assert_eq!(
+        coordinator.get(&format!("/api/v1/movements/{id}")).await.body["state"],
+        "completed"
+    );
+    // Bad faults are usage errors.
+    let bad = jsms_cli::simulate::SimulateArgs {
+        faults: vec!["crash@0.5".into()],
+        ..args
+    };
+    assert_eq!(jsms_cli::simulate::drive(&bad).await.unwrap_err().code(), 2);
+}

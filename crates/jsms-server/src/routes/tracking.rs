@@ -68,6 +68,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_device))
         .routes(routes!(ingest_positions))
+        .routes(routes!(assignment))
+        .routes(routes!(device_sos))
         .routes(routes!(osmand_get, osmand_post))
         .routes(routes!(sos))
         .routes(routes!(check_in))
@@ -494,6 +496,83 @@ async fn ingest_positions(
         })
         .collect();
     Ok(Json(ingest(&state, &device, items).await?))
+}
+
+/// What a device of the escort team needs: the movement it reports for and its route.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Assignment {
+    /// The movement.
+    pub movement: Uuid,
+    /// Its state.
+    pub state: String,
+    /// The planned route, `[lon, lat]` in order.
+    #[schema(value_type = Object)]
+    pub route: Vec<[f64; 2]>,
+    /// Planned departure.
+    pub departure: String,
+    /// Planned arrival.
+    pub arrival: String,
+}
+
+/// The device's current assignment (device token): released to its team, so the vehicle
+/// knows its route.
+#[utoipa::path(get, path = "/api/v1/tracking/assignment", tag = "tracking",
+    responses((status = 200, body = Assignment),
+              (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+async fn assignment(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Assignment>> {
+    let token = bearer(&headers).ok_or(ApiError::Unauthenticated)?;
+    let device = device(&state, token).await?;
+    let m = movement_of(&state, &device).await?;
+    let plan = m.plan.as_ref().ok_or(ApiError::NotFound)?;
+    let (who, meta) = system();
+    state
+        .audit(
+            &Who {
+                principal: format!("device:{}", device.id),
+                name: Some(device.name.clone()),
+                ..who
+            },
+            &meta,
+            Event::allow(
+                "movement.assignment",
+                Some(format!("movement:{}:plan", m.id)),
+                vec!["escort-device".to_owned()],
+            ),
+        )
+        .await?;
+    Ok(Json(Assignment {
+        movement: m.id.uuid(),
+        state: m.state.as_str().to_owned(),
+        route: plan
+            .legs
+            .iter()
+            .flat_map(|l| l.points.iter().map(|c| [c.lon(), c.lat()]))
+            .collect(),
+        departure: rfc3339(plan.departure),
+        arrival: rfc3339(plan.arrival),
+    }))
+}
+
+/// SOS from a device (the app's panic button): a critical alert on its movement.
+#[utoipa::path(post, path = "/api/v1/tracking/sos", tag = "tracking",
+    responses((status = 204, description = "Raised (or already open)"),
+              (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+async fn device_sos(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<StatusCode> {
+    let token = bearer(&headers).ok_or(ApiError::Unauthenticated)?;
+    let device = device(&state, token).await?;
+    let m = movement_of(&state, &device).await?;
+    let now = state.clock.now();
+    raise(
+        &state,
+        m.id,
+        AlertKind::Sos,
+        "critical",
+        format!("SOS from device {}", device.name),
+        now,
+        serde_json::json!({"device": device.id}),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The OsmAnd protocol as the Traccar Client sends it.
