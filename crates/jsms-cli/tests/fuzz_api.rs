@@ -60,6 +60,8 @@ async fn no_generated_request_gets_a_server_error() {
             // An event stream never ends by design; tests/tracking.rs covers it.
             "--exclude-path",
             "/api/v1/alerts/stream",
+            "--exclude-path",
+            "/api/v1/tracking/stream",
         ])
         .env("NO_COLOR", "1")
         .output()

@@ -43,7 +43,19 @@ schema.assertValid(doc)\n";
 
 /// Reads the alert stream until `want` alert events arrived or `wait` passed.
 async fn stream(c: &Client, last_event_id: Option<&str>, want: usize, wait: Duration) -> Vec<(String, Value)> {
-    let mut req = c.http.get(format!("{}/api/v1/alerts/stream", c.base));
+    events(c, "/api/v1/alerts/stream", "alert", last_event_id, want, wait).await
+}
+
+/// Reads an event stream until `want` events named `name` arrived or `wait` passed.
+async fn events(
+    c: &Client,
+    path: &str,
+    name: &str,
+    last_event_id: Option<&str>,
+    want: usize,
+    wait: Duration,
+) -> Vec<(String, Value)> {
+    let mut req = c.http.get(format!("{}{path}", c.base));
     if let Some(id) = last_event_id {
         req = req.header("last-event-id", id);
     }
@@ -72,7 +84,7 @@ async fn stream(c: &Client, last_event_id: Option<&str>, want: usize, wait: Dura
                     id = v.trim().to_owned();
                 } else if let Some(v) = line.strip_prefix("data:") {
                     data.push_str(v.trim());
-                } else if line.trim() == "event: alert" {
+                } else if line.trim() == format!("event: {name}") {
                     alert = true;
                 }
             }
@@ -182,6 +194,44 @@ async fn positions_detectors_alerts_and_the_stream() {
         .unwrap();
     assert_eq!(osmand.status(), StatusCode::OK);
     assert_eq!(osmand.text().await.unwrap(), "OK");
+    // The live position stream: need to know only, resumable without loss.
+    let live = events(
+        &escort,
+        "/api/v1/tracking/stream",
+        "position",
+        None,
+        3,
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(live.len(), 3, "{live:?}");
+    assert_eq!(live[2].1["movement"], json!(id));
+    assert!(
+        events(
+            &liaison,
+            "/api/v1/tracking/stream",
+            "position",
+            None,
+            1,
+            Duration::from_millis(700)
+        )
+        .await
+        .is_empty()
+    );
+    let resumed = events(
+        &escort,
+        "/api/v1/tracking/stream",
+        "position",
+        Some(&live[1].0),
+        1,
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(
+        resumed.first().map(|e| e.0.clone()),
+        Some(live[2].0.clone()),
+        "the next position after the resumed id"
+    );
     let bad = http
         .get(format!(
             "{}/api/v1/tracking/osmand?id=not-a-device&lat=1&lon=1&timestamp=1",

@@ -551,14 +551,20 @@ pub trait TrackingStore {
     /// The active device with this token hash.
     fn device_by_token(&self, token_hash: &[u8]) -> StoreResult<Option<Device>>;
     /// Stores positions of a movement from a device; duplicates (same time) are dropped.
-    /// Returns how many were new.
+    /// Returns the new ones with their stream sequence numbers.
     fn insert_positions(
         &self,
         movement: jsms_domain::ids::MovementId,
         device: Uuid,
         positions: &[jsms_domain::tracking::Position],
         now: i64,
-    ) -> StoreResult<usize>;
+    ) -> StoreResult<Vec<(i64, jsms_domain::tracking::Position)>>;
+    /// Positions stored after stream sequence `seq`, oldest first, at most `limit`.
+    fn position_events_after(
+        &self,
+        seq: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<(i64, jsms_domain::ids::MovementId, jsms_domain::tracking::Position)>>;
     /// A movement's track, oldest first.
     fn track(&self, movement: jsms_domain::ids::MovementId) -> StoreResult<Vec<jsms_domain::tracking::Position>>;
     /// Opens an alert unless one of the same kind is already open on the movement

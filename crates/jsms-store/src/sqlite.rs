@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("migrations/0005_disclosures.sql")),
     (6, include_str!("migrations/0006_tracking.sql")),
     (7, include_str!("migrations/0007_webhooks.sql")),
+    (8, include_str!("migrations/0008_position_events.sql")),
 ];
 const READERS: usize = 4;
 
@@ -2052,17 +2053,22 @@ impl crate::TrackingStore for SqliteStore {
         device: Uuid,
         positions: &[jsms_domain::tracking::Position],
         now: i64,
-    ) -> StoreResult<usize> {
+    ) -> StoreResult<Vec<(i64, jsms_domain::tracking::Position)>> {
         self.tx(|tx| {
+            let mut events = tx
+                .prepare_cached(
+                    "INSERT INTO position_events (movement_id, at, lat, lon, speed) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(internal)?;
+            let mut new = Vec::new();
             let mut stmt = tx
                 .prepare_cached(
                     "INSERT OR IGNORE INTO positions (movement_id, device_id, at, lat, lon, speed, heading, accuracy, battery, received_at) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 )
                 .map_err(internal)?;
-            let mut inserted = 0;
             for p in positions {
-                inserted += stmt
+                let inserted = stmt
                     .execute(params![
                         b(movement.uuid()),
                         b(device),
@@ -2076,9 +2082,54 @@ impl crate::TrackingStore for SqliteStore {
                         now
                     ])
                     .map_err(internal)?;
+                if inserted == 1 {
+                    events
+                        .execute(params![b(movement.uuid()), p.at, p.lat, p.lon, p.speed])
+                        .map_err(internal)?;
+                    new.push((tx.last_insert_rowid(), *p));
+                }
             }
-            Ok(inserted)
+            Ok(new)
         })
+    }
+
+    fn position_events_after(
+        &self,
+        seq: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<(i64, jsms_domain::ids::MovementId, jsms_domain::tracking::Position)>> {
+        let conn = self.read()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT seq, movement_id, at, lat, lon, speed FROM position_events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            )
+            .map_err(internal)?;
+        let rows = stmt
+            .query_map(params![seq, limit as i64], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    jsms_domain::tracking::Position {
+                        at: r.get(2)?,
+                        lat: r.get(3)?,
+                        lon: r.get(4)?,
+                        speed: r.get(5)?,
+                        heading: None,
+                        accuracy: None,
+                        battery: None,
+                    },
+                ))
+            })
+            .map_err(internal)?;
+        rows.map(|r| {
+            let (seq, m, p) = r.map_err(internal)?;
+            Ok((
+                seq,
+                jsms_domain::ids::MovementId::from_uuid(Uuid::from_slice(&m).map_err(internal)?),
+                p,
+            ))
+        })
+        .collect()
     }
 
     fn track(&self, movement: jsms_domain::ids::MovementId) -> StoreResult<Vec<jsms_domain::tracking::Position>> {

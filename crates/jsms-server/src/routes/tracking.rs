@@ -35,6 +35,7 @@ use uuid::Uuid;
 pub struct TrackingHub {
     trackers: Mutex<HashMap<MovementId, Tracker>>,
     alerts: broadcast::Sender<AlertRecord>,
+    positions: broadcast::Sender<(i64, MovementId, Position)>,
     /// Detector thresholds.
     pub thresholds: Thresholds,
     /// Alerts not acknowledged within this many seconds are escalated.
@@ -53,6 +54,7 @@ impl TrackingHub {
         Self {
             trackers: Mutex::new(HashMap::new()),
             alerts: broadcast::channel(4096).0,
+            positions: broadcast::channel(16_384).0,
             thresholds,
             escalate_after_s,
         }
@@ -78,6 +80,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(acknowledge))
         .routes(routes!(resolve))
         .routes(routes!(alert_stream))
+        .routes(routes!(position_stream))
         .routes(routes!(alert_cap))
         .routes(routes!(crate::webhooks::list_deliveries))
 }
@@ -304,7 +307,12 @@ pub async fn ingest(
     good.sort_by_key(|p| p.at);
     let now = state.clock.now();
     let (mid, did, batch) = (m.id, device.id, good.clone());
-    let accepted = state.db(move |s| s.insert_positions(mid, did, &batch, now)).await?;
+    let new = state.db(move |s| s.insert_positions(mid, did, &batch, now)).await?;
+    let accepted = new.len();
+    for (seq, p) in new {
+        // No subscriber is fine: positions are stored and replayed on connect.
+        let _ = state.tracking.positions.send((seq, m.id, p));
+    }
     let zones = state.db(|s| s.zones()).await?;
     let findings: Vec<Finding> = {
         let mut trackers = state.tracking.lock();
@@ -1151,6 +1159,10 @@ async fn alert_cap(
     Ok(([(header::CONTENT_TYPE, "application/cap+xml; charset=utf-8")], body).into_response())
 }
 
+/// A stream ends after this long; the client reconnects with `Last-Event-ID` (losing
+/// nothing), so every connection decides on the caller's current session and grants.
+pub const STREAM_LIFETIME: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// Where to resume a stream.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct StreamQuery {
@@ -1189,14 +1201,23 @@ async fn alert_stream(
     };
     let replay = futures_util::stream::iter(backlog.iter().map(event).map(Ok).collect::<Vec<_>>());
     let follow = futures_util::stream::unfold(
-        (live, state, principal, last),
-        move |(mut rx, state, principal, last)| async move {
+        (
+            live,
+            state,
+            principal,
+            last,
+            tokio::time::Instant::now() + STREAM_LIFETIME,
+        ),
+        move |(mut rx, state, principal, last, deadline)| async move {
             loop {
-                match rx.recv().await {
+                let Ok(received) = tokio::time::timeout_at(deadline, rx.recv()).await else {
+                    return None;
+                };
+                match received {
                     Ok(a) if a.seq > last => {
                         if let Ok(Some(v)) = view_for(&state, &principal, &a).await {
                             let e = event(&v);
-                            return Some((Ok(e), (rx, state, principal, a.seq)));
+                            return Some((Ok(e), (rx, state, principal, a.seq, deadline)));
                         }
                     }
                     Ok(_) => {}
@@ -1210,6 +1231,103 @@ async fn alert_stream(
     );
     use futures_util::StreamExt;
     Ok(Sse::new(replay.chain(follow)).keep_alive(KeepAlive::default()))
+}
+
+/// Live positions as server-sent events (`id` = stream sequence), only of movements whose
+/// details the caller may see (need to know); resume with `Last-Event-ID`.
+#[utoipa::path(get, path = "/api/v1/tracking/stream", tag = "tracking", params(StreamQuery),
+    responses((status = 200, description = "text/event-stream of positions"),
+              (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+async fn position_stream(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<StreamQuery>,
+) -> ApiResult<Sse<impl futures_util::Stream<Item = Result<SseEvent, std::convert::Infallible>>>> {
+    let after = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .or(q.after)
+        .unwrap_or(0);
+    let live = state.tracking.positions.subscribe();
+    let stored = state.db(move |s| s.position_events_after(after, 10_000)).await?;
+    let mut cache: HashMap<MovementId, bool> = HashMap::new();
+    let mut backlog = Vec::new();
+    for (seq, m, p) in stored {
+        let ok = match cache.get(&m) {
+            Some(ok) => *ok,
+            None => {
+                let ok = may_see_positions(&state, &principal, m).await;
+                cache.insert(m, ok);
+                ok
+            }
+        };
+        if ok {
+            backlog.push((seq, m, p));
+        }
+    }
+    let last = backlog.last().map_or(after, |b| b.0);
+    let event = |(seq, m, p): &(i64, MovementId, Position)| {
+        SseEvent::default()
+            .id(seq.to_string())
+            .event("position")
+            .json_data(serde_json::json!({
+                "movement": m.uuid(),
+                "time": rfc3339(p.at),
+                "coordinates": [p.lon, p.lat],
+                "speed": p.speed,
+            }))
+            .unwrap_or_else(|_| SseEvent::default().comment("unserialisable position"))
+    };
+    let replay = futures_util::stream::iter(backlog.iter().map(event).map(Ok).collect::<Vec<_>>());
+    let follow = futures_util::stream::unfold(
+        (
+            live,
+            state,
+            principal,
+            last,
+            cache,
+            tokio::time::Instant::now() + STREAM_LIFETIME,
+        ),
+        move |(mut rx, state, principal, last, mut cache, deadline)| async move {
+            loop {
+                let Ok(received) = tokio::time::timeout_at(deadline, rx.recv()).await else {
+                    return None;
+                };
+                match received {
+                    Ok(item) if item.0 > last => {
+                        let ok = match cache.get(&item.1) {
+                            Some(ok) => *ok,
+                            None => {
+                                let ok = may_see_positions(&state, &principal, item.1).await;
+                                cache.insert(item.1, ok);
+                                ok
+                            }
+                        };
+                        if ok {
+                            let e = event(&item);
+                            return Some((Ok(e), (rx, state, principal, item.0, cache, deadline)));
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(broadcast::error::RecvError::Lagged(_)) | Err(broadcast::error::RecvError::Closed) => {
+                        return None;
+                    }
+                }
+            }
+        },
+    );
+    use futures_util::StreamExt;
+    Ok(Sse::new(replay.chain(follow)).keep_alive(KeepAlive::default()))
+}
+
+/// Whether the caller may see a movement's positions (need to know, like its plan).
+async fn may_see_positions(state: &AppState, principal: &Principal, id: MovementId) -> bool {
+    match state.db(move |s| s.movement(id)).await {
+        Ok(m) => access(state, principal, &m).1,
+        Err(_) => false,
+    }
 }
 
 /// Runs the time-driven detectors of every movement under way, every `interval`.
