@@ -467,6 +467,8 @@ pub trait MovementStore {
     fn movement(&self, id: jsms_domain::ids::MovementId) -> StoreResult<MovementRecord>;
     /// Movements, newest first (at most 500), optionally of one organisation.
     fn movements(&self, org: Option<OrgId>) -> StoreResult<Vec<MovementRecord>>;
+    /// Every movement in one of `states` (no limit: active states are few).
+    fn movements_in_states(&self, states: &[jsms_domain::movement::MovementState]) -> StoreResult<Vec<MovementRecord>>;
     /// Replaces a movement if still at `version`; returns it at its new version.
     fn update_movement(&self, m: &MovementRecord, version: i64, now: i64) -> StoreResult<MovementRecord>;
     /// Every grant on `resource` (active or not), oldest first: (user, source, created, expires).

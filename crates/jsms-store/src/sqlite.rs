@@ -1832,6 +1832,26 @@ impl crate::MovementStore for SqliteStore {
         sealed.into_iter().map(|m| self.open_movement(m)).collect()
     }
 
+    fn movements_in_states(
+        &self,
+        states: &[jsms_domain::movement::MovementState],
+    ) -> StoreResult<Vec<crate::MovementRecord>> {
+        let names: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
+        let list = serde_json::to_string(&names).map_err(internal)?;
+        let sql = format!(
+            "SELECT {MOVEMENT_COLS} FROM movements WHERE state IN (SELECT value FROM json_each(?1)) ORDER BY created_at, id"
+        );
+        let conn = self.read()?;
+        let mut stmt = conn.prepare_cached(&sql).map_err(internal)?;
+        let rows = stmt.query_map([list], movement_row).map_err(internal)?;
+        let sealed: Vec<SealedMovement> = rows
+            .map(|r| self.decode_movement(r.map_err(internal)?))
+            .collect::<StoreResult<_>>()?;
+        drop(stmt);
+        drop(conn);
+        sealed.into_iter().map(|m| self.open_movement(m)).collect()
+    }
+
     fn update_movement(&self, m: &crate::MovementRecord, version: i64, now: i64) -> StoreResult<crate::MovementRecord> {
         let body = serde_json::to_string(&m.body).map_err(internal)?;
         let plan = self.seal_plan(m)?;

@@ -788,7 +788,15 @@ fn watch(state: &AppState, m: &MovementRecord) {
 
 /// Watches the routes of every planned, released or in-progress movement (at start).
 pub async fn watch_active(state: &AppState) -> ApiResult<usize> {
-    let all = state.db(|s| s.movements(None)).await?;
+    let all = state
+        .db(|s| {
+            s.movements_in_states(&[
+                MovementState::Planned,
+                MovementState::Released,
+                MovementState::InProgress,
+            ])
+        })
+        .await?;
     let mut n = 0;
     for m in all.iter().filter(|m| {
         matches!(

@@ -258,7 +258,9 @@ fn parse_time(v: &serde_json::Value) -> Option<i64> {
 /// The movement a device reports for: its team's released or in-progress movement whose
 /// departure is nearest.
 async fn movement_of(state: &AppState, device: &Device) -> ApiResult<MovementRecord> {
-    let all = state.db(|s| s.movements(None)).await?;
+    let all = state
+        .db(|s| s.movements_in_states(&[MovementState::Released, MovementState::InProgress]))
+        .await?;
     let now = state.clock.now();
     all.into_iter()
         .filter(|m| matches!(m.state, MovementState::Released | MovementState::InProgress))
