@@ -385,6 +385,19 @@ async fn positions_detectors_alerts_and_the_stream() {
         6
     );
     assert_problem(&officer.get(&format!("{path}/track")).await, 404, "not-found");
+    // A zone drawn while under way reaches the running tracker: entering it is an alert.
+    let analyst = server.signed_in("hn.analyst").await;
+    let ahead = route[route.len() / 2];
+    let zone = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [ahead.1, ahead.0]},
+        "properties": {"severity": 4, "kind": "unrest", "valid_from": "2026-01-01T00:00:00Z", "source": "test", "radius_m": 50.0}});
+    assert_eq!(analyst.post("/api/v1/zones", zone).await.status, StatusCode::CREATED);
+    let (status, _) = post(json!({"positions": [p(t0 + 80, ahead, 8.0)]})).await;
+    assert_eq!(status, StatusCode::OK);
+    let alerts = coordinator.get("/api/v1/alerts").await.body;
+    assert!(
+        alerts.as_array().unwrap().iter().any(|a| a["kind"] == "zone_entry"),
+        "{alerts}"
+    );
     let last = *route.last().unwrap();
     let (status, _) = post(json!({"positions": [p(t0 + 90, last, 0.0)]})).await;
     assert_eq!(status, StatusCode::OK);

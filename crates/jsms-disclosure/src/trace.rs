@@ -194,39 +194,8 @@ pub fn trace<K: Clone>(doc: &Document, leaked: &str, recipients: &[(K, Codeword)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::brief::{BriefContent, BriefLeg, brief};
-
-    fn content() -> BriefContent {
-        BriefContent {
-            reference: "MV-0193".into(),
-            purpose: "Weekly coordination meeting".into(),
-            persons: vec!["Wen Lianhe".into(), "Gao Mingyu".into()],
-            departure: 1_796_000_000,
-            arrival: 1_796_001_200,
-            legs: vec![BriefLeg {
-                from: "Kharadar Bridge Works".into(),
-                to: "Staff Residence".into(),
-                roads: vec!["Napier Road".into(), "M.A. Jinnah Road".into(), "Preedy Street".into()],
-                distance_m: 4200.0,
-                duration_s: 840.0,
-            }],
-            call_sign: "FALCON 3".into(),
-            vehicles: vec!["Armoured SUV".into(), "Escort pickup".into()],
-            contacts: vec![("Operations room".into(), "+92 21 0000000".into())],
-        }
-    }
-
-    fn codeword(seed: u64) -> Codeword {
-        let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-        let mut out = [0u8; 32];
-        for b in &mut out {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            *b = x as u8;
-        }
-        Codeword(out)
-    }
+    use crate::brief::brief;
+    use crate::corpus::{Rng, sample_content};
 
     #[test]
     fn normalisation_removes_what_retyping_and_stripping_change() {
@@ -235,20 +204,21 @@ mod tests {
 
     #[test]
     fn most_slots_are_recognisable() {
-        let doc = brief(&content());
+        let doc = brief(&sample_content());
         let usable = signatures(&doc).iter().filter(|s| s.is_some()).count();
         assert!(usable >= 64, "{usable} of {} slots usable", doc.slot_count());
     }
 
     #[test]
     fn a_full_lowercased_copy_names_its_recipient_and_a_stranger_names_nobody() {
-        let doc = brief(&content());
-        let recipients: Vec<(u32, Codeword)> = (0..50).map(|i| (i, codeword(u64::from(i) + 1))).collect();
+        let doc = brief(&sample_content());
+        let mut rng = Rng::new(1);
+        let recipients: Vec<(u32, Codeword)> = (0..50).map(|i| (i, rng.codeword())).collect();
         let leaked = doc.render(&recipients[17].1).to_lowercase().replace('\n', " ");
         let t = trace(&doc, &leaked, &recipients);
         assert_eq!(t.verdict, Some(17), "{:?}", &t.ranking[..3]);
         assert!(t.confidence > 0.999);
-        let stranger = doc.render(&codeword(999));
+        let stranger = doc.render(&rng.codeword());
         let t = trace(&doc, &stranger, &recipients);
         assert_eq!(t.verdict, None, "{:?}", &t.ranking[..3]);
         assert_eq!(trace(&doc, "nothing to see", &recipients).verdict, None);

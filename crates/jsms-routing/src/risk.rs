@@ -8,7 +8,7 @@
 //!   expected.
 //! - **Slow roads** ([`StaticRisk`]): exposure time where the speed is low.
 //! - **Incidents** ([`Incident`]): recent incidents near an edge, decaying with age.
-//! - **History** ([`RiskWeights::add_history`]): segments used on the same origin and
+//! - **History** ([`history_penalties`]): segments used on the same origin and
 //!   destination recently, for the unpredictable planning mode.
 //!
 //! Weights only ever rise above travel time, so lower bounds computed on travel time stay
@@ -131,36 +131,25 @@ impl RiskWeights {
         affected
     }
 
-    /// Adds the history penalty: each use of an edge by an earlier route on the same origin
-    /// and destination (as edge lists) adds half its travel time, up to three uses.
-    pub fn add_history(&mut self, g: &Graph, routes: &[Vec<usize>]) -> Vec<usize> {
-        let mut uses: HashMap<usize, u64> = HashMap::new();
-        for route in routes {
-            for &e in route {
-                *uses.entry(e).or_default() += 1;
-            }
-        }
-        let mut affected = Vec::with_capacity(uses.len());
-        for (e, n) in uses {
-            if let Some(w) = self.weights.get_mut(e) {
-                *w = w.saturating_add(u64::from(g.edge_time_ms(e)) * n.min(3) / 2);
-                affected.push(e);
-            }
-        }
-        affected
-    }
-
-    /// All weights, indexed by edge.
-    pub fn weights(&self) -> &[u64] {
-        &self.weights
-    }
-
     /// Whether a path uses an edge penalised as avoided.
     pub fn crosses_avoided(&self, g: &Graph, edges: &[usize]) -> bool {
         edges
             .iter()
             .any(|&e| self.weight(e) >= AVOID_MS + u64::from(g.edge_time_ms(e)))
     }
+}
+
+/// The history penalty of the unpredictable mode: each use of an edge by an earlier route on
+/// the same origin and destination (as edge lists) adds half its travel time, up to three
+/// uses. Returns the extra milliseconds per edge.
+pub fn history_penalties(g: &Graph, routes: &[Vec<usize>]) -> HashMap<usize, u64> {
+    let mut uses: HashMap<usize, u64> = HashMap::new();
+    for &e in routes.iter().flatten() {
+        *uses.entry(e).or_default() += 1;
+    }
+    uses.into_iter()
+        .map(|(e, n)| (e, u64::from(g.edge_time_ms(e)) * n.min(3) / 2))
+        .collect()
 }
 
 /// Incidents within this distance of an edge's midpoint raise its risk, metres.

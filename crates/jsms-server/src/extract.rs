@@ -165,6 +165,16 @@ pub struct RequestMeta {
     pub client: String,
 }
 
+impl RequestMeta {
+    /// The metadata of work the server starts itself (no request, no client).
+    pub fn internal() -> Self {
+        Self {
+            request_id: None,
+            client: "internal".into(),
+        }
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
     type Rejection = ApiError;
 

@@ -14,7 +14,7 @@ use jsms_routing::alternatives::{AlternativeOptions, alternatives};
 use jsms_routing::cch::{Cch, CchQuery, MetricCache};
 use jsms_routing::dijkstra::Path;
 use jsms_routing::graph::Graph;
-use jsms_routing::risk::{AVOID_MS, Incident, RiskWeights, StaticRisk, reason};
+use jsms_routing::risk::{AVOID_MS, Incident, RiskWeights, StaticRisk, history_penalties, reason};
 use jsms_routing::snap::SnapIndex;
 use jsms_store::ZoneRecord;
 use serde::{Deserialize, Serialize};
@@ -385,10 +385,10 @@ pub fn plan(
         let history = feed.history(input.from, input.to, input.depart - HISTORY_S);
         recent_routes = history.len();
         let driven: Vec<Vec<usize>> = history.iter().map(|r| net.edges_along(r)).collect();
-        let mut penalties = RiskWeights::new(g);
-        penalties.add_history(g, &driven);
-        for (w, (&p, &base)) in weights.iter_mut().zip(penalties.weights().iter().zip(&g.time_ms)) {
-            *w = w.saturating_add(p.saturating_sub(u64::from(base)));
+        for (e, extra) in history_penalties(g, &driven) {
+            if let Some(w) = weights.get_mut(e) {
+                *w = w.saturating_add(extra);
+            }
         }
     }
     let metric = net.metrics.get(&net.cch, weights.clone());

@@ -146,6 +146,15 @@ pub struct Who {
 }
 
 impl Who {
+    /// A part of the server acting on its own (`system:<what>`), e.g. the release scheduler.
+    pub fn system(what: &str, name: &str) -> Self {
+        Self {
+            principal: format!("system:{what}"),
+            name: Some(name.to_owned()),
+            party: None,
+        }
+    }
+
     /// An unauthenticated caller that claimed `name` (e.g. a failed sign-in).
     pub fn anonymous(name: Option<&str>) -> Self {
         Self {

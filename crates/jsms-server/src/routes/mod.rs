@@ -12,10 +12,11 @@ pub mod tracking;
 pub mod zones;
 
 use crate::auth::Principal;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::RequestMeta;
 use crate::state::{AppState, Event};
 use crate::wire::{ListQuery, PageOf};
+use jsms_domain::ValidationError;
 use jsms_domain::access::Action;
 use jsms_store::{Page, PageRequest};
 use std::sync::atomic::Ordering;
@@ -67,6 +68,15 @@ pub fn page_view<T, W: ToSchema>(page: Page<T>, f: impl FnMut(T) -> W) -> PageOf
     PageOf {
         items: page.items.into_iter().map(f).collect(),
         next_cursor: page.next.map(|u| u.to_string()),
+    }
+}
+
+/// A record referenced from a request body: a missing one is a 422 naming `field` ("no such
+/// `what`"); other failures pass through unchanged.
+pub fn referenced<T>(found: ApiResult<T>, field: impl Into<String>, what: &str) -> ApiResult<T> {
+    match found {
+        Err(ApiError::NotFound) => Err(ValidationError::new(field, format!("no such {what}")).into()),
+        other => other,
     }
 }
 

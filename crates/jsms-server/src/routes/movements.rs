@@ -11,7 +11,7 @@ use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, RequestMeta, path_id};
 use crate::planning::{PlanInput, Profile, plan as plan_routes};
-use crate::routes::require;
+use crate::routes::{referenced, require};
 use crate::state::{AppState, Event, Who};
 use crate::wire::{GeoPoint, rfc3339};
 use axum::Json;
@@ -331,11 +331,8 @@ async fn resolve_endpoint(state: &AppState, field: &str, e: &EndpointWire) -> Ap
     match (e.site, &e.point) {
         (Some(site), None) => {
             let id = SiteId::from_uuid(site);
-            match state.db(move |s| s.site(id)).await {
-                Ok(_) => Ok(Endpoint::Site(id)),
-                Err(ApiError::NotFound) => Err(ValidationError::new(format!("{field}/site"), "no such site").into()),
-                Err(e) => Err(e),
-            }
+            referenced(state.db(move |s| s.site(id)).await, format!("{field}/site"), "site")?;
+            Ok(Endpoint::Site(id))
         }
         (None, Some(p)) => Ok(Endpoint::Point(p.to_coordinate(&format!("{field}/point"))?)),
         _ => Err(ValidationError::new(field, "give exactly one of site or point").into()),
@@ -354,11 +351,7 @@ async fn create_movement(
 ) -> ApiResult<(StatusCode, Json<MovementView>)> {
     let user = principal.human()?.clone();
     let org = input.org.map_or(principal.actor.org_id, OrgId::from_uuid);
-    let org_record = match state.db(move |s| s.org(org)).await {
-        Ok(o) => o,
-        Err(ApiError::NotFound) => return Err(ValidationError::new("/org", "no such organisation").into()),
-        Err(e) => return Err(e),
-    };
+    let org_record = referenced(state.db(move |s| s.org(org)).await, "/org", "organisation")?;
     let party = org_record.party_id;
     let rules = require(
         &state,
@@ -376,13 +369,11 @@ async fn create_movement(
     let mut persons = Vec::with_capacity(input.persons.len());
     for (i, p) in input.persons.iter().enumerate() {
         let id = PersonId::from_uuid(*p);
-        let person = match state.db(move |s| s.person(id)).await {
-            Ok(p) => p,
-            Err(ApiError::NotFound) => {
-                return Err(ValidationError::new(format!("/persons/{i}"), "no such protected person").into());
-            }
-            Err(e) => return Err(e),
-        };
+        let person = referenced(
+            state.db(move |s| s.person(id)).await,
+            format!("/persons/{i}"),
+            "protected person",
+        )?;
         if person.person.draft.employer_org_id != org {
             return Err(ValidationError::new(
                 format!("/persons/{i}"),
@@ -813,15 +804,10 @@ pub async fn watch_active(state: &AppState) -> ApiResult<usize> {
 /// Records on each movement that a changed zone now crosses its route (the re-evaluation
 /// event), audited.
 pub async fn flag_affected(state: &AppState, events: &[crate::reeval::RouteAffected]) -> ApiResult<()> {
-    let who = Who {
-        principal: "system:re-evaluation".into(),
-        name: Some("route re-evaluation".into()),
-        party: None,
-    };
-    let meta = RequestMeta {
-        request_id: None,
-        client: "internal".into(),
-    };
+    let (who, meta) = (
+        Who::system("re-evaluation", "route re-evaluation"),
+        RequestMeta::internal(),
+    );
     for e in events {
         let id = MovementId::from_uuid(e.owner);
         let note = format!(
@@ -933,11 +919,11 @@ async fn plan_movement(
         .into());
     }
     let team_id = EscortTeamId::from_uuid(input.escort_team);
-    let team = match state.db(move |s| s.escort_team(team_id)).await {
-        Ok(t) => t,
-        Err(ApiError::NotFound) => return Err(ValidationError::new("/escort_team", "no such escort team").into()),
-        Err(e) => return Err(e),
-    };
+    let team = referenced(
+        state.db(move |s| s.escort_team(team_id)).await,
+        "/escort_team",
+        "escort team",
+    )?;
     let needed = m.body.assessment.as_ref().map_or(1, |a| a.requirements.escort_vehicles);
     if team.vehicles.len() < usize::from(needed) {
         return Err(ValidationError::new(
@@ -1145,11 +1131,7 @@ async fn disclose(
     };
     let until = m.ends_at.unwrap_or(plan.arrival);
     let uid = UserId::from_uuid(input.user);
-    let target = match state.db(move |s| s.user(uid)).await {
-        Ok(u) => u,
-        Err(ApiError::NotFound) => return Err(ValidationError::new("/user", "no such user").into()),
-        Err(e) => return Err(e),
-    };
+    let target = referenced(state.db(move |s| s.user(uid)).await, "/user", "user")?;
     if target.org_id != m.org || !target.roles.contains(&Role::CompanySecurityOfficer) || target.disabled {
         return Err(ValidationError::new(
             "/user",
@@ -1444,15 +1426,10 @@ pub fn spawn_release_scheduler(state: AppState, interval: std::time::Duration) {
 pub async fn release_due(state: &AppState) -> ApiResult<usize> {
     let now = state.clock.now();
     let due = state.db(move |s| s.due_releases(now)).await?;
-    let who = Who {
-        principal: "system:release-scheduler".into(),
-        name: Some("release scheduler".into()),
-        party: None,
-    };
-    let meta = RequestMeta {
-        request_id: None,
-        client: "internal".into(),
-    };
+    let (who, meta) = (
+        Who::system("release-scheduler", "release scheduler"),
+        RequestMeta::internal(),
+    );
     let mut released = 0;
     for id in due {
         let mut m = state.db(move |s| s.movement(id)).await?;
@@ -1587,13 +1564,7 @@ async fn create_team(
     let mut members = Vec::new();
     for (i, u) in input.members.iter().enumerate() {
         let id = UserId::from_uuid(*u);
-        let found = match state.db(move |s| s.user(id)).await {
-            Ok(u) => u,
-            Err(ApiError::NotFound) => {
-                return Err(ValidationError::new(format!("/members/{i}"), "no such user").into());
-            }
-            Err(e) => return Err(e),
-        };
+        let found = referenced(state.db(move |s| s.user(id)).await, format!("/members/{i}"), "user")?;
         if found.party_id != party {
             return Err(ValidationError::new(format!("/members/{i}"), "members are users of your own party").into());
         }

@@ -8,7 +8,7 @@
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiQuery, RequestMeta, expected_version, path_id};
-use crate::routes::{page_request, page_view, require};
+use crate::routes::{page_request, page_view, referenced, require};
 use crate::state::{AppState, Event};
 use crate::wire::{
     GeoPoint, GeoPolygon, ListQuery, NewOrganisation, NewPerson, NewSite, OrganisationPatch, OrganisationView, PageOf,
@@ -432,10 +432,8 @@ async fn visible_person(
 }
 
 async fn check_site_exists(state: &AppState, site: Option<SiteId>, field: &str) -> ApiResult<()> {
-    if let Some(id) = site
-        && state.db(move |s| s.site(id)).await.is_err()
-    {
-        return Err(ValidationError::new(field, "no such site").into());
+    if let Some(id) = site {
+        referenced(state.db(move |s| s.site(id)).await, field, "site")?;
     }
     Ok(())
 }
@@ -705,9 +703,7 @@ fn site_view(s: Site) -> SiteView {
 }
 
 async fn check_org_exists(state: &AppState, org: OrgId, field: &str) -> ApiResult<()> {
-    if state.db(move |s| s.org(org)).await.is_err() {
-        return Err(ValidationError::new(field, "no such organisation").into());
-    }
+    referenced(state.db(move |s| s.org(org)).await, field, "organisation")?;
     Ok(())
 }
 

@@ -60,6 +60,14 @@ impl TrackingHub {
         }
     }
 
+    /// Gives every running tracker the current zones (after a zone is created, changed or
+    /// deleted).
+    pub fn refresh_zones(&self, zones: &[jsms_store::ZoneRecord]) {
+        for t in self.lock().values_mut() {
+            t.set_zones(zones.iter().map(|z| (z.id, z.zone.clone())).collect());
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<MovementId, Tracker>> {
         self.trackers.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -86,17 +94,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 fn system() -> (Who, RequestMeta) {
-    (
-        Who {
-            principal: "system:tracking".into(),
-            name: Some("tracking detectors".into()),
-            party: None,
-        },
-        RequestMeta {
-            request_id: None,
-            client: "internal".into(),
-        },
-    )
+    (Who::system("tracking", "tracking detectors"), RequestMeta::internal())
 }
 
 /// A new device and its token (shown once).
@@ -315,20 +313,21 @@ pub async fn ingest(
         // No subscriber is fine: positions are stored and replayed on connect.
         let _ = state.tracking.positions.send((seq, m.id, p));
     }
-    let zones = state.db(|s| s.zones()).await?;
+    // Zones are loaded only for a new tracker; zone changes reach running trackers through
+    // `TrackingHub::refresh_zones`.
+    let known = state.tracking.lock().contains_key(&m.id);
+    let zones = if known {
+        Vec::new()
+    } else {
+        state.db(|s| s.zones()).await?
+    };
     let findings: Vec<Finding> = {
         let mut trackers = state.tracking.lock();
         let tracker = match trackers.entry(m.id) {
             std::collections::hash_map::Entry::Occupied(e) => Some(e.into_mut()),
             std::collections::hash_map::Entry::Vacant(v) => tracker_for(state, &m, &zones).map(|t| v.insert(t)),
         };
-        match tracker {
-            Some(t) => {
-                t.set_zones(zones.iter().map(|z| (z.id, z.zone.clone())).collect());
-                good.iter().flat_map(|p| t.observe(*p)).collect()
-            }
-            None => Vec::new(),
-        }
+        tracker.map_or_else(Vec::new, |t| good.iter().flat_map(|p| t.observe(*p)).collect())
     };
     handle_findings(state, m.id, findings).await?;
     Ok(IngestReport {
@@ -534,15 +533,15 @@ async fn assignment(State(state): State<AppState>, headers: HeaderMap) -> ApiRes
     let device = device(&state, token).await?;
     let m = movement_of(&state, &device).await?;
     let plan = m.plan.as_ref().ok_or(ApiError::NotFound)?;
-    let (who, meta) = system();
+    let who = Who {
+        principal: format!("device:{}", device.id),
+        name: Some(device.name.clone()),
+        party: None,
+    };
     state
         .audit(
-            &Who {
-                principal: format!("device:{}", device.id),
-                name: Some(device.name.clone()),
-                ..who
-            },
-            &meta,
+            &who,
+            &RequestMeta::internal(),
             Event::allow(
                 "movement.assignment",
                 Some(format!("movement:{}:plan", m.id)),
@@ -1173,6 +1172,16 @@ pub struct StreamQuery {
     pub after: Option<i64>,
 }
 
+/// Where a stream resumes: the `Last-Event-ID` header, else `?after=`, else the start.
+fn resume_after(headers: &HeaderMap, q: &StreamQuery) -> i64 {
+    headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .or(q.after)
+        .unwrap_or(0)
+}
+
 /// Alerts as server-sent events (`id` = sequence number), filtered for the caller; resume
 /// with `Last-Event-ID` and nothing is lost.
 #[utoipa::path(get, path = "/api/v1/alerts/stream", tag = "tracking", params(StreamQuery),
@@ -1184,12 +1193,7 @@ async fn alert_stream(
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<StreamQuery>,
 ) -> ApiResult<Sse<impl futures_util::Stream<Item = Result<SseEvent, std::convert::Infallible>>>> {
-    let after = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .or(q.after)
-        .unwrap_or(0);
+    let after = resume_after(&headers, &q);
     // Subscribe first, then replay: nothing falls between the two.
     let live = state.tracking.alerts.subscribe();
     let backlog = visible_alerts(&state, &principal, after).await?;
@@ -1246,12 +1250,7 @@ async fn position_stream(
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<StreamQuery>,
 ) -> ApiResult<Sse<impl futures_util::Stream<Item = Result<SseEvent, std::convert::Infallible>>>> {
-    let after = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .or(q.after)
-        .unwrap_or(0);
+    let after = resume_after(&headers, &q);
     let live = state.tracking.positions.subscribe();
     let stored = state.db(move |s| s.position_events_after(after, 10_000)).await?;
     let mut cache: HashMap<MovementId, bool> = HashMap::new();

@@ -247,9 +247,17 @@ async fn create_zone(
     Ok((StatusCode::CREATED, Json(to_feature(record))))
 }
 
+/// Hands the current zones to the trackers of movements under way.
+async fn refresh_trackers(state: &AppState) -> ApiResult<()> {
+    let zones = state.db(|s| s.zones()).await?;
+    state.tracking.refresh_zones(&zones);
+    Ok(())
+}
+
 /// Flags the watched routes a stored zone now crosses ([`crate::reeval`]), on the
 /// movements themselves, before the request answers.
 async fn reevaluate(state: &AppState, record: &ZoneRecord, now: i64) -> ApiResult<()> {
+    refresh_trackers(state).await?;
     let affected = state
         .route_watch
         .zone_changed(record.id, record.version, &record.zone, now);
@@ -381,5 +389,6 @@ async fn delete_zone(
         .await?;
     let zid = current.id;
     state.db(move |s| s.delete_zone(zid, version)).await?;
+    refresh_trackers(&state).await?;
     Ok(StatusCode::NO_CONTENT)
 }
