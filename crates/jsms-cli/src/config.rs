@@ -24,6 +24,16 @@
 //! off_hours_utc = "17-1"             # protected reads between these UTC hours: alert
 //! [tracking]
 //! alert_escalation_secs = 300        # alerts not acknowledged within 5 min are escalated
+//! [tracking.detectors]     # defaults shown (PRODUCT §3.4)
+//! deviation_m = 150.0       # corridor half-width …
+//! deviation_s = 30          # … left for this long: alert
+//! stop_s = 180              # stopped this long outside a safe site: alert
+//! stop_radius_m = 30.0      # moving less than this counts as stopped
+//! overdue_grace_s = 600     # not arrived this long after the planned arrival: alert
+//! check_in_s = 900          # check-ins due this often
+//! silent_s = 120            # no position for this long: alert
+//! start_m = 200.0           # first position this near the origin starts the movement
+//! arrive_m = 100.0          # a position this near the destination completes it
 //! [[webhooks]]              # alerts are posted here, signed (X-JSMS-Signature)
 //! url = "https://ops.example/jsms-alerts"
 //! secret = "at least 16 characters"
@@ -44,7 +54,9 @@
 //! `JSMS_WITNESSES` (`URL=KEY` for a witness the log pushes to, or `KEY` for one that pulls;
 //! comma-separated), `JSMS_POLICY_DIR`,
 //! `JSMS_BREAK_GLASS_REVIEW_SECS`, `JSMS_ANOMALY_BURST_READS`, `JSMS_ANOMALY_BURST_WINDOW_SECS`,
-//! `JSMS_ANOMALY_DENIALS`, `JSMS_ANOMALY_DENIAL_WINDOW_SECS`, `JSMS_OFF_HOURS_UTC`, `JSMS_ALERT_ESCALATION_SECS`, `JSMS_WEBHOOKS` (`URL|SECRET`, comma-separated).
+//! `JSMS_ANOMALY_DENIALS`, `JSMS_ANOMALY_DENIAL_WINDOW_SECS`, `JSMS_OFF_HOURS_UTC`, `JSMS_ALERT_ESCALATION_SECS`,
+//! `JSMS_DETECTORS` (`silent_s=60,deviation_m=200`: detector thresholds by name), `JSMS_WEBHOOKS`
+//! (`URL|SECRET`, comma-separated).
 
 use crate::Failure;
 use jsms_audit::note::NoteVerifier;
@@ -102,6 +114,7 @@ struct WebhookFile {
 #[serde(deny_unknown_fields)]
 struct TrackingFile {
     alert_escalation_secs: Option<i64>,
+    detectors: Option<jsms_domain::tracking::Thresholds>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -275,6 +288,33 @@ pub fn resolve(file: &FileConfig, flags: Overrides) -> Result<ServerConfig, Fail
         }
         config.alert_escalation_secs = secs;
     }
+    if let Some(d) = file.tracking.detectors {
+        config.detectors = d;
+    }
+    if let Some(list) = env("JSMS_DETECTORS") {
+        // `name=value` pairs, comma-separated, over the file's (or the default) thresholds.
+        let mut table = toml::Table::try_from(config.detectors)
+            .map_err(|e| Failure::config(format!("detector thresholds: {e}")))?;
+        for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let (name, value) = item
+                .split_once('=')
+                .ok_or_else(|| Failure::config(format!("JSMS_DETECTORS: {item:?} is not NAME=VALUE")))?;
+            let value: toml::Value = value
+                .trim()
+                .parse::<i64>()
+                .map(toml::Value::Integer)
+                .or_else(|_| value.trim().parse::<f64>().map(toml::Value::Float))
+                .map_err(|_| Failure::config(format!("JSMS_DETECTORS: {item:?}: the value is a number")))?;
+            table.insert(name.trim().to_owned(), value);
+        }
+        config.detectors = table
+            .try_into()
+            .map_err(|e| Failure::config(format!("JSMS_DETECTORS: {e}")))?;
+    }
+    config
+        .detectors
+        .validate()
+        .map_err(|e| Failure::config(format!("tracking detectors: {e}")))?;
     config.webhooks = match env("JSMS_WEBHOOKS") {
         Some(list) => list
             .split(',')

@@ -100,7 +100,7 @@ pub async fn serve(
     state.witnesses = Arc::new(config.witnesses.clone());
     state.webhooks = Arc::new(config.webhooks.clone());
     state.tracking = Arc::new(jsms_server::routes::tracking::TrackingHub::new(
-        jsms_domain::tracking::Thresholds::default(),
+        config.detectors,
         config.alert_escalation_secs,
     ));
     state.movement_rules =
@@ -127,7 +127,13 @@ pub async fn serve(
     tracing::info!(watched, "planned routes watched for zone changes");
     // Releases missed while the server was down happen at the first tick, right now.
     jsms_server::routes::movements::spawn_release_scheduler(state.clone(), std::time::Duration::from_secs(1));
+    let restored = jsms_server::routes::tracking::restore_trackers(&state)
+        .await
+        .map_err(|e| Failure::runtime(format!("movements under way not restored: {e}")))?;
+    tracing::info!(restored, "movements under way tracked");
     jsms_server::routes::tracking::spawn_detector_ticks(state.clone(), std::time::Duration::from_secs(1));
+    // Deliveries left in the outbox by a previous run go out now.
+    jsms_server::webhooks::spawn_outbox(state.clone());
     let router = jsms_server::app(state, config.max_body_bytes);
     on_ready(&format!("{scheme}://{local}"));
     tracing::info!(%local, scheme, "listening");

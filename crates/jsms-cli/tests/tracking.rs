@@ -485,12 +485,14 @@ type Seen = std::sync::Arc<tokio::sync::Mutex<Vec<(HashMap<String, String>, Vec<
 
 /// A webhook receiver on loopback: answers 500 to the first request and 200 after; records
 /// each request's headers (lower-cased) and body.
-async fn receiver() -> (
-    String,
-    std::sync::Arc<tokio::sync::Mutex<Vec<(HashMap<String, String>, Vec<u8>)>>>,
-) {
+async fn receiver() -> (String, Seen) {
+    receiver_on(0).await
+}
+
+/// [`receiver`] on a given port (0: any).
+async fn receiver_on(port: u16) -> (String, Seen) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     let seen: Seen = Default::default();
     let log = seen.clone();
@@ -652,4 +654,116 @@ async fn the_simulator_drives_a_movement_and_its_faults_raise_their_alerts() {
         ..args
     };
     assert_eq!(jsms_cli::simulate::drive(&bad).await.unwrap_err().code(), 2);
+}
+
+#[tokio::test]
+async fn trackers_and_webhook_deliveries_survive_a_restart() {
+    // A webhook target that is down: the port is free, nothing listens yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/hook");
+    let secret = "webhook-secret-0123456789";
+    let hooks = format!("{url}|{secret}");
+    let env = [("JSMS_WEBHOOKS", hooks.as_str()), ("JSMS_DETECTORS", "silent_s=8")];
+    let server = TestServer::start_with(&env);
+    let officer = server.signed_in("pn.officer").await;
+    let coordinator = server.signed_in("hn.coordinator").await;
+    let coordinator2 = server.signed_in("hn.coordinator2").await;
+    let escort = server.signed_in("hn.escort").await;
+    let id = released(&officer, &coordinator, &coordinator2, &escort).await;
+    let plan = escort.get(&format!("/api/v1/movements/{id}")).await.body["plan"].clone();
+    let first = &plan["legs"][0]["coordinates"][0];
+    let origin = (first[1].as_f64().unwrap(), first[0].as_f64().unwrap());
+    let team = coordinator.get("/api/v1/escort-teams").await.body[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = coordinator
+        .post(
+            &format!("/api/v1/escort-teams/{team}/devices"),
+            json!({"name": "phone"}),
+        )
+        .await
+        .body["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let http = reqwest::Client::new();
+    let report = |base: String, t: i64| {
+        let (http, token) = (http.clone(), token.clone());
+        async move {
+            let r = http
+                .post(format!("{base}/api/v1/tracking/positions"))
+                .bearer_auth(token)
+                .json(&json!({"positions": [{"time": t, "lat": origin.0, "lon": origin.1, "speed": 0.0}]}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+        }
+    };
+    // Under way; an SOS whose webhook cannot be delivered (connection refused).
+    report(server.url.clone(), now()).await;
+    assert_eq!(
+        coordinator.get(&format!("/api/v1/movements/{id}")).await.body["state"],
+        "in_progress"
+    );
+    let sos = escort.post(&format!("/api/v1/movements/{id}/sos"), json!({})).await;
+    assert_eq!(sos.status, StatusCode::CREATED);
+    let auditor = server.signed_in("hn.auditor").await;
+    let mut log = Value::Null;
+    for _ in 0..50 {
+        log = auditor.get("/api/v1/webhooks/deliveries").await.body;
+        if log.as_array().is_some_and(|l| !l.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let failed = log[0].clone();
+    assert!(failed["error"].is_string() && failed["status"].is_null(), "{log}");
+    // The last position just before the server stops; no device-silent alert yet.
+    report(server.url.clone(), now()).await;
+    let kinds = |alerts: &Value| -> Vec<String> {
+        alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["kind"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(kinds(&coordinator.get("/api/v1/alerts").await.body), vec!["sos"]);
+
+    // Down; the target comes up; the server comes back.
+    let (url_now, seen) = receiver_on(port).await;
+    assert_eq!(url_now, url);
+    let server = server.restart(&env);
+    // The delivery left in the outbox goes out again, as the same delivery.
+    for _ in 0..100 {
+        if !seen.lock().await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let got = seen.lock().await.clone();
+    assert!(!got.is_empty(), "the delivery survived the restart");
+    assert_eq!(got[0].0["x-jsms-delivery"], failed["delivery"].as_str().unwrap());
+    let payload: Value = serde_json::from_slice(&got[0].1).unwrap();
+    assert_eq!(payload["kind"], "sos");
+    // The tracker was rebuilt from the stored track: with no new position, the device-silent
+    // detector fires (8 s after the last one), and nothing raised before is raised again.
+    let manager = server.signed_in("hn.coordinator").await;
+    let mut alerts = Value::Null;
+    for _ in 0..150 {
+        alerts = manager.get("/api/v1/alerts").await.body;
+        if kinds(&alerts).contains(&"device_silent".to_owned()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(kinds(&alerts), vec!["sos", "device_silent"], "{alerts}");
+    let log = std::fs::read_to_string(server.log_path()).unwrap();
+    assert!(log.contains("restored=1"), "one movement under way restored");
 }

@@ -169,6 +169,37 @@ impl Default for Thresholds {
     }
 }
 
+impl Thresholds {
+    /// Checks every threshold is positive and within a sensible range; names the first that
+    /// is not.
+    pub fn validate(&self) -> Result<(), String> {
+        let metres = [
+            ("deviation_m", self.deviation_m),
+            ("stop_radius_m", self.stop_radius_m),
+            ("start_m", self.start_m),
+            ("arrive_m", self.arrive_m),
+        ];
+        for (name, v) in metres {
+            if !(v.is_finite() && (1.0..=10_000.0).contains(&v)) {
+                return Err(format!("{name} must be 1 to 10000 metres"));
+            }
+        }
+        let seconds = [
+            ("deviation_s", self.deviation_s),
+            ("stop_s", self.stop_s),
+            ("overdue_grace_s", self.overdue_grace_s),
+            ("check_in_s", self.check_in_s),
+            ("silent_s", self.silent_s),
+        ];
+        for (name, v) in seconds {
+            if !(1..=86_400).contains(&v) {
+                return Err(format!("{name} must be 1 to 86400 seconds"));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// What the tracker saw.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Finding {
@@ -288,9 +319,11 @@ impl Tracker {
         }
     }
 
-    /// Marks the movement as already under way (e.g. after a restart).
-    pub fn resume(&mut self, started: i64) {
+    /// Marks the movement as already under way since `started` (after a restart), with
+    /// its last check-in, if any: check-ins are due from the later of the two.
+    pub fn resume(&mut self, started: i64, last_check_in: Option<i64>) {
         self.started = Some(started);
+        self.last_check_in = Some(last_check_in.map_or(started, |c| c.max(started)));
     }
 
     /// Whether it has started.

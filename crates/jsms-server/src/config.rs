@@ -32,6 +32,8 @@ pub struct ServerConfig {
     pub break_glass: crate::state::BreakGlassPolicy,
     /// Alerts not acknowledged within this many seconds are escalated.
     pub alert_escalation_secs: i64,
+    /// Thresholds of the tracking detectors.
+    pub detectors: jsms_domain::tracking::Thresholds,
     /// Where alerts are posted (signed with HMAC-SHA256).
     pub webhooks: Vec<crate::webhooks::WebhookTarget>,
 }
@@ -91,6 +93,7 @@ impl ServerConfig {
             anomalies: crate::anomaly::AnomalyConfig::default(),
             break_glass: crate::state::BreakGlassPolicy::default(),
             alert_escalation_secs: 300,
+            detectors: jsms_domain::tracking::Thresholds::default(),
             webhooks: Vec::new(),
         }
     }

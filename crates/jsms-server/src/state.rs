@@ -120,6 +120,19 @@ impl AppState {
             .map_err(ApiError::from)
     }
 
+    /// Stores a changed movement (optimistic concurrency on `version`) and tells the parts
+    /// that cache movements (the devices' assignments) that it changed.
+    pub async fn save_movement(
+        &self,
+        m: jsms_store::MovementRecord,
+        version: i64,
+        now: i64,
+    ) -> Result<jsms_store::MovementRecord, ApiError> {
+        let result = self.db(move |s| s.update_movement(&m, version, now)).await;
+        self.tracking.movements_changed();
+        result
+    }
+
     /// A party by id, from a cache filled from storage (parties change only at `init`).
     pub async fn party(&self, id: PartyId) -> Result<Party, ApiError> {
         if let Some(p) = self.parties.read().ok().and_then(|m| m.get(&id).cloned()) {

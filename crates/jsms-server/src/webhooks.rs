@@ -1,6 +1,7 @@
 //! Outbound webhooks for alerts: each new alert is posted to every configured target as
 //! JSON, signed with HMAC-SHA256, retried with exponential backoff, and every attempt is
-//! logged (`GET /api/v1/webhooks/deliveries`, auditors).
+//! logged (`GET /api/v1/webhooks/deliveries`, auditors). Deliveries wait in a durable
+//! outbox written with the alert, so they survive a restart.
 //!
 //! The payload carries what happened and to which movement — never positions, routes or
 //! times: details do not leave the system except as traceable disclosures.
@@ -17,17 +18,20 @@ use axum::Json;
 use axum::extract::State;
 use hmac::{Hmac, Mac};
 use jsms_domain::access::Action;
-use jsms_store::{AlertRecord, DeliveryAttempt};
+use jsms_store::{DeliveryAttempt, OutboxItem};
 use serde::Serialize;
 use sha2::Sha256;
+use std::collections::HashSet;
 use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use utoipa::ToSchema;
 
 /// Attempts per delivery.
-pub const MAX_ATTEMPTS: u32 = 5;
-/// Wait before the second attempt; doubles each time.
-pub const FIRST_RETRY: Duration = Duration::from_secs(1);
+pub const MAX_ATTEMPTS: u32 = 10;
+/// Wait before the second attempt, seconds; doubles each time (1, 2, 4, … 256: the last
+/// attempt is about eight and a half minutes after the first).
+pub const FIRST_RETRY_S: i64 = 1;
 
 /// A webhook target.
 #[derive(Clone)]
@@ -96,11 +100,74 @@ struct Payload<'a> {
     state: &'a str,
 }
 
-/// Posts `alert` to every target in the background.
-pub fn deliver(state: &AppState, alert: &AlertRecord) {
+/// The outbox worker: makes every due delivery (queued with its alert, in the same
+/// transaction), logs each attempt and schedules the next with exponential backoff. It
+/// starts with what a previous run left in the outbox, so a restart loses no delivery.
+/// The hub's `webhook_wake` is notified when an alert is queued.
+pub fn spawn_outbox(state: AppState) {
     if state.webhooks.is_empty() {
         return;
     }
+    let wake = Arc::clone(&state.tracking.webhook_wake);
+    let client = match reqwest::Client::builder().timeout(Duration::from_secs(10)).build() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "webhook client: no deliveries");
+            return;
+        }
+    };
+    tokio::spawn(async move {
+        let in_flight: Arc<Mutex<HashSet<uuid::Uuid>>> = Arc::default();
+        loop {
+            let now = state.clock.now();
+            match state.db(move |s| s.due_deliveries(now, 256)).await {
+                Ok(due) => {
+                    for item in due {
+                        let fresh = in_flight.lock().map(|mut f| f.insert(item.delivery)).unwrap_or(false);
+                        if !fresh {
+                            continue;
+                        }
+                        let (state, client, in_flight, wake) =
+                            (state.clone(), client.clone(), Arc::clone(&in_flight), Arc::clone(&wake));
+                        tokio::spawn(async move {
+                            let delivery = item.delivery;
+                            if let Err(e) = attempt(&state, &client, item).await {
+                                tracing::error!(error = %e, "webhook delivery not logged");
+                            }
+                            if let Ok(mut f) = in_flight.lock() {
+                                f.remove(&delivery);
+                            }
+                            wake.notify_one();
+                        });
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "webhook outbox not read"),
+            }
+            // Sleep until woken by a new alert or a finished attempt, at most a second (the
+            // backoff's granularity).
+            let _ = tokio::time::timeout(Duration::from_secs(1), wake.notified()).await;
+        }
+    });
+}
+
+/// One attempt of one delivery; logs it and schedules the next or ends the delivery.
+async fn attempt(state: &AppState, client: &reqwest::Client, item: OutboxItem) -> ApiResult<()> {
+    let number = item.attempts + 1;
+    let now = state.clock.now();
+    let Some(target) = state.webhooks.iter().find(|t| t.url == item.url).cloned() else {
+        let record = DeliveryAttempt {
+            delivery: item.delivery,
+            alert: item.alert,
+            url: item.url,
+            attempt: number,
+            status: None,
+            error: Some("target no longer configured: delivery dropped".into()),
+            at: now,
+        };
+        return state.db(move |s| s.delivery_attempted(&record, None)).await;
+    };
+    let alert_id = item.alert;
+    let alert = state.db(move |s| s.alert(alert_id)).await?;
     let payload = Payload {
         event: "alert",
         id: alert.id,
@@ -112,59 +179,36 @@ pub fn deliver(state: &AppState, alert: &AlertRecord) {
         at: crate::wire::rfc3339(alert.at),
         state: &alert.state,
     };
-    let Ok(body) = serde_json::to_vec(&payload) else { return };
-    for target in state.webhooks.iter().cloned() {
-        let (state, body, alert_id) = (state.clone(), body.clone(), alert.id);
-        tokio::spawn(async move {
-            let client = match reqwest::Client::builder().timeout(Duration::from_secs(10)).build() {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::error!(error = %e, "webhook client");
-                    return;
-                }
-            };
-            let delivery = uuid::Uuid::now_v7();
-            let mut wait = FIRST_RETRY;
-            for attempt in 1..=MAX_ATTEMPTS {
-                let timestamp = state.clock.now();
-                let result = client
-                    .post(&target.url)
-                    .header("content-type", "application/json")
-                    .header("x-jsms-event", "alert")
-                    .header("x-jsms-delivery", delivery.to_string())
-                    .header("x-jsms-timestamp", timestamp.to_string())
-                    .header("x-jsms-signature", target.sign(timestamp, &body))
-                    .body(body.clone())
-                    .send()
-                    .await;
-                let (status, error) = match &result {
-                    Ok(r) => (Some(r.status().as_u16()), None),
-                    Err(e) => (None, Some(e.to_string())),
-                };
-                let ok = status.is_some_and(|s| (200..300).contains(&s));
-                let record = DeliveryAttempt {
-                    delivery,
-                    alert: alert_id,
-                    url: target.url.clone(),
-                    attempt,
-                    status,
-                    error,
-                    at: timestamp,
-                };
-                if let Err(e) = state.db(move |s| s.record_delivery(&record)).await {
-                    tracing::error!(error = %e, "webhook delivery not logged");
-                }
-                if ok {
-                    return;
-                }
-                if attempt < MAX_ATTEMPTS {
-                    tokio::time::sleep(wait).await;
-                    wait *= 2;
-                }
-            }
-            tracing::warn!(url = %target.url, alert = %alert_id, "webhook delivery failed after {MAX_ATTEMPTS} attempts");
-        });
+    let body = serde_json::to_vec(&payload).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let result = client
+        .post(&target.url)
+        .header("content-type", "application/json")
+        .header("x-jsms-event", "alert")
+        .header("x-jsms-delivery", item.delivery.to_string())
+        .header("x-jsms-timestamp", now.to_string())
+        .header("x-jsms-signature", target.sign(now, &body))
+        .body(body)
+        .send()
+        .await;
+    let (status, error) = match &result {
+        Ok(r) => (Some(r.status().as_u16()), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    let delivered = status.is_some_and(|s| (200..300).contains(&s));
+    let next_at = (!delivered && number < MAX_ATTEMPTS).then(|| now + (FIRST_RETRY_S << (number - 1).min(16)));
+    if !delivered && next_at.is_none() {
+        tracing::warn!(url = %target.url, alert = %alert.id, "webhook delivery failed after {MAX_ATTEMPTS} attempts");
     }
+    let record = DeliveryAttempt {
+        delivery: item.delivery,
+        alert: item.alert,
+        url: item.url,
+        attempt: number,
+        status,
+        error,
+        at: now,
+    };
+    state.db(move |s| s.delivery_attempted(&record, next_at)).await
 }
 
 /// One delivery attempt.

@@ -546,6 +546,21 @@ pub struct DeliveryAttempt {
     pub at: i64,
 }
 
+/// A webhook delivery waiting in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxItem {
+    /// The delivery (alert × target).
+    pub delivery: Uuid,
+    /// The alert.
+    pub alert: Uuid,
+    /// The target.
+    pub url: String,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// When it is due, Unix seconds.
+    pub next_at: i64,
+}
+
 /// Devices, positions and alerts (part of every [`Store`]).
 pub trait TrackingStore {
     /// Registers a device; `token_hash` is the SHA-256 of its secret token.
@@ -570,16 +585,27 @@ pub trait TrackingStore {
     /// A movement's track, oldest first.
     fn track(&self, movement: jsms_domain::ids::MovementId) -> StoreResult<Vec<jsms_domain::tracking::Position>>;
     /// Opens an alert unless one of the same kind is already open on the movement
-    /// (duplicates suppressed); returns it when created.
-    fn open_alert(&self, alert: &AlertRecord, now: i64) -> StoreResult<Option<AlertRecord>>;
+    /// (duplicates suppressed); returns it when created. In the same transaction, queues a
+    /// delivery to each of `webhooks` (URLs) in the outbox, due at `now`.
+    fn open_alert(&self, alert: &AlertRecord, webhooks: &[String], now: i64) -> StoreResult<Option<AlertRecord>>;
+    /// Records a check-in by the escort.
+    fn record_check_in(&self, movement: jsms_domain::ids::MovementId, user: Option<UserId>, at: i64)
+    -> StoreResult<()>;
+    /// The last check-in on a movement.
+    fn last_check_in(&self, movement: jsms_domain::ids::MovementId) -> StoreResult<Option<i64>>;
+    /// Outbox deliveries due at `now`, oldest first, at most `limit`.
+    fn due_deliveries(&self, now: i64, limit: usize) -> StoreResult<Vec<OutboxItem>>;
+    /// When the next outbox delivery is due.
+    fn next_delivery_at(&self) -> StoreResult<Option<i64>>;
+    /// Logs an attempt and either takes the delivery out of the outbox (`next_at: None`:
+    /// delivered, or no attempt left) or schedules the next attempt.
+    fn delivery_attempted(&self, attempt: &DeliveryAttempt, next_at: Option<i64>) -> StoreResult<()>;
     /// Alerts created after `seq`, oldest first, at most `limit`.
     fn alerts_after(&self, seq: i64, limit: usize) -> StoreResult<Vec<AlertRecord>>;
     /// One alert.
     fn alert(&self, id: Uuid) -> StoreResult<AlertRecord>;
     /// Open alerts raised before `before` that were never escalated (escalations excluded).
     fn unescalated_open(&self, before: i64) -> StoreResult<Vec<AlertRecord>>;
-    /// Records one webhook delivery attempt.
-    fn record_delivery(&self, attempt: &DeliveryAttempt) -> StoreResult<()>;
     /// The latest delivery attempts, newest first.
     fn deliveries(&self, limit: usize) -> StoreResult<Vec<DeliveryAttempt>>;
     /// Moves an alert to `state` (from an allowed state), logging who and why.

@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("migrations/0006_tracking.sql")),
     (7, include_str!("migrations/0007_webhooks.sql")),
     (8, include_str!("migrations/0008_position_events.sql")),
+    (9, include_str!("migrations/0009_tracking_durability.sql")),
 ];
 const READERS: usize = 4;
 
@@ -2175,7 +2176,12 @@ impl crate::TrackingStore for SqliteStore {
         rows.map(|r| r.map_err(internal)).collect()
     }
 
-    fn open_alert(&self, a: &crate::AlertRecord, now: i64) -> StoreResult<Option<crate::AlertRecord>> {
+    fn open_alert(
+        &self,
+        a: &crate::AlertRecord,
+        webhooks: &[String],
+        now: i64,
+    ) -> StoreResult<Option<crate::AlertRecord>> {
         let evidence = serde_json::to_string(&a.evidence).map_err(internal)?;
         let log = serde_json::to_string(&a.log).map_err(internal)?;
         let created =
@@ -2197,9 +2203,99 @@ impl crate::TrackingStore for SqliteStore {
                 params![b(a.id), b(a.movement.uuid()), a.kind, a.severity, a.message, a.at, evidence, log, now],
             )
             .map_err(write_err("unknown movement"))?;
+                for url in webhooks {
+                    tx.execute(
+                        "INSERT INTO webhook_outbox (delivery, alert_id, url, attempts, next_at) VALUES (?1, ?2, ?3, 0, ?4)",
+                        params![b(Uuid::now_v7()), b(a.id), url, now],
+                    )
+                    .map_err(internal)?;
+                }
                 Ok(true)
             })?;
         if created { self.alert(a.id).map(Some) } else { Ok(None) }
+    }
+
+    fn record_check_in(
+        &self,
+        movement: jsms_domain::ids::MovementId,
+        user: Option<UserId>,
+        at: i64,
+    ) -> StoreResult<()> {
+        self.tx(|tx| {
+            tx.execute(
+                "INSERT INTO check_ins (movement_id, at, user_id) VALUES (?1, ?2, ?3)",
+                params![b(movement.uuid()), at, user.map(|u| b(u.uuid()))],
+            )
+            .map_err(write_err("unknown movement"))?;
+            Ok(())
+        })
+    }
+
+    fn last_check_in(&self, movement: jsms_domain::ids::MovementId) -> StoreResult<Option<i64>> {
+        self.read()?
+            .query_row(
+                "SELECT MAX(at) FROM check_ins WHERE movement_id = ?1",
+                [b(movement.uuid())],
+                |r| r.get(0),
+            )
+            .map_err(internal)
+    }
+
+    fn due_deliveries(&self, now: i64, limit: usize) -> StoreResult<Vec<crate::OutboxItem>> {
+        let conn = self.read()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT delivery, alert_id, url, attempts, next_at FROM webhook_outbox WHERE next_at <= ?1 \
+                 ORDER BY next_at, delivery LIMIT ?2",
+            )
+            .map_err(internal)?;
+        let rows = stmt
+            .query_map(params![now, limit as i64], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, u32>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            })
+            .map_err(internal)?;
+        rows.map(|r| {
+            let (delivery, alert, url, attempts, next_at) = r.map_err(internal)?;
+            Ok(crate::OutboxItem {
+                delivery: Uuid::from_slice(&delivery).map_err(internal)?,
+                alert: Uuid::from_slice(&alert).map_err(internal)?,
+                url,
+                attempts,
+                next_at,
+            })
+        })
+        .collect()
+    }
+
+    fn next_delivery_at(&self) -> StoreResult<Option<i64>> {
+        self.read()?
+            .query_row("SELECT MIN(next_at) FROM webhook_outbox", [], |r| r.get(0))
+            .map_err(internal)
+    }
+
+    fn delivery_attempted(&self, d: &crate::DeliveryAttempt, next_at: Option<i64>) -> StoreResult<()> {
+        self.tx(|tx| {
+            tx.execute(
+                "INSERT INTO webhook_deliveries (id, delivery, alert_id, url, attempt, status, error, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![b(Uuid::now_v7()), b(d.delivery), b(d.alert), d.url, d.attempt, d.status, d.error, d.at],
+            )
+            .map_err(internal)?;
+            match next_at {
+                Some(at) => tx.execute(
+                    "UPDATE webhook_outbox SET attempts = ?2, next_at = ?3 WHERE delivery = ?1",
+                    params![b(d.delivery), d.attempt, at],
+                ),
+                None => tx.execute("DELETE FROM webhook_outbox WHERE delivery = ?1", [b(d.delivery)]),
+            }
+            .map_err(internal)?;
+            Ok(())
+        })
     }
 
     fn alerts_after(&self, seq: i64, limit: usize) -> StoreResult<Vec<crate::AlertRecord>> {
@@ -2232,17 +2328,6 @@ impl crate::TrackingStore for SqliteStore {
         let mut stmt = conn.prepare_cached(&sql).map_err(internal)?;
         let rows = stmt.query_map([before], movement_alert_row).map_err(internal)?;
         rows.map(|r| decode_alert(r.map_err(internal)?)).collect()
-    }
-
-    fn record_delivery(&self, d: &crate::DeliveryAttempt) -> StoreResult<()> {
-        self.tx(|tx| {
-            tx.execute(
-                "INSERT INTO webhook_deliveries (id, delivery, alert_id, url, attempt, status, error, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![b(Uuid::now_v7()), b(d.delivery), b(d.alert), d.url, d.attempt, d.status, d.error, d.at],
-            )
-            .map_err(internal)?;
-            Ok(())
-        })
     }
 
     fn deliveries(&self, limit: usize) -> StoreResult<Vec<crate::DeliveryAttempt>> {

@@ -77,6 +77,20 @@ impl TestServer {
         let _ = self.child.wait();
     }
 
+    /// Stops the server gracefully and serves the same instance again (a new port), with
+    /// `env`; one-time codes already used stay used.
+    pub fn restart(mut self, env: &[(&str, &str)]) -> Self {
+        self.stop();
+        let logins = self.logins.clone();
+        let used = Arc::clone(&self.used_steps);
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        drop(self);
+        let mut server = Self::serve(dir, logins, env);
+        server.used_steps = used;
+        server.wait_ready();
+        server
+    }
+
     fn serve(dir: tempfile::TempDir, logins: Vec<Login>, env: &[(&str, &str)]) -> Self {
         let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_jsms"));

@@ -603,7 +603,7 @@ async fn transition_movement(
         .await?;
     let version = m.version;
     let released = t == Transition::Release;
-    let updated = state.db(move |s| s.update_movement(&m, version, now)).await?;
+    let updated = state.save_movement(m, version, now).await?;
     if released {
         grant_escort(&state, &updated, now).await?;
     }
@@ -837,7 +837,7 @@ pub async fn flag_affected(state: &AppState, events: &[crate::reeval::RouteAffec
             });
             let version = m.version;
             let now = e.detected_at;
-            match state.db(move |s| s.update_movement(&m, version, now)).await {
+            match state.save_movement(m, version, now).await {
                 Ok(_) => break,
                 Err(ApiError::Stale { .. }) => continue,
                 Err(err) => return Err(err),
@@ -1072,7 +1072,7 @@ async fn plan_movement(
         .await?;
     let version = m.version;
     let until = arrival + grace;
-    let updated = state.db(move |s| s.update_movement(&m, version, now)).await?;
+    let updated = state.save_movement(m, version, now).await?;
     watch(&state, &updated);
     let (planner, plan_res, source) = (
         user.id,
@@ -1159,7 +1159,7 @@ async fn disclose(
         )
         .await?;
     let version = m.version;
-    let updated = state.db(move |s| s.update_movement(&m, version, now)).await?;
+    let updated = state.save_movement(m, version, now).await?;
     let (res, source) = (plan_resource(updated.id), format!("movement.disclose:{}", updated.id));
     state
         .db(move |s| s.create_grant(uid, &res, &source, now, until))
@@ -1460,7 +1460,7 @@ pub async fn release_due(state: &AppState) -> ApiResult<usize> {
             )
             .await?;
         let version = m.version;
-        let updated = match state.db(move |s| s.update_movement(&m, version, now)).await {
+        let updated = match state.save_movement(m, version, now).await {
             Ok(u) => u,
             // Someone changed it meanwhile (a manual release, a cancellation): next tick decides.
             Err(ApiError::Stale { .. }) => continue,

@@ -23,17 +23,24 @@ use jsms_domain::tracking::{AlertKind, Finding, Position, Thresholds, Tracker};
 use jsms_store::{AlertRecord, Device, MovementEvent, MovementRecord};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-/// The trackers of movements under way and the live alert channel.
+/// The trackers of movements under way, the devices' assignments and the live channels.
 #[derive(Debug)]
 pub struct TrackingHub {
     trackers: Mutex<HashMap<MovementId, Tracker>>,
+    /// Released and in-progress movements by escort team (plans opened once, not per
+    /// position batch), valid while `generation` has not moved since it was filled.
+    assignments: Mutex<Option<(u64, Arc<HashMap<EscortTeamId, Vec<Arc<MovementRecord>>>>)>>,
+    generation: AtomicU64,
+    /// Notified when an alert is queued for the webhooks.
+    pub webhook_wake: Arc<tokio::sync::Notify>,
     alerts: broadcast::Sender<AlertRecord>,
     positions: broadcast::Sender<(i64, MovementId, Position)>,
     /// Detector thresholds.
@@ -53,6 +60,9 @@ impl TrackingHub {
     pub fn new(thresholds: Thresholds, escalate_after_s: i64) -> Self {
         Self {
             trackers: Mutex::new(HashMap::new()),
+            assignments: Mutex::new(None),
+            generation: AtomicU64::new(0),
+            webhook_wake: Arc::default(),
             alerts: broadcast::channel(4096).0,
             positions: broadcast::channel(16_384).0,
             thresholds,
@@ -71,6 +81,55 @@ impl TrackingHub {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<MovementId, Tracker>> {
         self.trackers.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+
+    /// Forgets the devices' assignments: a movement changed (state, plan or escort team).
+    /// Called after every stored movement update.
+    pub fn movements_changed(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        *self
+            .assignments
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+
+    fn cached_assignments(&self) -> Option<Arc<HashMap<EscortTeamId, Vec<Arc<MovementRecord>>>>> {
+        let guard = self
+            .assignments
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match &*guard {
+            Some((g, map)) if *g == self.generation.load(Ordering::SeqCst) => Some(Arc::clone(map)),
+            _ => None,
+        }
+    }
+}
+
+/// The released and in-progress movements by escort team, from the cache or the store.
+async fn assignments(state: &AppState) -> ApiResult<Arc<HashMap<EscortTeamId, Vec<Arc<MovementRecord>>>>> {
+    let hub = &state.tracking;
+    if let Some(map) = hub.cached_assignments() {
+        return Ok(map);
+    }
+    // Read the generation before the store: a change made meanwhile leaves this fill stale.
+    let generation = hub.generation.load(Ordering::SeqCst);
+    let all = state
+        .db(|s| s.movements_in_states(&[MovementState::Released, MovementState::InProgress]))
+        .await?;
+    let mut map: HashMap<EscortTeamId, Vec<Arc<MovementRecord>>> = HashMap::new();
+    for m in all {
+        if let Some(team) = m.plan.as_ref().map(|p| p.escort_team) {
+            map.entry(team).or_default().push(Arc::new(m));
+        }
+    }
+    let map = Arc::new(map);
+    let mut guard = hub
+        .assignments
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if hub.generation.load(Ordering::SeqCst) == generation {
+        *guard = Some((generation, Arc::clone(&map)));
+    }
+    Ok(map)
 }
 
 /// The tracking routes.
@@ -254,21 +313,31 @@ fn parse_time(v: &serde_json::Value) -> Option<i64> {
 }
 
 /// The movement a device reports for: its team's released or in-progress movement whose
-/// departure is nearest.
-async fn movement_of(state: &AppState, device: &Device) -> ApiResult<MovementRecord> {
-    let all = state
-        .db(|s| s.movements_in_states(&[MovementState::Released, MovementState::InProgress]))
-        .await?;
+/// departure is nearest (one under way first).
+async fn movement_of(state: &AppState, device: &Device) -> ApiResult<Arc<MovementRecord>> {
+    let map = assignments(state).await?;
     let now = state.clock.now();
-    all.into_iter()
-        .filter(|m| matches!(m.state, MovementState::Released | MovementState::InProgress))
-        .filter(|m| m.plan.as_ref().is_some_and(|p| p.escort_team == device.team))
-        .min_by_key(|m| m.plan.as_ref().map_or(i64::MAX, |p| (p.departure - now).abs()))
+    map.get(&device.team)
+        .and_then(|list| {
+            list.iter()
+                .min_by_key(|m| {
+                    let away = m.plan.as_ref().map_or(i64::MAX, |p| (p.departure - now).abs());
+                    (m.state != MovementState::InProgress, away)
+                })
+                .cloned()
+        })
         .ok_or_else(|| ApiError::Conflict("no released or in-progress movement for this device's escort team".into()))
 }
 
-fn tracker_for(state: &AppState, m: &MovementRecord, zones: &[jsms_store::ZoneRecord]) -> Option<Tracker> {
-    let plan = m.plan.as_ref()?;
+/// A tracker for `m` in the state its stored track left it: the positions received so far
+/// are replayed (their alerts were raised when they came), the start and the last check-in
+/// come from the record. Also says whether the replay reached the destination.
+async fn restored_tracker(
+    state: &AppState,
+    m: &MovementRecord,
+    zones: &[jsms_store::ZoneRecord],
+) -> ApiResult<Option<(Tracker, bool)>> {
+    let Some(plan) = m.plan.as_ref() else { return Ok(None) };
     let route: Vec<(f64, f64)> = plan
         .legs
         .iter()
@@ -283,10 +352,44 @@ fn tracker_for(state: &AppState, m: &MovementRecord, zones: &[jsms_store::ZoneRe
         .collect();
     let zones = zones.iter().map(|z| (z.id, z.zone.clone())).collect();
     let mut t = Tracker::new(route, ends, zones, plan.arrival, state.tracking.thresholds);
+    let id = m.id;
+    let (track, check_in) = state.db(move |s| Ok((s.track(id)?, s.last_check_in(id)?))).await?;
     if m.state == MovementState::InProgress {
-        t.resume(plan.departure);
+        let started = m
+            .body
+            .history
+            .iter()
+            .rev()
+            .find(|e| e.what == Transition::Start.as_str())
+            .map_or(plan.departure, |e| e.at);
+        t.resume(started, check_in);
     }
-    Some(t)
+    let mut arrived = false;
+    for p in track {
+        arrived |= t.observe(p).iter().any(|f| matches!(f, Finding::Arrived { .. }));
+    }
+    Ok(Some((t, arrived)))
+}
+
+/// Rebuilds the trackers of every movement under way from their stored tracks (at start),
+/// so the time-driven detectors watch them even before their devices report again.
+pub async fn restore_trackers(state: &AppState) -> ApiResult<usize> {
+    let under_way = state
+        .db(|s| s.movements_in_states(&[MovementState::InProgress]))
+        .await?;
+    let zones = state.db(|s| s.zones()).await?;
+    let mut n = 0;
+    for m in under_way {
+        if let Some((t, arrived)) = restored_tracker(state, &m, &zones).await? {
+            state.tracking.lock().insert(m.id, t);
+            n += 1;
+            if arrived {
+                // The arrival was received but not acted on before the stop.
+                handle_findings(state, m.id, vec![Finding::Arrived { at: state.clock.now() }]).await?;
+            }
+        }
+    }
+    Ok(n)
 }
 
 /// Stores and evaluates positions for a device; returns the report.
@@ -305,30 +408,30 @@ pub async fn ingest(
         }
     }
     good.sort_by_key(|p| p.at);
+    // A tracker the first time this process sees the movement, from its stored track
+    // (before this batch is stored). Zone changes reach running trackers through
+    // `TrackingHub::refresh_zones`.
+    if !state.tracking.lock().contains_key(&m.id) {
+        let zones = state.db(|s| s.zones()).await?;
+        if let Some((t, _)) = restored_tracker(state, &m, &zones).await? {
+            state.tracking.lock().entry(m.id).or_insert(t);
+        }
+    }
     let now = state.clock.now();
     let (mid, did, batch) = (m.id, device.id, good.clone());
     let new = state.db(move |s| s.insert_positions(mid, did, &batch, now)).await?;
     let accepted = new.len();
+    let findings: Vec<Finding> = {
+        let mut trackers = state.tracking.lock();
+        match trackers.get_mut(&m.id) {
+            Some(t) => new.iter().flat_map(|(_, p)| t.observe(*p)).collect(),
+            None => Vec::new(),
+        }
+    };
     for (seq, p) in new {
         // No subscriber is fine: positions are stored and replayed on connect.
         let _ = state.tracking.positions.send((seq, m.id, p));
     }
-    // Zones are loaded only for a new tracker; zone changes reach running trackers through
-    // `TrackingHub::refresh_zones`.
-    let known = state.tracking.lock().contains_key(&m.id);
-    let zones = if known {
-        Vec::new()
-    } else {
-        state.db(|s| s.zones()).await?
-    };
-    let findings: Vec<Finding> = {
-        let mut trackers = state.tracking.lock();
-        let tracker = match trackers.entry(m.id) {
-            std::collections::hash_map::Entry::Occupied(e) => Some(e.into_mut()),
-            std::collections::hash_map::Entry::Vacant(v) => tracker_for(state, &m, &zones).map(|t| v.insert(t)),
-        };
-        tracker.map_or_else(Vec::new, |t| good.iter().flat_map(|p| t.observe(*p)).collect())
-    };
     handle_findings(state, m.id, findings).await?;
     Ok(IngestReport {
         movement: m.id.uuid(),
@@ -397,7 +500,8 @@ pub async fn raise(
         state: "open".into(),
         log: serde_json::json!([]),
     };
-    let created = state.db(move |s| s.open_alert(&record, now)).await?;
+    let webhooks: Vec<String> = state.webhooks.iter().map(|t| t.url.clone()).collect();
+    let created = state.db(move |s| s.open_alert(&record, &webhooks, now)).await?;
     if let Some(a) = &created {
         let (who, meta) = system();
         state
@@ -414,7 +518,7 @@ pub async fn raise(
         tracing::warn!(movement = %movement, kind = %a.kind, severity = %a.severity, "{}", a.message);
         // No subscriber is fine: the alert is stored and replayed on connect.
         let _ = state.tracking.alerts.send(a.clone());
-        crate::webhooks::deliver(state, a);
+        state.tracking.webhook_wake.notify_one();
     }
     Ok(created)
 }
@@ -457,7 +561,7 @@ async fn system_step(state: &AppState, id: MovementId, t: Transition, why: &str)
         )
         .await?;
     let version = m.version;
-    match state.db(move |s| s.update_movement(&m, version, now)).await {
+    match state.save_movement(m, version, now).await {
         Ok(_) | Err(ApiError::Stale { .. }) => Ok(()),
         Err(e) => Err(e),
     }
@@ -742,6 +846,8 @@ async fn check_in(
 ) -> ApiResult<StatusCode> {
     let m = operable(&state, &principal, &meta, &id, "movement.check_in").await?;
     let now = state.clock.now();
+    let (mid, user) = (m.id, principal.user.as_ref().map(|u| u.id));
+    state.db(move |s| s.record_check_in(mid, user, now)).await?;
     if let Some(t) = state.tracking.lock().get_mut(&m.id) {
         t.check_in(now);
     }
