@@ -31,13 +31,16 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+/// Released and in-progress movements by escort team.
+type Assignments = HashMap<EscortTeamId, Vec<Arc<MovementRecord>>>;
+
 /// The trackers of movements under way, the devices' assignments and the live channels.
 #[derive(Debug)]
 pub struct TrackingHub {
     trackers: Mutex<HashMap<MovementId, Tracker>>,
     /// Released and in-progress movements by escort team (plans opened once, not per
     /// position batch), valid while `generation` has not moved since it was filled.
-    assignments: Mutex<Option<(u64, Arc<HashMap<EscortTeamId, Vec<Arc<MovementRecord>>>>)>>,
+    assignments: Mutex<Option<(u64, Arc<Assignments>)>>,
     generation: AtomicU64,
     /// Notified when an alert is queued for the webhooks.
     pub webhook_wake: Arc<tokio::sync::Notify>,
@@ -92,7 +95,7 @@ impl TrackingHub {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
     }
 
-    fn cached_assignments(&self) -> Option<Arc<HashMap<EscortTeamId, Vec<Arc<MovementRecord>>>>> {
+    fn cached_assignments(&self) -> Option<Arc<Assignments>> {
         let guard = self
             .assignments
             .lock()
@@ -105,7 +108,7 @@ impl TrackingHub {
 }
 
 /// The released and in-progress movements by escort team, from the cache or the store.
-async fn assignments(state: &AppState) -> ApiResult<Arc<HashMap<EscortTeamId, Vec<Arc<MovementRecord>>>>> {
+async fn assignments(state: &AppState) -> ApiResult<Arc<Assignments>> {
     let hub = &state.tracking;
     if let Some(map) = hub.cached_assignments() {
         return Ok(map);
@@ -115,7 +118,7 @@ async fn assignments(state: &AppState) -> ApiResult<Arc<HashMap<EscortTeamId, Ve
     let all = state
         .db(|s| s.movements_in_states(&[MovementState::Released, MovementState::InProgress]))
         .await?;
-    let mut map: HashMap<EscortTeamId, Vec<Arc<MovementRecord>>> = HashMap::new();
+    let mut map: Assignments = HashMap::new();
     for m in all {
         if let Some(team) = m.plan.as_ref().map(|p| p.escort_team) {
             map.entry(team).or_default().push(Arc::new(m));
