@@ -128,8 +128,9 @@ impl AppState {
         version: i64,
         now: i64,
     ) -> Result<jsms_store::MovementRecord, ApiError> {
+        let id = m.id;
         let result = self.db(move |s| s.update_movement(&m, version, now)).await;
-        self.tracking.movements_changed();
+        self.tracking.movement_changed(id, result.as_ref().ok());
         result
     }
 

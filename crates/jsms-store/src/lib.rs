@@ -546,6 +546,20 @@ pub struct DeliveryAttempt {
     pub at: i64,
 }
 
+/// Positions that were new, each with its position stream sequence.
+pub type StoredPositions = Vec<(i64, jsms_domain::tracking::Position)>;
+
+/// Positions of one device for one movement, to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPositions {
+    /// The movement.
+    pub movement: jsms_domain::ids::MovementId,
+    /// The device.
+    pub device: Uuid,
+    /// The positions, in time order.
+    pub positions: Vec<jsms_domain::tracking::Position>,
+}
+
 /// A webhook delivery waiting in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxItem {
@@ -567,15 +581,10 @@ pub trait TrackingStore {
     fn create_device(&self, device: &Device, token_hash: &[u8], now: i64) -> StoreResult<()>;
     /// The active device with this token hash.
     fn device_by_token(&self, token_hash: &[u8]) -> StoreResult<Option<Device>>;
-    /// Stores positions of a movement from a device; duplicates (same time) are dropped.
-    /// Returns the new ones with their stream sequence numbers.
-    fn insert_positions(
-        &self,
-        movement: jsms_domain::ids::MovementId,
-        device: Uuid,
-        positions: &[jsms_domain::tracking::Position],
-        now: i64,
-    ) -> StoreResult<Vec<(i64, jsms_domain::tracking::Position)>>;
+    /// Stores batches of positions in one transaction (group commit); duplicates (same
+    /// device and time) are dropped. Per batch: the positions that were new, each with its
+    /// position stream sequence, or why the batch was refused (the others are kept).
+    fn insert_positions(&self, batches: &[NewPositions], now: i64) -> StoreResult<Vec<StoreResult<StoredPositions>>>;
     /// Positions stored after stream sequence `seq`, oldest first, at most `limit`.
     fn position_events_after(
         &self,

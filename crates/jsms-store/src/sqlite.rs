@@ -2070,47 +2070,62 @@ impl crate::TrackingStore for SqliteStore {
 
     fn insert_positions(
         &self,
-        movement: jsms_domain::ids::MovementId,
-        device: Uuid,
-        positions: &[jsms_domain::tracking::Position],
+        batches: &[crate::NewPositions],
         now: i64,
-    ) -> StoreResult<Vec<(i64, jsms_domain::tracking::Position)>> {
+    ) -> StoreResult<Vec<StoreResult<crate::StoredPositions>>> {
         self.tx(|tx| {
             let mut events = tx
                 .prepare_cached(
                     "INSERT INTO position_events (movement_id, at, lat, lon, speed) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )
                 .map_err(internal)?;
-            let mut new = Vec::new();
             let mut stmt = tx
                 .prepare_cached(
                     "INSERT OR IGNORE INTO positions (movement_id, device_id, at, lat, lon, speed, heading, accuracy, battery, received_at) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 )
                 .map_err(internal)?;
-            for p in positions {
-                let inserted = stmt
-                    .execute(params![
-                        b(movement.uuid()),
-                        b(device),
-                        p.at,
-                        p.lat,
-                        p.lon,
-                        p.speed,
-                        p.heading,
-                        p.accuracy,
-                        p.battery,
-                        now
-                    ])
-                    .map_err(internal)?;
-                if inserted == 1 {
-                    events
-                        .execute(params![b(movement.uuid()), p.at, p.lat, p.lon, p.speed])
-                        .map_err(internal)?;
-                    new.push((tx.last_insert_rowid(), *p));
-                }
+            let mut out = Vec::with_capacity(batches.len());
+            for batch in batches {
+                // Each batch in its own savepoint: one refused batch leaves the others.
+                tx.execute_batch("SAVEPOINT batch").map_err(internal)?;
+                let mut one = || -> StoreResult<crate::StoredPositions> {
+                    let movement = b(batch.movement.uuid());
+                    let mut new = Vec::new();
+                    for p in &batch.positions {
+                        let inserted = stmt
+                            .execute(params![
+                                movement,
+                                b(batch.device),
+                                p.at,
+                                p.lat,
+                                p.lon,
+                                p.speed,
+                                p.heading,
+                                p.accuracy,
+                                p.battery,
+                                now
+                            ])
+                            .map_err(write_err("unknown movement or device"))?;
+                        if inserted == 1 {
+                            events
+                                .execute(params![movement, p.at, p.lat, p.lon, p.speed])
+                                .map_err(internal)?;
+                            new.push((tx.last_insert_rowid(), *p));
+                        }
+                    }
+                    Ok(new)
+                };
+                let result = one();
+                let end = if result.is_ok() {
+                    "RELEASE batch"
+                } else {
+                    "ROLLBACK TO batch; RELEASE batch"
+                };
+                tx.execute_batch(end).map_err(internal)?;
+                out.push(result);
             }
-            Ok(new)
+            Ok(out)
         })
     }
 

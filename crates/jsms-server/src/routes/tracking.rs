@@ -20,7 +20,7 @@ use jsms_domain::access::Action;
 use jsms_domain::ids::{EscortTeamId, MovementId};
 use jsms_domain::movement::{MovementState, Transition};
 use jsms_domain::tracking::{AlertKind, Finding, Position, Thresholds, Tracker};
-use jsms_store::{AlertRecord, Device, MovementEvent, MovementRecord};
+use jsms_store::{AlertRecord, Device, MovementEvent, MovementRecord, NewPositions, StoredPositions};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -44,6 +44,11 @@ pub struct TrackingHub {
     generation: AtomicU64,
     /// Notified when an alert is queued for the webhooks.
     pub webhook_wake: Arc<tokio::sync::Notify>,
+    /// The position writer (group commit), started on first use.
+    writer: std::sync::OnceLock<std::sync::mpsc::Sender<PendingWrite>>,
+    /// Held from storing an alert to broadcasting it, so that the stream sees alerts in
+    /// sequence order (a subscriber skips what it has seen by sequence number).
+    alert_order: tokio::sync::Mutex<()>,
     alerts: broadcast::Sender<AlertRecord>,
     positions: broadcast::Sender<(i64, MovementId, Position)>,
     /// Detector thresholds.
@@ -66,6 +71,8 @@ impl TrackingHub {
             assignments: Mutex::new(None),
             generation: AtomicU64::new(0),
             webhook_wake: Arc::default(),
+            writer: std::sync::OnceLock::new(),
+            alert_order: tokio::sync::Mutex::new(()),
             alerts: broadcast::channel(4096).0,
             positions: broadcast::channel(16_384).0,
             thresholds,
@@ -85,14 +92,50 @@ impl TrackingHub {
         self.trackers.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Forgets the devices' assignments: a movement changed (state, plan or escort team).
-    /// Called after every stored movement update.
-    pub fn movements_changed(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
-        *self
+    /// A movement changed (state, plan or escort team): its entry in the devices'
+    /// assignments is replaced by `now` (its stored record), or the cache is dropped when
+    /// the change is unknown (`None`: a failed or conflicting update). Called after every
+    /// stored movement update.
+    pub fn movement_changed(&self, id: MovementId, now: Option<&MovementRecord>) {
+        let mut guard = self
             .assignments
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        let (Some(m), Some((_, map))) = (now, guard.take()) else {
+            return;
+        };
+        let mut map = Arc::unwrap_or_clone(map);
+        for list in map.values_mut() {
+            list.retain(|x| x.id != id);
+        }
+        map.retain(|_, list| !list.is_empty());
+        if matches!(m.state, MovementState::Released | MovementState::InProgress)
+            && let Some(plan) = &m.plan
+        {
+            map.entry(plan.escort_team).or_default().push(Arc::new(m.clone()));
+        }
+        *guard = Some((self.generation.load(Ordering::SeqCst), Arc::new(map)));
+    }
+
+    /// Stores a device's positions through the group-committing writer: batches arriving
+    /// while a transaction commits go together into the next one (one sync for many).
+    async fn write_positions(
+        &self,
+        store: &Arc<dyn jsms_store::Store>,
+        batch: NewPositions,
+        now: i64,
+    ) -> ApiResult<StoredPositions> {
+        let writer = self
+            .writer
+            .get_or_init(|| spawn_position_writer(Arc::clone(store), self.positions.clone()));
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        writer
+            .send(PendingWrite { batch, now, reply })
+            .map_err(|_| ApiError::Internal("the position writer stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| ApiError::Internal("the position writer stopped".into()))?
     }
 
     fn cached_assignments(&self) -> Option<Arc<Assignments>> {
@@ -105,6 +148,67 @@ impl TrackingHub {
             _ => None,
         }
     }
+}
+
+/// Positions waiting for the writer.
+#[derive(Debug)]
+struct PendingWrite {
+    batch: NewPositions,
+    now: i64,
+    reply: tokio::sync::oneshot::Sender<ApiResult<StoredPositions>>,
+}
+
+/// Most batches per transaction.
+const GROUP_COMMIT_MAX: usize = 256;
+
+/// The writer thread: takes what is waiting (up to [`GROUP_COMMIT_MAX`] batches), stores it
+/// in one transaction, streams the new positions in sequence order, answers each batch.
+fn spawn_position_writer(
+    store: Arc<dyn jsms_store::Store>,
+    live: broadcast::Sender<(i64, MovementId, Position)>,
+) -> std::sync::mpsc::Sender<PendingWrite> {
+    let (tx, rx) = std::sync::mpsc::channel::<PendingWrite>();
+    let spawned = std::thread::Builder::new()
+        .name("jsms-positions".into())
+        .spawn(move || {
+            while let Ok(first) = rx.recv() {
+                let mut pending = vec![first];
+                while pending.len() < GROUP_COMMIT_MAX {
+                    match rx.try_recv() {
+                        Ok(p) => pending.push(p),
+                        Err(_) => break,
+                    }
+                }
+                let now = pending.iter().map(|p| p.now).max().unwrap_or(0);
+                let (batches, replies): (Vec<NewPositions>, Vec<_>) =
+                    pending.into_iter().map(|p| (p.batch, p.reply)).unzip();
+                match store.insert_positions(&batches, now) {
+                    Ok(results) => {
+                        for (batch, result) in batches.iter().zip(&results) {
+                            for (seq, p) in result.iter().flatten() {
+                                // No subscriber is fine: positions are replayed on connect.
+                                let _ = live.send((*seq, batch.movement, *p));
+                            }
+                        }
+                        for (reply, result) in replies.into_iter().zip(results) {
+                            // The request may have gone (client disconnected): nothing to answer.
+                            let _ = reply.send(result.map_err(ApiError::from));
+                        }
+                    }
+                    Err(e) => {
+                        let message = format!("positions not stored: {e}");
+                        for reply in replies {
+                            let _ = reply.send(Err(ApiError::Internal(message.clone())));
+                        }
+                    }
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        // The receiver is gone with the closure: every write answers "stopped".
+        tracing::error!(error = %e, "position writer not started");
+    }
+    tx
 }
 
 /// The released and in-progress movements by escort team, from the cache or the store.
@@ -421,8 +525,12 @@ pub async fn ingest(
         }
     }
     let now = state.clock.now();
-    let (mid, did, batch) = (m.id, device.id, good.clone());
-    let new = state.db(move |s| s.insert_positions(mid, did, &batch, now)).await?;
+    let batch = NewPositions {
+        movement: m.id,
+        device: device.id,
+        positions: good.clone(),
+    };
+    let new = state.tracking.write_positions(&state.store, batch, now).await?;
     let accepted = new.len();
     let findings: Vec<Finding> = {
         let mut trackers = state.tracking.lock();
@@ -431,10 +539,6 @@ pub async fn ingest(
             None => Vec::new(),
         }
     };
-    for (seq, p) in new {
-        // No subscriber is fine: positions are stored and replayed on connect.
-        let _ = state.tracking.positions.send((seq, m.id, p));
-    }
     handle_findings(state, m.id, findings).await?;
     Ok(IngestReport {
         movement: m.id.uuid(),
@@ -504,7 +608,13 @@ pub async fn raise(
         log: serde_json::json!([]),
     };
     let webhooks: Vec<String> = state.webhooks.iter().map(|t| t.url.clone()).collect();
+    let order = state.tracking.alert_order.lock().await;
     let created = state.db(move |s| s.open_alert(&record, &webhooks, now)).await?;
+    if let Some(a) = &created {
+        // No subscriber is fine: the alert is stored and replayed on connect.
+        let _ = state.tracking.alerts.send(a.clone());
+    }
+    drop(order);
     if let Some(a) = &created {
         let (who, meta) = system();
         state
@@ -519,8 +629,6 @@ pub async fn raise(
             )
             .await?;
         tracing::warn!(movement = %movement, kind = %a.kind, severity = %a.severity, "{}", a.message);
-        // No subscriber is fine: the alert is stored and replayed on connect.
-        let _ = state.tracking.alerts.send(a.clone());
         state.tracking.webhook_wake.notify_one();
     }
     Ok(created)
