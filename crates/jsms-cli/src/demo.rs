@@ -411,7 +411,14 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
     config.addr = args.addr;
     let rt = serve::runtime()?;
     let audit = data.open_audit(std::sync::Arc::new(jsms_server::state::SystemClock))?;
+    let convoy_logins = logins.clone();
     rt.block_on(serve::serve(config, store, audit, |url| {
+        let (base, convoy_logins) = (url.to_owned(), convoy_logins);
+        tokio::spawn(async move {
+            if let Err(e) = crate::convoy::run(base, convoy_logins, crate::convoy::TRIPS, false).await {
+                tracing::warn!(error = %e.message(), "demo convoy stopped");
+            }
+        });
         println!();
         println!("JSMS demo — a fictional scenario on the Karachi old-city map");
         println!("  URL:       {url}");
@@ -441,6 +448,11 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
         println!(
             "    jsms route --data-dir {} --from 24.8548,66.9958 --to 24.8668,67.0105",
             dir.display()
+        );
+        println!("  Live: the escort team FALCON 3 drives Wen Lianhe between the Kharadar works and the");
+        println!(
+            "    staff residence ({} trips, simulated phone; an unplanned stop on every third).",
+            crate::convoy::TRIPS
         );
         println!("  Press Ctrl-C to stop.");
     }))

@@ -15,6 +15,7 @@
 
 pub mod audit;
 pub mod config;
+pub mod convoy;
 pub mod demo;
 pub mod init;
 pub mod leak;

@@ -767,3 +767,27 @@ async fn trackers_and_webhook_deliveries_survive_a_restart() {
     let log = std::fs::read_to_string(server.log_path()).unwrap();
     assert!(log.contains("restored=1"), "one movement under way restored");
 }
+
+#[tokio::test]
+async fn the_demo_convoy_requests_plans_releases_and_drives_its_trips() {
+    let server = TestServer::start();
+    let coordinator = server.signed_in("hn.coordinator").await;
+    // Two trips (there and back), the second with an unplanned stop, replayed.
+    let driven = jsms_cli::convoy::run(server.url.clone(), server.logins.clone(), 2, true)
+        .await
+        .unwrap_or_else(|f| panic!("{}", f.message()));
+    assert_eq!(driven.len(), 2);
+    for id in &driven {
+        let m = coordinator.get(&format!("/api/v1/movements/{id}")).await.body;
+        assert_eq!(m["state"], "completed", "{m}");
+    }
+    let alerts = coordinator.get("/api/v1/alerts").await.body;
+    let stops: Vec<&Value> = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "unplanned_stop")
+        .collect();
+    assert_eq!(stops.len(), 1, "{alerts}");
+    assert_eq!(stops[0]["movement"], json!(driven[1]));
+}
