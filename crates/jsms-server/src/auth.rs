@@ -429,9 +429,16 @@ async fn enroll_totp(
         )
         .await?;
     let secret = totp::TotpSecret::generate()?;
+    let otpauth_uri = secret.otpauth_uri("JSMS", session.user.username.as_str());
+    let qr_svg = qrcode::QrCode::new(otpauth_uri.as_bytes())
+        .map_err(|e| ApiError::Internal(format!("QR code: {e}")))?
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(200, 200)
+        .build();
     let out = TotpEnrollment {
         secret: secret.to_base32(),
-        otpauth_uri: secret.otpauth_uri("JSMS", session.user.username.as_str()),
+        otpauth_uri,
+        qr_svg,
     };
     let id = session.user.id;
     let now = state.clock.now();

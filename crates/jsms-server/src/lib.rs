@@ -19,6 +19,7 @@ pub mod routes;
 pub mod state;
 pub mod throttle;
 mod tls;
+pub mod web;
 pub mod webhooks;
 pub mod wire;
 pub mod witness;
@@ -92,6 +93,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::briefs::routes())
         .merge(routes::tracking::routes())
         .merge(routes::routing::routes())
+        .merge(routes::map::routes())
         .split_for_parts()
 }
 
@@ -108,6 +110,7 @@ pub fn app(state: AppState, max_body_bytes: usize) -> Router {
                 async move { ([(header::CONTENT_TYPE, "application/json")], spec.as_str().to_owned()).into_response() }
             }),
         )
+        .merge(web::routes())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(max_body_bytes))
@@ -130,6 +133,10 @@ pub fn app(state: AppState, max_body_bytes: usize) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(web::CONTENT_SECURITY_POLICY),
         ))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,

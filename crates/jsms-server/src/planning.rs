@@ -42,6 +42,8 @@ pub struct RoadNetwork {
     cch: Cch,
     static_risk: StaticRisk,
     metrics: MetricCache,
+    /// The drawable geometry as JSON (`GET /api/v1/map/roads`), made on first use.
+    pub drawing: std::sync::OnceLock<Result<String, String>>,
 }
 
 impl RoadNetwork {
@@ -60,6 +62,7 @@ impl RoadNetwork {
             cch,
             static_risk,
             metrics: MetricCache::default(),
+            drawing: std::sync::OnceLock::new(),
         }
     }
 

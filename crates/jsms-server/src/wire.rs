@@ -86,6 +86,8 @@ pub struct TotpEnrollment {
     pub secret: String,
     /// `otpauth://` URI (QR code content).
     pub otpauth_uri: String,
+    /// The URI as a QR code, an SVG document (for the web application's enrolment page).
+    pub qr_svg: String,
 }
 
 /// Confirms TOTP enrolment with a first code.

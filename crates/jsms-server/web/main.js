@@ -1,0 +1,138 @@
+// The JSMS operations web application: a shell (navigation by role, session), a hash
+// router, and pages that each load their data, show loading, empty and error states, and
+// turn API errors into plain messages. No inline script; no protected data in URLs (only
+// ids); the server sends `Cache-Control: no-store` and a strict Content-Security-Policy.
+
+import { get, post, setCsrf, whenExpired } from './api.js';
+import { h, clear, mount, failure } from './ui.js';
+import { signInPage, enrolPage } from './pages/signin.js';
+import { opsPage } from './pages/ops.js';
+import { boardPage, movementPage, newMovementPage } from './pages/movements.js';
+import { alertsPage } from './pages/alerts.js';
+import { zonesPage, zoneEditor } from './pages/zones.js';
+import { registryPage } from './pages/registry.js';
+import { auditPage } from './pages/audit.js';
+import { adminPage } from './pages/admin.js';
+
+export const session = { user: null, info: null };
+let cleanup = [];
+
+export function onLeave(f) { cleanup.push(f); }
+
+export function hasRole(...roles) {
+  return !!session.user && session.user.roles.some((r) => roles.includes(r));
+}
+
+const SECTIONS = [
+  { path: '#/ops', title: 'Operations', roles: null },
+  { path: '#/movements', title: 'Movements', roles: null },
+  { path: '#/alerts', title: 'Alerts', roles: null },
+  { path: '#/zones', title: 'Threat zones', roles: null },
+  { path: '#/registry', title: 'Registry', roles: null },
+  { path: '#/audit', title: 'Audit', roles: ['auditor'] },
+  { path: '#/admin', title: 'Administration', roles: ['party_admin'] },
+];
+
+function shell() {
+  const bar = document.getElementById('bar');
+  bar.hidden = !session.user;
+  const nav = clear(document.getElementById('nav'));
+  if (!session.user) return;
+  for (const s of SECTIONS) {
+    if (s.roles && !hasRole(...s.roles)) continue;
+    const a = h('a', { href: s.path }, s.title);
+    if (location.hash.startsWith(s.path)) a.setAttribute('aria-current', 'page');
+    nav.append(a);
+  }
+  clear(document.getElementById('who')).append(
+    `${session.user.display_name} · ${session.user.roles.map((r) => r.replace(/_/g, ' ')).join(', ')}`,
+  );
+}
+
+export async function loadSession() {
+  try {
+    const info = await get('/api/v1/auth/session');
+    session.info = info;
+    session.user = info.user;
+    setCsrf(info.csrf_token);
+  } catch {
+    session.info = null;
+    session.user = null;
+  }
+}
+
+// Where to go after signing in again (only the hash: ids, never protected data).
+let returnTo = null;
+
+whenExpired(() => {
+  if (!session.user && !returnTo) return;
+  session.user = null;
+  returnTo = location.hash && !location.hash.startsWith('#/sign-in') ? location.hash : '#/ops';
+  location.hash = '#/sign-in';
+});
+
+export function signedIn(info) {
+  session.info = info;
+  session.user = info.user;
+  setCsrf(info.csrf_token);
+  const target = returnTo || '#/ops';
+  returnTo = null;
+  if (location.hash === target) route();
+  else location.hash = target;
+}
+
+async function route() {
+  for (const f of cleanup) { try { f(); } catch { /* ignore */ } }
+  cleanup = [];
+  const hash = location.hash || '#/ops';
+  const parts = hash.replace(/^#\//, '').split('/');
+  if (!session.user && parts[0] !== 'sign-in') {
+    await loadSession();
+    if (!session.user) {
+      returnTo = hash;
+      location.hash = '#/sign-in';
+      return;
+    }
+  }
+  if (session.user && session.info.mfa === 'enrollment_required' && parts[0] !== 'enrol') {
+    location.hash = '#/enrol';
+    return;
+  }
+  shell();
+  document.title = 'JSMS';
+  try {
+    switch (parts[0]) {
+      case 'sign-in': await signInPage(); break;
+      case 'enrol': await enrolPage(); break;
+      case 'ops': case '': await opsPage(); break;
+      case 'movements':
+        if (parts[1] === 'new') await newMovementPage();
+        else if (parts[1]) await movementPage(parts[1]);
+        else await boardPage();
+        break;
+      case 'alerts': await alertsPage(); break;
+      case 'zones':
+        if (parts[1]) await zoneEditor(parts[1]);
+        else await zonesPage();
+        break;
+      case 'registry': await registryPage(parts[1] || 'persons'); break;
+      case 'audit': await auditPage(); break;
+      case 'admin': await adminPage(); break;
+      default: mount(h('h1', {}, 'Not found'), h('p', {}, 'This page does not exist.'));
+    }
+  } catch (e) {
+    mount(failure(e));
+  }
+  const main = document.getElementById('main');
+  if (main && document.activeElement === document.body) main.focus({ preventScroll: true });
+}
+
+document.getElementById('signout').addEventListener('click', async () => {
+  try { await post('/api/v1/auth/sign-out'); } catch { /* signed out anyway */ }
+  session.user = null;
+  returnTo = null;
+  location.hash = '#/sign-in';
+});
+
+window.addEventListener('hashchange', route);
+route();
