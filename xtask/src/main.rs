@@ -106,8 +106,38 @@ fn ensure_tools() -> Result<Vec<(String, String)>, String> {
     Ok(vec![("SCHEMATHESIS".into(), format!("{dir}/schemathesis"))])
 }
 
+/// Debian's Chromium and the npm packages of the browser tests (`tests/browser`), when
+/// missing.
+fn ensure_browser() -> Result<(), String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let missing: Vec<&str> = [("/usr/bin/chromium", "chromium"), ("/usr/bin/node", "nodejs"), ("/usr/bin/npm", "npm")]
+        .into_iter()
+        .filter(|(path, _)| !std::path::Path::new(path).exists())
+        .map(|(_, package)| package)
+        .collect();
+    if !missing.is_empty() {
+        let mut update = Command::new("apt-get");
+        update.args(["update", "-qq"]);
+        run("apt-get update", update)?;
+        let mut install = Command::new("apt-get");
+        install
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive");
+        run("apt-get install (browser tests: Debian's chromium, Node.js)", install)?;
+    }
+    let browser_tests = root.join("tests/browser");
+    if !browser_tests.join("node_modules/playwright-core").exists() {
+        let mut npm = Command::new("npm");
+        npm.args(["ci", "--no-audit", "--no-fund"]).current_dir(&browser_tests);
+        run("npm ci (playwright-core for the browser tests)", npm)?;
+    }
+    Ok(())
+}
+
 fn test(extra: &[String]) -> Result<(), String> {
     let tool_env = ensure_tools()?;
+    ensure_browser()?;
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--", "--check"]);
     run("cargo fmt --check", fmt)?;

@@ -32,6 +32,7 @@ export class MapView {
     this.listeners = { click: [], routeclick: [] };
     this.zoom = 14;
     this.center = [67.0, 24.86];
+    this.label = label;
     this.canvas = h('canvas', { tabindex: 0, role: 'img', 'aria-label': label, class: 'map-canvas' });
     this.status = h('div', { class: 'map-status', 'aria-live': 'polite' }, 'Loading the road network…');
     const zin = h('button', { type: 'button', 'aria-label': 'Zoom in', title: 'Zoom in' }, '+');
@@ -39,6 +40,8 @@ export class MapView {
     zin.addEventListener('click', () => this.zoomBy(1));
     zout.addEventListener('click', () => this.zoomBy(-1));
     this.attribution = h('div', { class: 'map-attribution' }, '© OpenStreetMap contributors (ODbL)');
+    // For tests and assistive tooling: the view object and what is drawn.
+    this.canvas.jsmsMap = this;
     this.el = h('div', { class: 'map', style: `height:${height}px` }, this.canvas,
       h('div', { class: 'map-zoom' }, zin, zout), this.status, this.attribution);
     container.append(this.el);
@@ -192,6 +195,10 @@ export class MapView {
     this.routes.forEach((r) => this.paintLine(ctx, r.points, r.colour || '#2d6cdf', r.width || 4, r.dashed));
     if (this.sketch) this.paintSketch(ctx);
     for (const m of this.markers) this.paintMarker(ctx, m);
+    Object.assign(this.canvas.dataset, {
+      zones: this.zones.length, routes: this.routes.length, markers: this.markers.length, roads: this.net ? 'yes' : 'no',
+    });
+    this.canvas.setAttribute('aria-label', `${this.label}: ${this.zones.length} zones, ${this.routes.length} routes, ${this.markers.length} positions`);
   }
 
   paintRoads(ctx, w, hgt) {

@@ -40,7 +40,7 @@ export async function auditPage() {
   };
   loadQueue();
 
-  const resource = h('input', { placeholder: 'person:<id> or movement:<id>:plan', required: true });
+  const resource = h('input', { placeholder: 'person:<id> or movement:<id>', required: true });
   const out = h('div');
   const form = h('form', {}, field('Resource', resource), h('button', { type: 'submit' }, 'Who knew'), out);
   form.addEventListener('submit', async (e) => {

@@ -1,0 +1,230 @@
+// The issue-7 scenario in headless Chromium: a company officer signs in with TOTP and
+// requests a movement; a coordinator assesses and approves it, a second approves it (four
+// eyes), an analyst draws a zone across its route on the map (the movement records the
+// route as affected), the coordinator plans it choosing an alternative and releases it; the
+// escort commander reads the brief; the liaison officer sees the status but not the route; a
+// simulated convoy moves on the operations map; an alert appears live and is acknowledged.
+// Also: TOTP enrolment with the QR code, the audit explorer. Screenshots of the main pages
+// go to $JSMS_SCREENSHOTS.
+import { readFileSync } from 'node:fs';
+import { URL, browser, newPage, signIn, shot, check, totp } from './lib.mjs';
+
+const logins = Object.fromEntries(JSON.parse(readFileSync(process.env.JSMS_LOGINS, 'utf8')).map((l) => [l.username, l]));
+const errors = [];
+const b = await browser();
+const step = (s) => console.log(`· ${s}`);
+
+async function badge(page, text) {
+  await page.locator('.page-head .badge', { hasText: text }).first().waitFor({ timeout: 15000 });
+}
+
+// Opens a page of the application afresh (a hash change to the same page would not reload).
+async function visit(page, hash) {
+  await page.goto('about:blank');
+  await page.goto(`${URL}/${hash}`);
+}
+
+// Selects the option whose text contains `text`.
+async function choose(select, text) {
+  const value = await select.locator('option', { hasText: text }).first().getAttribute('value');
+  await select.selectOption(value);
+}
+
+async function mapPoints(page, canvas, lonlats) {
+  const box = await canvas.boundingBox();
+  const xy = await canvas.evaluate((c, pts) => pts.map((p) => c.jsmsMap.toScreen(p[0], p[1])), lonlats);
+  return xy.map(([x, y]) => [box.x + x, box.y + y]);
+}
+
+try {
+  // 1. The company officer requests a movement.
+  step('officer requests a movement');
+  const officer = await newPage(b, errors);
+  await signIn(officer, logins['pn.officer']);
+  await shot(officer, '01-operations-officer');
+  await visit(officer, `#/movements/new`);
+  await choose(officer.getByLabel('Protected persons'), 'Wen Lianhe');
+  await choose(officer.getByLabel('From'), 'Kharadar');
+  await choose(officer.getByLabel('To', { exact: true }), 'Staff Residence');
+  await officer.getByLabel('Purpose').fill('Weekly coordination meeting');
+  await shot(officer, '02-request-form');
+  await officer.getByRole('button', { name: 'Create the request' }).click();
+  await badge(officer, 'draft');
+  const id = officer.url().split('#/movements/')[1];
+  check(/^[0-9a-f-]{36}$/.test(id), `movement id in the URL: ${officer.url()}`);
+  await officer.getByRole('button', { name: 'Submit' }).click();
+  await badge(officer, 'submitted');
+
+  // 2. Assessment and four-eyes approval.
+  step('coordinators assess and approve');
+  const coordinator = await newPage(b, errors);
+  await signIn(coordinator, logins['hn.coordinator']);
+  await visit(coordinator, `#/movements`);
+  await coordinator.locator('.board .card.movement').first().waitFor();
+  await shot(coordinator, '03-movement-board');
+  await visit(coordinator, `#/movements/${id}`);
+  await coordinator.getByRole('button', { name: 'Assess' }).click();
+  await badge(coordinator, 'assessed');
+  await coordinator.getByRole('button', { name: 'Approve' }).click();
+  await coordinator.locator('.toast', { hasText: 'approve' }).first().waitFor();
+  const second = await newPage(b, errors);
+  await signIn(second, logins['hn.coordinator2']);
+  await visit(second, `#/movements/${id}`);
+  await second.getByRole('button', { name: 'Approve' }).click();
+  await badge(second, 'approved');
+
+  // 3. Planning with route alternatives on the map, then release.
+  step('coordinator plans with an alternative and releases');
+  await visit(coordinator, `#/movements/${id}`);
+  await coordinator.locator('.route-option').first().waitFor({ timeout: 30000 });
+  const options = await coordinator.locator('.route-option').count();
+  const chosen = options > 1 ? 1 : 0;
+  const planMap = coordinator.locator('#planner canvas');
+  check(Number(await planMap.getAttribute('data-routes')) === options, 'every alternative is drawn');
+  // Choosing on the map: a click on the alternative's line selects it.
+  const alternative = await planMap.evaluate((c, k) => c.jsmsMap.routes[k].points, chosen);
+  await planMap.evaluate((c, pts) => c.jsmsMap.fitPoints(pts), alternative);
+  await coordinator.waitForTimeout(300);
+  const onLine = alternative[Math.floor(alternative.length / 2)];
+  const [[cx, cy]] = await mapPoints(coordinator, planMap, [onLine]);
+  await coordinator.mouse.click(cx, cy);
+  const picked = await coordinator.locator('.route-option input:checked').getAttribute('value');
+  if (Number(picked) !== chosen) await coordinator.locator('.route-option input').nth(chosen).check();
+  await shot(coordinator, '04-planning-alternatives');
+  await coordinator.getByRole('button', { name: 'Plan', exact: true }).click();
+  await badge(coordinator, 'planned');
+  await coordinator.getByRole('button', { name: 'Release' }).click();
+  await badge(coordinator, 'released');
+  await shot(coordinator, '05-movement-released');
+
+  // A zone drawn on the map across the planned route: the route's risk changes and the
+  // movement records it.
+  step('analyst draws a zone across the planned route');
+  const planned = (await coordinator.request.get(`${URL}/api/v1/movements/${id}`).then((r) => r.json())).plan;
+  const route = planned.legs.flatMap((l) => l.coordinates);
+  const mid = route[Math.floor(route.length / 2)];
+  const analyst = await newPage(b, errors);
+  await signIn(analyst, logins['hn.analyst']);
+  await visit(analyst, `#/zones/new`);
+  const editor = analyst.locator('canvas');
+  await analyst.waitForFunction(() => document.querySelector('canvas')?.dataset.roads === 'yes');
+  await editor.evaluate((c, p) => { c.jsmsMap.fitPoints([[p[0] - 0.004, p[1] - 0.004], [p[0] + 0.004, p[1] + 0.004]]); }, mid);
+  await analyst.waitForTimeout(300);
+  const d = 0.0012;
+  const corners = await mapPoints(analyst, editor, [[mid[0] - d, mid[1] - d], [mid[0] + d, mid[1] - d], [mid[0] + d, mid[1] + d], [mid[0] - d, mid[1] + d]]);
+  for (const [x, y] of corners) await analyst.mouse.click(x, y);
+  await analyst.getByLabel('Severity').selectOption('3');
+  await analyst.getByLabel('Kind').selectOption('unrest');
+  await analyst.getByLabel('Source').fill('Patrol report (exercise)');
+  await shot(analyst, '06-zone-editor');
+  await analyst.getByRole('button', { name: 'Create the zone' }).click();
+  await analyst.locator('.toast', { hasText: 'Zone created' }).waitFor();
+  await visit(coordinator, `#/movements/${id}`);
+  const history = await coordinator.locator('ol.log').innerText();
+  check(/route affected/i.test(history), `the zone across the planned route is in the movement's history: ${history}`);
+
+  // 4. The escort commander reads the brief.
+  step('escort reads the brief');
+  const escort = await newPage(b, errors);
+  await signIn(escort, logins['hn.escort']);
+  await visit(escort, `#/movements/${id}`);
+  await escort.getByRole('button', { name: 'Brief' }).click();
+  await escort.locator('pre.brief').waitFor();
+  const brief = await escort.locator('pre.brief').innerText();
+  check(brief.includes('FALCON 3') && brief.includes('Wen Lianhe'), `the brief: ${brief.slice(0, 200)}`);
+  await shot(escort, '07-brief');
+
+  // 5. The liaison officer sees the status, not the route.
+  step('liaison sees the status only');
+  const liaison = await newPage(b, errors);
+  await signIn(liaison, logins['pn.liaison']);
+  await visit(liaison, `#/movements/${id}`);
+  await badge(liaison, 'released');
+  await liaison.getByText('You see the status of this movement only.').waitFor();
+  check(await liaison.locator('h2', { hasText: 'Plan' }).count() === 0, 'no plan for the liaison officer');
+  check(await liaison.locator('canvas').count() === 0, 'no route map for the liaison officer');
+  await shot(liaison, '08-liaison-view');
+
+  // 6. A simulated convoy on the operations map; an alert live, acknowledged.
+  step('a convoy moves on the map; an alert arrives live and is acknowledged');
+  const session = await coordinator.request.get(`${URL}/api/v1/auth/session`).then((r) => r.json());
+  const teams = await coordinator.request.get(`${URL}/api/v1/escort-teams`).then((r) => r.json());
+  const device = await coordinator.request.post(`${URL}/api/v1/escort-teams/${teams[0].id}/devices`, {
+    headers: { 'x-csrf-token': session.csrf_token }, data: { name: 'browser test phone' },
+  }).then((r) => r.json());
+  const plan = (await coordinator.request.get(`${URL}/api/v1/movements/${id}`).then((r) => r.json())).plan;
+  const path = plan.legs.flatMap((l) => l.coordinates);
+  const report = async (positions) => {
+    const r = await fetch(`${URL}/api/v1/tracking/positions`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${device.token}` },
+      body: JSON.stringify({ positions }),
+    });
+    check(r.ok, `positions accepted: ${r.status} ${await r.text()}`);
+  };
+  await visit(coordinator, `#/ops`);
+  await coordinator.locator('.live', { hasText: 'live' }).waitFor();
+  const t0 = Math.floor(Date.now() / 1000) - 120;
+  await report([0, 1, 2].map((i) => ({ time: t0 + i * 10, lat: path[Math.min(i, path.length - 1)][1], lon: path[Math.min(i, path.length - 1)][0], speed: 8 })));
+  await coordinator.waitForFunction(() => Number(document.querySelector('.ops-map canvas')?.dataset.markers) >= 1, null, { timeout: 15000 });
+  // 400 m off the route, in the direction (of eight) farthest from every part of it.
+  const [lon, lat] = path[Math.min(3, path.length - 1)];
+  const dist = (p, q) => Math.hypot((p[0] - q[0]) * Math.cos((lat * Math.PI) / 180), p[1] - q[1]);
+  const away = [...Array(8).keys()].map((k) => {
+    const a = (k * Math.PI) / 4;
+    return [lon + (0.0036 * Math.sin(a)) / Math.cos((lat * Math.PI) / 180), lat + 0.0036 * Math.cos(a)];
+  }).map((p) => [p, Math.min(...path.map((q) => dist(p, q)))]).sort((x, y) => y[1] - x[1])[0][0];
+  await report([30, 50, 70].map((dt) => ({ time: t0 + dt, lat: away[1], lon: away[0], speed: 9 })));
+  const card = coordinator.locator('.alert-card[data-kind="deviation"]');
+  await card.waitFor({ timeout: 15000 });
+  await shot(coordinator, '09-operations-alert');
+  await card.getByRole('button', { name: 'Acknowledge' }).click();
+  await coordinator.getByLabel('Open alerts only').uncheck();
+  await coordinator.locator('.alert-card[data-kind="deviation"].acknowledged').waitFor();
+  await visit(coordinator, `#/alerts`);
+  await coordinator.locator('.alert-card').first().waitFor();
+  await shot(coordinator, '10-alerts');
+  await visit(coordinator, `#/movements/${id}`);
+  await badge(coordinator, 'in progress');
+  await coordinator.locator('.map canvas[data-markers="1"]').waitFor();
+  await shot(coordinator, '11-movement-in-progress');
+
+  // 7. TOTP enrolment with the QR code (the party administrator's first sign-in).
+  step('administrator enrols TOTP with the QR code');
+  const admin = await newPage(b, errors);
+  await visit(admin, `#/sign-in`);
+  await admin.getByLabel('Username').fill(logins['hn.admin'].username);
+  await admin.getByLabel('Password').fill(logins['hn.admin'].password);
+  await admin.getByRole('button', { name: 'Sign in' }).click();
+  await admin.locator('.qr svg').waitFor();
+  await shot(admin, '12-totp-enrolment');
+  await admin.getByText('Cannot scan? Enter the key by hand').click();
+  const secret = (await admin.locator('code.secret').innerText()).trim();
+  await admin.getByLabel('Code from the app').fill(totp(secret, Math.floor(Date.now() / 30000)));
+  await admin.getByRole('button', { name: 'Confirm' }).click();
+  await admin.locator('#bar:not([hidden])').waitFor();
+  await visit(admin, `#/admin`);
+  await admin.locator('table[aria-label="Users"]').waitFor();
+  await shot(admin, '13-administration');
+
+  // 8. The audit explorer.
+  step('auditor explores the log');
+  const auditor = await newPage(b, errors);
+  await signIn(auditor, logins['hn.auditor']);
+  await visit(auditor, `#/audit`);
+  await auditor.locator('table[aria-label="Audit entries"]').waitFor();
+  await auditor.getByLabel('Resource').fill(`movement:${id}`);
+  await auditor.getByRole('button', { name: 'Who knew' }).click();
+  await auditor.getByText(/principal\(s\) saw it/).waitFor();
+  await shot(auditor, '14-audit');
+
+  check(errors.length === 0, `errors in the pages:\n${errors.join('\n')}`);
+  console.log('browser scenario passed');
+} catch (e) {
+  console.log(`errors in the pages so far:\n${errors.join('\n') || '(none)'}`);
+  for (const [i, c] of b.contexts().entries()) {
+    for (const [k, p] of c.pages().entries()) await p.screenshot({ path: `${process.env.JSMS_SCREENSHOTS || 'target/screenshots'}/failure-${i}-${k}.png` }).catch(() => {});
+  }
+  throw e;
+} finally {
+  await b.close();
+}
