@@ -110,11 +110,15 @@ fn ensure_tools() -> Result<Vec<(String, String)>, String> {
 /// missing.
 fn ensure_browser() -> Result<(), String> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let missing: Vec<&str> = [("/usr/bin/chromium", "chromium"), ("/usr/bin/node", "nodejs"), ("/usr/bin/npm", "npm")]
-        .into_iter()
-        .filter(|(path, _)| !std::path::Path::new(path).exists())
-        .map(|(_, package)| package)
-        .collect();
+    let missing: Vec<&str> = [
+        ("/usr/bin/chromium", "chromium"),
+        ("/usr/bin/node", "nodejs"),
+        ("/usr/bin/npm", "npm"),
+    ]
+    .into_iter()
+    .filter(|(path, _)| !std::path::Path::new(path).exists())
+    .map(|(_, package)| package)
+    .collect();
     if !missing.is_empty() {
         let mut update = Command::new("apt-get");
         update.args(["update", "-qq"]);
