@@ -3,7 +3,7 @@
 //! installs Chromium and the npm packages when they are missing. Screenshots of the main
 //! pages are saved in `target/screenshots/` (ignored by git).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
 
