@@ -7,10 +7,16 @@
 // Also: TOTP enrolment with the QR code, the audit explorer. Screenshots of the main pages
 // go to $JSMS_SCREENSHOTS.
 import { readFileSync } from 'node:fs';
-import { URL, browser, newPage, signIn, shot, check, totp } from './lib.mjs';
+import { createServer } from 'node:http';
+import { URL, browser, newPage, signIn, shot, check, totp, nextCode } from './lib.mjs';
 
 const logins = Object.fromEntries(JSON.parse(readFileSync(process.env.JSMS_LOGINS, 'utf8')).map((l) => [l.username, l]));
 const errors = [];
+// The operator's raster tiles (JSMS_TILE_URL points here): a 1×1 PNG for every tile.
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+let tileRequests = 0;
+const tiles = createServer((req, res) => { tileRequests += 1; res.writeHead(200, { 'content-type': 'image/png' }); res.end(PNG); });
+await new Promise((r) => tiles.listen(Number(process.env.JSMS_TILE_PORT), '127.0.0.1', r));
 const b = await browser();
 const step = (s) => console.log(`· ${s}`);
 
@@ -41,7 +47,18 @@ try {
   step('officer requests a movement');
   const officer = await newPage(b, errors);
   await signIn(officer, logins['pn.officer']);
+  await officer.waitForFunction(() => document.querySelector('.ops-map canvas')?.dataset.roads === 'yes');
+  await officer.waitForTimeout(500);
+  check(tileRequests > 0, 'the map asked the configured tile server for its background');
   await shot(officer, '01-operations-officer');
+  // By keyboard: from the skip link, the sections.
+  await officer.locator('a.skip').focus();
+  check(await officer.evaluate(() => document.activeElement.textContent) === 'Skip to content', 'the skip link takes focus');
+  await officer.keyboard.press('Tab');
+  await officer.keyboard.press('Tab');
+  check(await officer.evaluate(() => document.activeElement.textContent) === 'Movements', 'then the sections');
+  await officer.keyboard.press('Enter');
+  await officer.locator('h1', { hasText: 'Movements' }).waitFor();
   await visit(officer, `#/movements/new`);
   await choose(officer.getByLabel('Protected persons'), 'Wen Lianhe');
   await choose(officer.getByLabel('From'), 'Kharadar');
@@ -204,9 +221,48 @@ try {
   await admin.locator('#bar:not([hidden])').waitFor();
   await visit(admin, `#/admin`);
   await admin.locator('table[aria-label="Users"]').waitFor();
+  await admin.getByRole('button', { name: 'Add a user' }).click();
+  await admin.getByLabel('Username').fill('hn.duty');
+  await admin.getByLabel('Display name').fill('Duty Officer Example');
+  await admin.getByLabel('movement coordinator').check();
+  await admin.getByRole('button', { name: 'Add the user' }).click();
+  await admin.locator('table[aria-label="Users"] td', { hasText: 'hn.duty' }).waitFor();
   await shot(admin, '13-administration');
 
-  // 8. The audit explorer.
+  // 8. The registry: a site placed on the map, a protected person.
+  step('coordinator registers a site on the map; officer registers a person');
+  await visit(coordinator, `#/registry/sites`);
+  await coordinator.getByRole('button', { name: 'Register a site' }).click();
+  await coordinator.getByLabel('Name', { exact: true }).fill('Exercise Depot');
+  const placer = coordinator.locator('form canvas');
+  await coordinator.waitForFunction(() => document.querySelector('form canvas')?.dataset.roads === 'yes');
+  const pbox = await placer.boundingBox();
+  await coordinator.mouse.click(pbox.x + pbox.width / 2, pbox.y + pbox.height / 2);
+  await coordinator.waitForFunction(() => document.querySelector('form canvas')?.dataset.markers === '1');
+  await coordinator.getByRole('button', { name: 'Register', exact: true }).click();
+  await coordinator.locator('table[aria-label="Sites"] td', { hasText: 'Exercise Depot' }).waitFor();
+  await shot(coordinator, '12-registry-sites');
+  await visit(officer, `#/registry/persons`);
+  await officer.getByRole('button', { name: 'Register a person' }).click();
+  await officer.getByLabel('Full name').fill('Tomas Exemplar');
+  await officer.getByLabel('Phone (sealed)').fill('+00 000 0000');
+  await officer.getByRole('button', { name: 'Register', exact: true }).click();
+  await officer.locator('table[aria-label="Protected persons"] td', { hasText: 'Tomas Exemplar' }).waitFor();
+
+  // 9. An ended session: back to sign-in, then to the page the user was on.
+  step('an ended session goes back to sign-in and returns');
+  const s2 = await officer.request.get(`${URL}/api/v1/auth/session`).then((r) => r.json());
+  await officer.request.post(`${URL}/api/v1/auth/sign-out`, { headers: { 'x-csrf-token': s2.csrf_token } });
+  await officer.locator('table[aria-label="Protected persons"] tr.link').first().click();
+  await officer.getByRole('heading', { name: 'Sign in to JSMS' }).waitFor();
+  await officer.getByLabel('Username').fill(logins['pn.officer'].username);
+  await officer.getByLabel('Password').fill(logins['pn.officer'].password);
+  await officer.getByLabel('One-time code').fill(await nextCode('pn.officer', logins['pn.officer'].totp_secret));
+  await officer.getByRole('button', { name: 'Sign in' }).click();
+  await officer.locator('h1', { hasText: 'Registry' }).waitFor();
+  check(officer.url().endsWith('#/registry/persons'), `back where the user was: ${officer.url()}`);
+
+  // 10. The audit explorer.
   step('auditor explores the log');
   const auditor = await newPage(b, errors);
   await signIn(auditor, logins['hn.auditor']);
@@ -227,4 +283,5 @@ try {
   throw e;
 } finally {
   await b.close();
+  tiles.close();
 }

@@ -34,6 +34,8 @@
 //! silent_s = 120            # no position for this long: alert
 //! start_m = 200.0           # first position this near the origin starts the movement
 //! arrive_m = 100.0          # a position this near the destination completes it
+//! [web]
+//! tile_url = "https://tiles.example.org/{z}/{x}/{y}.png"   # optional raster map background
 //! [[webhooks]]              # alerts are posted here, signed (X-JSMS-Signature)
 //! url = "https://ops.example/jsms-alerts"
 //! secret = "at least 16 characters"
@@ -55,7 +57,7 @@
 //! comma-separated), `JSMS_POLICY_DIR`,
 //! `JSMS_BREAK_GLASS_REVIEW_SECS`, `JSMS_ANOMALY_BURST_READS`, `JSMS_ANOMALY_BURST_WINDOW_SECS`,
 //! `JSMS_ANOMALY_DENIALS`, `JSMS_ANOMALY_DENIAL_WINDOW_SECS`, `JSMS_OFF_HOURS_UTC`, `JSMS_ALERT_ESCALATION_SECS`,
-//! `JSMS_DETECTORS` (`silent_s=60,deviation_m=200`: detector thresholds by name), `JSMS_WEBHOOKS`
+//! `JSMS_DETECTORS` (`silent_s=60,deviation_m=200`: detector thresholds by name), `JSMS_TILE_URL`, `JSMS_WEBHOOKS`
 //! (`URL|SECRET`, comma-separated).
 
 use crate::Failure;
@@ -90,6 +92,8 @@ pub struct FileConfig {
     #[serde(default)]
     webhooks: Vec<WebhookFile>,
     #[serde(default)]
+    web: WebFile,
+    #[serde(default)]
     witnesses: Vec<WitnessFile>,
     /// Parties for `jsms init`.
     #[serde(default)]
@@ -108,6 +112,12 @@ struct SessionsFile {
 struct WebhookFile {
     url: String,
     secret: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WebFile {
+    tile_url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -315,6 +325,9 @@ pub fn resolve(file: &FileConfig, flags: Overrides) -> Result<ServerConfig, Fail
         .detectors
         .validate()
         .map_err(|e| Failure::config(format!("tracking detectors: {e}")))?;
+    if let Some(url) = env("JSMS_TILE_URL").or_else(|| file.web.tile_url.clone()) {
+        config.tile_url = Some(jsms_server::web::validate_tile_url(&url).map_err(Failure::config)?);
+    }
     config.webhooks = match env("JSMS_WEBHOOKS") {
         Some(list) => list
             .split(',')

@@ -99,6 +99,7 @@ pub async fn serve(
     state.break_glass = config.break_glass;
     state.witnesses = Arc::new(config.witnesses.clone());
     state.webhooks = Arc::new(config.webhooks.clone());
+    state.tile_url = config.tile_url.as_deref().map(Arc::from);
     state.tracking = Arc::new(jsms_server::routes::tracking::TrackingHub::new(
         config.detectors,
         config.alert_escalation_secs,

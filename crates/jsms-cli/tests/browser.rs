@@ -24,7 +24,15 @@ fn the_operations_scenario_runs_in_a_real_browser() {
         std::path::Path::new(&chromium).exists(),
         "{chromium} is missing: run `cargo xtask test` (it installs Debian's chromium)"
     );
-    let server = TestServer::start();
+    // A raster tile server for the map's background, served by the browser script on a port
+    // reserved here.
+    let tile_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let tile_url = format!("http://127.0.0.1:{tile_port}/{{z}}/{{x}}/{{y}}.png");
+    let server = TestServer::start_with(&[("JSMS_TILE_URL", &tile_url)]);
     let logins: Vec<serde_json::Value> = server
         .logins
         .iter()
@@ -40,6 +48,7 @@ fn the_operations_scenario_runs_in_a_real_browser() {
         .env("JSMS_LOGINS", &file)
         .env("JSMS_SCREENSHOTS", &shots)
         .env("CHROMIUM", &chromium)
+        .env("JSMS_TILE_PORT", tile_port.to_string())
         .output()
         .expect("node (Node.js) is needed for the browser tests");
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -36,6 +36,8 @@ pub struct ServerConfig {
     pub detectors: jsms_domain::tracking::Thresholds,
     /// Where alerts are posted (signed with HMAC-SHA256).
     pub webhooks: Vec<crate::webhooks::WebhookTarget>,
+    /// A raster tile URL template for the web map's background (`{z}`, `{x}`, `{y}`).
+    pub tile_url: Option<String>,
 }
 
 /// PEM files for TLS.
@@ -95,6 +97,7 @@ impl ServerConfig {
             alert_escalation_secs: 300,
             detectors: jsms_domain::tracking::Thresholds::default(),
             webhooks: Vec::new(),
+            tile_url: None,
         }
     }
 }

@@ -102,6 +102,11 @@ pub fn app(state: AppState, max_body_bytes: usize) -> Router {
     let (router, mut openapi) = api();
     openapi.openapi = utoipa::openapi::OpenApiVersion::Version31;
     let spec = std::sync::Arc::new(openapi.to_json().unwrap_or_else(|_| "{}".into()));
+    // The tile URL was validated at start; should the policy still not be a valid header
+    // value, the one without tiles is used.
+    let csp = HeaderValue::from_str(&web::content_security_policy(state.tile_url.as_deref()))
+        .or_else(|_| HeaderValue::from_str(&web::content_security_policy(None)))
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));
     router
         .route(
             "/api/v1/openapi.json",
@@ -134,10 +139,7 @@ pub fn app(state: AppState, max_body_bytes: usize) -> Router {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(web::CONTENT_SECURITY_POLICY),
-        ))
+        .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, csp))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

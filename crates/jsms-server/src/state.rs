@@ -50,6 +50,8 @@ pub struct AppState {
     pub tracking: Arc<crate::routes::tracking::TrackingHub>,
     /// Webhook targets of alerts.
     pub webhooks: Arc<Vec<crate::webhooks::WebhookTarget>>,
+    /// The web map's raster tile URL template, if an operator configured one.
+    pub tile_url: Option<Arc<str>>,
     /// Movement assessment rules.
     pub movement_rules: Arc<jsms_domain::movement::Rules>,
     /// The witnesses whose cosignatures this log accepts.
@@ -97,6 +99,7 @@ impl AppState {
             route_watch: Arc::new(crate::reeval::RouteWatch::default()),
             tracking: Arc::new(crate::routes::tracking::TrackingHub::default()),
             webhooks: Arc::new(Vec::new()),
+            tile_url: None,
             movement_rules: Arc::new(crate::routes::movements::default_rules()),
             clock,
             sessions,

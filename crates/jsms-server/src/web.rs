@@ -8,10 +8,41 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 /// The policy for every response: scripts, styles and connections from this origin only;
-/// images also as data URLs (the QR code); no framing, no plugins, no base or form hijack.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-img-src 'self' data:; connect-src 'self'; font-src 'self'; manifest-src 'self'; frame-ancestors 'none'; \
-base-uri 'none'; form-action 'self'";
+/// images also as data URLs (the QR code) and from the configured tile server's origin; no
+/// framing, no plugins, no base or form hijack.
+pub fn content_security_policy(tile_url: Option<&str>) -> String {
+    let tiles = tile_url.and_then(origin).map(|o| format!(" {o}")).unwrap_or_default();
+    format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:{tiles}; connect-src 'self'; \
+font-src 'self'; manifest-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin(url: &str) -> Option<&str> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host_end = rest.find('/').unwrap_or(rest.len());
+    url.get(..scheme.len() + 3 + host_end)
+}
+
+/// Checks a raster tile URL template: http(s), a host, and the `{z}`, `{x}` and `{y}`
+/// placeholders; no characters that could break out of the CSP header.
+pub fn validate_tile_url(url: &str) -> Result<String, String> {
+    let url = url.trim();
+    let ok_scheme = url.starts_with("https://") || url.starts_with("http://");
+    let placeholders = ["{z}", "{x}", "{y}"].iter().all(|p| url.contains(p));
+    let clean = url
+        .chars()
+        .all(|c| c.is_ascii_graphic() && !matches!(c, ';' | ',' | '\'' | '"'));
+    let host = origin(url).and_then(|o| o.split_once("://")).map_or("", |(_, h)| h);
+    if ok_scheme && placeholders && clean && !host.is_empty() && url.len() <= 500 {
+        Ok(url.to_owned())
+    } else {
+        Err(format!(
+            "tile_url {url:?}: an http(s) URL template with {{z}}, {{x}} and {{y}}, e.g. https://tiles.example.org/{{z}}/{{x}}/{{y}}.png"
+        ))
+    }
+}
 
 /// (path under `/app/`, content type, body)
 const ASSETS: &[(&str, &str, &str)] = &[
@@ -139,5 +170,28 @@ mod tests {
             INDEX.contains("/app/main.js") && !INDEX.contains("<script>"),
             "no inline script"
         );
+    }
+
+    #[test]
+    fn tile_urls_are_checked_and_only_their_origin_enters_the_policy() {
+        assert_eq!(
+            validate_tile_url(" https://tiles.example.org/osm/{z}/{x}/{y}.png ").unwrap(),
+            "https://tiles.example.org/osm/{z}/{x}/{y}.png"
+        );
+        for bad in [
+            "ftp://tiles.example.org/{z}/{x}/{y}.png",
+            "https://tiles.example.org/{z}/{x}.png",
+            "https://tiles.example.org/{z}/{x}/{y}.png; script-src *",
+            "https:///{z}/{x}/{y}",
+        ] {
+            assert!(validate_tile_url(bad).is_err(), "{bad}");
+        }
+        let csp = content_security_policy(Some("https://tiles.example.org:8443/{z}/{x}/{y}.png"));
+        assert!(
+            csp.contains("img-src 'self' data: https://tiles.example.org:8443;"),
+            "{csp}"
+        );
+        assert!(content_security_policy(None).contains("img-src 'self' data:;"));
+        assert!(content_security_policy(None).contains("script-src 'self';"));
     }
 }

@@ -7,6 +7,12 @@ import { get } from './api.js';
 import { h } from './ui.js';
 
 let roadsPromise = null;
+let configPromise = null;
+function mapConfig() {
+  if (!configPromise) configPromise = get('/api/v1/map/config').catch(() => ({ tile_url: null }));
+  return configPromise;
+}
+
 function roads() {
   if (!roadsPromise) roadsPromise = get('/api/v1/map/roads').catch((e) => { roadsPromise = null; throw e; });
   return roadsPromise;
@@ -48,6 +54,10 @@ export class MapView {
     this.bind();
     this.resizeObserver = new ResizeObserver(() => this.draw());
     this.resizeObserver.observe(this.el);
+    this.tiles = new Map();
+    mapConfig().then((c) => {
+      if (c.tile_url) { this.tileUrl = c.tile_url; this.draw(); }
+    });
     roads().then((r) => {
       this.net = r;
       this.attribution.textContent = r.attribution;
@@ -190,7 +200,14 @@ export class MapView {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.fillStyle = '#f4f1ea';
     ctx.fillRect(0, 0, w, hgt);
-    if (this.net) this.paintRoads(ctx, w, hgt);
+    if (this.tileUrl) this.paintTiles(ctx, w, hgt);
+    if (this.net) {
+      // Over a raster background the network is drawn faintly: it is what routes use.
+      ctx.save();
+      if (this.tileUrl) ctx.globalAlpha = 0.3;
+      this.paintRoads(ctx, w, hgt);
+      ctx.restore();
+    }
     for (const z of this.zones) this.paintZone(ctx, z);
     this.routes.forEach((r) => this.paintLine(ctx, r.points, r.colour || '#2d6cdf', r.width || 4, r.dashed));
     if (this.sketch) this.paintSketch(ctx);
@@ -199,6 +216,35 @@ export class MapView {
       zones: this.zones.length, routes: this.routes.length, markers: this.markers.length, roads: this.net ? 'yes' : 'no',
     });
     this.canvas.setAttribute('aria-label', `${this.label}: ${this.zones.length} zones, ${this.routes.length} routes, ${this.markers.length} positions`);
+  }
+
+  // The operator's raster tiles (the `tile_url` setting), at the nearest whole zoom.
+  paintTiles(ctx, w, hgt) {
+    const z = Math.max(0, Math.min(19, Math.round(this.zoom)));
+    const n = 2 ** z;
+    const size = TILE * 2 ** (this.zoom - z);
+    const cx = mercX(this.center[0]) * n;
+    const cy = mercY(this.center[1]) * n;
+    for (let x = Math.floor(cx - w / 2 / size); x <= Math.floor(cx + w / 2 / size); x++) {
+      for (let y = Math.floor(cy - hgt / 2 / size); y <= Math.floor(cy + hgt / 2 / size); y++) {
+        if (y < 0 || y >= n) continue;
+        const img = this.tile(z, ((x % n) + n) % n, y);
+        if (img.complete && img.naturalWidth) ctx.drawImage(img, w / 2 + (x - cx) * size, hgt / 2 + (y - cy) * size, size + 0.5, size + 0.5);
+      }
+    }
+  }
+
+  tile(z, x, y) {
+    const key = `${z}/${x}/${y}`;
+    let img = this.tiles.get(key);
+    if (!img) {
+      if (this.tiles.size > 512) this.tiles.clear();
+      img = new Image();
+      img.onload = () => this.draw();
+      img.src = this.tileUrl.replace('{z}', z).replace('{x}', x).replace('{y}', y);
+      this.tiles.set(key, img);
+    }
+    return img;
   }
 
   paintRoads(ctx, w, hgt) {
@@ -225,7 +271,7 @@ export class MapView {
       if ((x1 < 0 && x2 < 0) || (x1 > w && x2 > w) || (y1 < 0 && y2 < 0) || (y1 > hgt && y2 > hgt)) continue;
       ctx.moveTo(x1, y1);
       ctx.lineTo(x2, y2);
-      if (this.zoom >= 16 && segments[k + 2]) labels.push([x1, y1, x2, y2, names[segments[k + 2]]]);
+      if (this.zoom >= 16 && !this.tileUrl && segments[k + 2]) labels.push([x1, y1, x2, y2, names[segments[k + 2]]]);
     }
     ctx.save();
     ctx.strokeStyle = '#c9c2b4';

@@ -88,10 +88,12 @@ export function table(columns, rows, { onRow, label } = {}) {
     h('tbody', {}, rows.map((r) => {
       const tr = h('tr', {}, columns.map((c) => h('td', {}, c.cell(r))));
       if (onRow) {
+        // A failure is shown; an ended session has already sent the user to sign in.
+        const open = () => Promise.resolve().then(() => onRow(r)).catch((e) => { if (e.status !== 401) toast(e.message, 'error'); });
         tr.tabIndex = 0;
         tr.classList.add('link');
-        tr.addEventListener('click', () => onRow(r));
-        tr.addEventListener('keydown', (e) => { if (e.key === 'Enter') onRow(r); });
+        tr.addEventListener('click', open);
+        tr.addEventListener('keydown', (e) => { if (e.key === 'Enter') open(); });
       }
       return tr;
     })));

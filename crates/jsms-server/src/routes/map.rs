@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 
 /// The map routes.
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(roads))
+    OpenApiRouter::new().routes(routes!(roads)).routes(routes!(map_config))
 }
 
 /// The road network as drawable geometry.
@@ -33,6 +33,23 @@ pub struct Roads {
     pub names: Vec<String>,
     /// Data licence and attribution to show.
     pub attribution: &'static str,
+}
+
+/// What the web map draws under the roads.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MapConfig {
+    /// Raster tile URL template (`{z}`, `{x}`, `{y}`), when an operator configured one.
+    pub tile_url: Option<String>,
+}
+
+/// The web map's settings (any signed-in user).
+#[utoipa::path(get, path = "/api/v1/map/config", tag = "routing",
+    responses((status = 200, body = MapConfig),
+              (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+async fn map_config(State(state): State<AppState>, _principal: Principal) -> axum::Json<MapConfig> {
+    axum::Json(MapConfig {
+        tile_url: state.tile_url.as_deref().map(str::to_owned),
+    })
 }
 
 /// The geometry of the loaded network, built once (the JSON body is cached).

@@ -10,7 +10,9 @@ export async function adminPage() {
   const loadUsers = async () => {
     try {
       const list = (await get('/api/v1/users')).items;
-      clear(users).append(h('h2', {}, 'Users of your party'), table([
+      const add = h('button', { type: 'button' }, 'Add a user');
+      add.addEventListener('click', () => act(add, newUserForm));
+      clear(users).append(h('h2', {}, 'Users of your party'), add, table([
         { title: 'User', cell: (u) => `${u.display_name} (${u.username})` },
         { title: 'Roles', cell: (u) => u.roles.map(words).join(', ') },
         { title: 'MFA', cell: (u) => (u.mfa_enrolled ? 'enrolled' : 'not enrolled') },
@@ -20,6 +22,44 @@ export async function adminPage() {
     } catch (e) {
       clear(users).append(h('h2', {}, 'Users of your party'), failure(e));
     }
+  };
+  const ROLES = ['company_security_officer', 'movement_coordinator', 'escort_commander', 'liaison_officer', 'intelligence_analyst', 'auditor', 'party_admin'];
+  const newUserForm = async () => {
+    const me = await get('/api/v1/me');
+    const orgs = (await get('/api/v1/organisations')).items.filter((o) => o.party_id === me.party_id);
+    const username = h('input', { required: true, maxlength: 64, autocomplete: 'off' });
+    const display = h('input', { required: true, maxlength: 200 });
+    const org = h('select', {}, orgs.map((o) => h('option', { value: o.id }, o.name)));
+    const roles = ROLES.map((r) => h('input', { type: 'checkbox', value: r }));
+    const clearance = h('select', {}, ['unclassified', 'restricted', 'confidential', 'secret'].map((c) => h('option', { value: c }, words(c))));
+    const compartments = h('input', { placeholder: 'comma-separated', maxlength: 500 });
+    const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
+    const password = h('input', { required: true, minlength: 12, autocomplete: 'new-password',
+      value: [...crypto.getRandomValues(new Uint8Array(20))].map((b) => alphabet[b % alphabet.length]).join('') });
+    const msg = h('div', { 'aria-live': 'assertive' });
+    const form = h('form', { class: 'card' }, h('h2', {}, 'Add a user'),
+      h('div', { class: 'grid2' }, field('Username', username), field('Display name', display), field('Organisation', org), field('Clearance', clearance),
+        field('Compartments', compartments), field('Initial password (give it to the user; TOTP is enrolled at first sign-in)', password)),
+      h('fieldset', {}, h('legend', {}, 'Roles'), roles.map((r) => h('label', { class: 'check' }, r, ` ${words(r.value)}`))),
+      msg, h('button', { type: 'submit' }, 'Add the user'));
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      clear(msg);
+      try {
+        await post('/api/v1/users', {
+          username: username.value, display_name: display.value, org_id: org.value,
+          roles: roles.filter((r) => r.checked).map((r) => r.value), clearance: clearance.value,
+          compartments: compartments.value.split(',').map((c) => c.trim()).filter(Boolean), password: password.value,
+        });
+        toast('User added', 'ok');
+        form.remove();
+        await loadUsers();
+      } catch (err) {
+        msg.append(failure(err));
+      }
+    });
+    users.after(form);
+    username.focus();
   };
   const userActions = (u) => {
     const toggle = h('button', { type: 'button' }, u.disabled ? 'Enable' : 'Disable');
