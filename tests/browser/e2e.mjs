@@ -12,8 +12,8 @@ import { URL, browser, newPage, signIn, shot, check, totp, nextCode } from './li
 
 const logins = Object.fromEntries(JSON.parse(readFileSync(process.env.JSMS_LOGINS, 'utf8')).map((l) => [l.username, l]));
 const errors = [];
-// The operator's raster tiles (JSMS_TILE_URL points here): a 1×1 PNG for every tile.
-const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+// The operator's raster tiles (JSMS_TILE_URL points here): a plain 1×1 PNG for every tile.
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGN48eQWAAVeAqfwhXw/AAAAAElFTkSuQmCC', 'base64');
 let tileRequests = 0;
 const tiles = createServer((req, res) => { tileRequests += 1; res.writeHead(200, { 'content-type': 'image/png' }); res.end(PNG); });
 await new Promise((r) => tiles.listen(Number(process.env.JSMS_TILE_PORT), '127.0.0.1', r));
@@ -268,9 +268,14 @@ try {
   await signIn(auditor, logins['hn.auditor']);
   await visit(auditor, `#/audit`);
   await auditor.locator('table[aria-label="Audit entries"]').waitFor();
+  await auditor.locator('dd[data-verified="true"]').waitFor();
   await auditor.getByLabel('Resource').fill(`movement:${id}`);
   await auditor.getByRole('button', { name: 'Who knew' }).click();
   await auditor.getByText(/principal\(s\) saw it/).waitFor();
+  const knew = await auditor.getByText(/principal\(s\) saw it/).innerText();
+  check(Number(knew.split(' ')[0]) >= 2, `the planners and the escort read the plan: ${knew}`);
+  const readers = await auditor.locator('table[aria-label="Accesses"]').innerText();
+  check(readers.includes('hn.escort') || readers.includes('Escort'), `the escort commander is among them: ${readers}`);
   await shot(auditor, '14-audit');
 
   check(errors.length === 0, `errors in the pages:\n${errors.join('\n')}`);

@@ -448,15 +448,23 @@ async fn who_knew(
         forbidden,
     )
     .await?;
-    let valid = q
-        .resource
-        .split_once(':')
-        .is_some_and(|(kind, id)| !kind.is_empty() && uuid::Uuid::parse_str(id).is_ok());
+    // `<kind>:<uuid>`, or `<kind>:<uuid>:plan` for a movement's sealed plan alone.
+    let parts: Vec<&str> = q.resource.split(':').collect();
+    let valid = match parts.as_slice() {
+        [kind, id] => !kind.is_empty() && uuid::Uuid::parse_str(id).is_ok(),
+        ["movement", id, "plan"] => uuid::Uuid::parse_str(id).is_ok(),
+        _ => false,
+    };
     if !valid {
         return Err(ApiError::InvalidParameter {
             field: "/resource".into(),
-            detail: "a resource is <kind>:<uuid>, e.g. person:0193…".into(),
+            detail: "a resource is <kind>:<uuid> (or movement:<uuid>:plan), e.g. person:0193…".into(),
         });
+    }
+    // A movement's details are its sealed plan: who knew the movement is who read either.
+    let mut resources = vec![q.resource.clone()];
+    if parts.first() == Some(&"movement") && parts.len() == 2 {
+        resources.push(format!("{}:plan", q.resource));
     }
     let from = parse_time("/from", q.from.as_deref(), 0)?;
     let to = parse_time(
@@ -472,17 +480,31 @@ async fn who_knew(
         )
         .await?;
     let audit = std::sync::Arc::clone(&state.audit);
-    let resource = q.resource.clone();
-    let stored = tokio::task::spawn_blocking(move || audit.with_reader(|db| db.entries_about(&resource, from, to)))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let stored = tokio::task::spawn_blocking(move || {
+        audit.with_reader(|db| {
+            let mut all = Vec::new();
+            for r in &resources {
+                all.extend(db.entries_about(r, from, to)?);
+            }
+            all.sort_by_key(|e| e.idx);
+            Ok(all)
+        })
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
     let mut accesses = Vec::new();
     for s in stored {
         let e = AuditEntry::from_bytes(&s.data)
             .map_err(|err| ApiError::Internal(format!("audit entry {}: {err}", s.idx)))?;
-        if e.outcome != jsms_audit::entry::Outcome::Allow || e.fields.is_empty() {
+        let plan = e.resource.as_deref().is_some_and(|r| r.ends_with(":plan"));
+        if e.outcome != jsms_audit::entry::Outcome::Allow || (e.fields.is_empty() && !plan) {
             continue;
         }
+        let fields = if e.fields.is_empty() {
+            vec!["plan".to_owned()]
+        } else {
+            e.fields
+        };
         accesses.push(Access {
             principal: e.principal,
             name: e.principal_name,
@@ -490,7 +512,7 @@ async fn who_knew(
             time: crate::wire::rfc3339(e.time_ms.div_euclid(1000)),
             action: e.action,
             channel: e.channel,
-            fields: e.fields,
+            fields,
             index: s.idx,
         });
     }

@@ -3,6 +3,32 @@
 import { get, post } from '../api.js';
 import { h, mount, when, loading, failure, clear, table, words, field, act, badge } from '../ui.js';
 
+const b64 = (t) => Uint8Array.from(atob(t), (c) => c.charCodeAt(0));
+const hex = (bytes) => [...bytes].map((x) => x.toString(16).padStart(2, '0')).join('');
+
+// Checks the log's Ed25519 signature on a C2SP signed note in the browser (WebCrypto),
+// with the verifier key `name+hash+base64(0x01 ‖ public key)`.
+export async function verifyCheckpoint(note, verifierKey) {
+  try {
+    const [name, keyHash, keyText] = verifierKey.split('+');
+    const keyBytes = b64(keyText);
+    if (keyBytes[0] !== 1 || keyBytes.length !== 33) return { ok: false, text: 'unknown key type' };
+    const end = note.indexOf('\n\n');
+    if (end < 0) return { ok: false, text: 'not a signed note' };
+    const text = note.slice(0, end + 1);
+    const line = note.slice(end + 2).split('\n').find((l) => l.startsWith(`— ${name} `));
+    if (!line) return { ok: false, text: 'NOT SIGNED by the log key' };
+    const sig = b64(line.split(' ')[2]);
+    if (hex(sig.slice(0, 4)) !== keyHash) return { ok: false, text: 'signed by another key' };
+    if (!crypto.subtle) return { ok: false, text: 'cannot be checked here (needs HTTPS); use jsms audit verify' };
+    const key = await crypto.subtle.importKey('raw', keyBytes.slice(1), { name: 'Ed25519' }, false, ['verify']);
+    const ok = await crypto.subtle.verify({ name: 'Ed25519' }, key, sig.slice(4), new TextEncoder().encode(text));
+    return ok ? { ok, text: `valid (Ed25519, ${name})` } : { ok, text: 'INVALID: the checkpoint does not match its signature' };
+  } catch (e) {
+    return { ok: false, text: `cannot be checked: ${e.message}` };
+  }
+}
+
 export async function auditPage() {
   const entries = h('section', { class: 'card' }, h('h2', {}, 'Entries'), loading());
   const checkpoint = h('section', { class: 'card' }, h('h2', {}, 'Latest checkpoint'), loading());
@@ -10,14 +36,20 @@ export async function auditPage() {
   const queue = h('section', { class: 'card' }, h('h2', {}, 'Break-glass reviews'), loading());
   mount(h('h1', {}, 'Audit'), checkpoint, queue, whoKnew, entries);
 
-  get('/api/v1/audit/checkpoint', { headers: { Accept: 'text/plain' } }).then((note) => {
+  Promise.all([get('/api/v1/audit/checkpoint', { headers: { Accept: 'text/plain' } }), get('/api/v1/audit/key')]).then(async ([note, key]) => {
     const lines = String(note).split('\n');
     const sigs = lines.filter((l) => l.startsWith('— '));
+    const logName = key.verifier_key.split('+')[0];
+    const status = await verifyCheckpoint(String(note), key.verifier_key);
     clear(checkpoint).append(h('h2', {}, 'Latest checkpoint'),
       h('dl', {}, h('dt', {}, 'Log'), h('dd', {}, lines[0] || '—'), h('dt', {}, 'Entries'), h('dd', {}, lines[1] || '—'),
         h('dt', {}, 'Root hash'), h('dd', { class: 'mono' }, lines[2] || '—'),
-        h('dt', {}, 'Signatures'), h('dd', {}, sigs.length ? h('ul', { class: 'plain' }, sigs.map((s) => h('li', {}, `${s.slice(2).split(' ')[0]}${sigs.indexOf(s) === 0 ? ' (this log)' : ' (cosignature)'}`))) : '—')),
-      h('p', { class: 'muted' }, 'Verify offline with: jsms audit verify'));
+        h('dt', {}, 'Log signature'), h('dd', { class: status.ok ? 'verified' : 'error', dataset: { verified: String(status.ok) } }, status.text),
+        h('dt', {}, 'Cosignatures'), h('dd', {}, (() => {
+          const witnesses = sigs.map((l) => l.slice(2).split(' ')[0]).filter((n) => n !== logName);
+          return witnesses.length ? witnesses.join(', ') : 'none yet (no witness has cosigned this checkpoint)';
+        })())),
+      h('p', { class: 'muted' }, 'The whole log verifies offline with: jsms audit verify'));
   }).catch((e) => clear(checkpoint).append(h('h2', {}, 'Latest checkpoint'), failure(e)));
 
   const loadQueue = () => get('/api/v1/break-glass').then((list) => {

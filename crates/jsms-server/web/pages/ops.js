@@ -49,12 +49,24 @@ export async function opsPage() {
   } catch (e) {
     movementsBox.append(failure(e));
   }
-  const current = movements.filter((m) => ACTIVE.includes(m.state));
-  movementsBox.append(current.length
-    ? h('ul', { class: 'plain' }, current.map((m) => h('li', {}, h('a', { href: `#/movements/${m.id}` },
-      `${m.request ? m.request.purpose : 'Movement'} — ${words(m.state)}`), m.plan ? [' · departs ', when(m.plan.departure)] : null)))
-    : empty('No movement is planned or under way.'));
+  const listMovements = () => {
+    const current = movements.filter((m) => ACTIVE.includes(m.state));
+    clear(movementsBox).append(current.length
+      ? h('ul', { class: 'plain' }, current.map((m) => h('li', {}, h('a', { href: `#/movements/${m.id}` },
+        `${m.request ? m.request.purpose : 'Movement'} — ${words(m.state)}`), m.plan ? [' · departs ', when(m.plan.departure)] : null)))
+      : empty('No movement is planned or under way.'));
+  };
+  listMovements();
   redraw();
+  // Movements change state (released, started, completed): refreshed every 15 s.
+  const refresh = setInterval(async () => {
+    try {
+      movements = (await get('/api/v1/movements')).items;
+      listMovements();
+      redraw();
+    } catch { /* the next refresh tries again; an ended session goes to sign-in */ }
+  }, 15000);
+  onLeave(() => clearInterval(refresh));
 
   const alerts = new Map();
   const renderAlerts = () => {
