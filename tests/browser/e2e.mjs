@@ -110,7 +110,12 @@ try {
   await shot(coordinator, '04-planning-alternatives');
   await coordinator.getByRole('button', { name: 'Plan', exact: true }).click();
   await badge(coordinator, 'planned');
-  await coordinator.getByRole('button', { name: 'Release' }).click();
+  // The release scheduler may release it first when the drawn departure is near.
+  await visit(coordinator, `#/movements/${id}`);
+  await coordinator.locator('.page-head .badge').first().waitFor();
+  if (await coordinator.getByRole('button', { name: 'Release' }).count()) {
+    await coordinator.getByRole('button', { name: 'Release' }).click();
+  }
   await badge(coordinator, 'released');
   await shot(coordinator, '05-movement-released');
 
@@ -236,8 +241,10 @@ try {
   await coordinator.getByLabel('Name', { exact: true }).fill('Exercise Depot');
   const placer = coordinator.locator('form canvas');
   await coordinator.waitForFunction(() => document.querySelector('form canvas')?.dataset.roads === 'yes');
-  const pbox = await placer.boundingBox();
-  await coordinator.mouse.click(pbox.x + pbox.width / 2, pbox.y + pbox.height / 2);
+  // By keyboard: arrows move the map under the crosshair, Enter places the site there.
+  await placer.focus();
+  await coordinator.keyboard.press('ArrowLeft');
+  await coordinator.keyboard.press('Enter');
   await coordinator.waitForFunction(() => document.querySelector('form canvas')?.dataset.markers === '1');
   await coordinator.getByRole('button', { name: 'Register', exact: true }).click();
   await coordinator.locator('table[aria-label="Sites"] td', { hasText: 'Exercise Depot' }).waitFor();
@@ -268,7 +275,9 @@ try {
   await signIn(auditor, logins['hn.auditor']);
   await visit(auditor, `#/audit`);
   await auditor.locator('table[aria-label="Audit entries"]').waitFor();
-  await auditor.locator('dd[data-verified="true"]').waitFor();
+  const verified = auditor.locator('dd[data-verified]');
+  await verified.waitFor();
+  check(await verified.getAttribute('data-verified') === 'true', `the checkpoint's signature verifies in the browser: ${await verified.innerText()}`);
   await auditor.getByLabel('Resource').fill(`movement:${id}`);
   await auditor.getByRole('button', { name: 'Who knew' }).click();
   await auditor.getByText(/principal\(s\) saw it/).waitFor();

@@ -1,6 +1,8 @@
-// The map: the imported road network drawn as vectors on a canvas (offline, no tiles),
-// with threat zones, routes and live positions on top. Pan by dragging or with the arrow
-// keys, zoom with the wheel, the +/− buttons or the +/− keys; road names appear when
+// The map: the imported road network drawn as vectors on a canvas (offline, no tiles
+// needed; an operator may add a raster tile background), with threat zones, routes and
+// live positions on top. Pan by dragging or with the arrow keys, zoom with the wheel, the
+// +/− buttons or the +/− keys; with the keyboard, Enter or Space clicks at the crosshair in
+// the centre (to place a site, add a zone's corner or pick a route). Road names appear when
 // zoomed in. OpenStreetMap attribution is always shown.
 
 import { get } from './api.js';
@@ -147,12 +149,17 @@ export class MapView {
       e.preventDefault();
       this.zoomBy(e.deltaY < 0 ? 0.5 : -0.5, [e.offsetX, e.offsetY]);
     }, { passive: false });
+    this.canvas.addEventListener('focus', () => this.draw());
+    this.canvas.addEventListener('blur', () => this.draw());
     this.canvas.addEventListener('keydown', (e) => {
       const step = 80;
       const keys = {
         ArrowLeft: () => this.panBy(step, 0), ArrowRight: () => this.panBy(-step, 0),
         ArrowUp: () => this.panBy(0, step), ArrowDown: () => this.panBy(0, -step),
         '+': () => this.zoomBy(1), '=': () => this.zoomBy(1), '-': () => this.zoomBy(-1),
+        // A click at the crosshair (the centre): place a site, add a zone's corner, pick a route.
+        Enter: () => this.click(this.canvas.width / this.dpr / 2, this.canvas.height / this.dpr / 2),
+        ' ': () => this.click(this.canvas.width / this.dpr / 2, this.canvas.height / this.dpr / 2),
       };
       if (keys[e.key]) { e.preventDefault(); keys[e.key](); }
     });
@@ -212,6 +219,17 @@ export class MapView {
     this.routes.forEach((r) => this.paintLine(ctx, r.points, r.colour || '#2d6cdf', r.width || 4, r.dashed));
     if (this.sketch) this.paintSketch(ctx);
     for (const m of this.markers) this.paintMarker(ctx, m);
+    if (document.activeElement === this.canvas) {
+      // The keyboard's crosshair: arrows move the map under it, Enter clicks there.
+      ctx.save();
+      ctx.strokeStyle = '#111';
+      ctx.lineWidth = 1.5;
+      ctx.beginPath();
+      ctx.moveTo(w / 2 - 10, hgt / 2); ctx.lineTo(w / 2 + 10, hgt / 2);
+      ctx.moveTo(w / 2, hgt / 2 - 10); ctx.lineTo(w / 2, hgt / 2 + 10);
+      ctx.stroke();
+      ctx.restore();
+    }
     Object.assign(this.canvas.dataset, {
       zones: this.zones.length, routes: this.routes.length, markers: this.markers.length, roads: this.net ? 'yes' : 'no',
     });

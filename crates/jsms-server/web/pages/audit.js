@@ -10,7 +10,9 @@ const hex = (bytes) => [...bytes].map((x) => x.toString(16).padStart(2, '0')).jo
 // with the verifier key `name+hash+base64(0x01 ‖ public key)`.
 export async function verifyCheckpoint(note, verifierKey) {
   try {
-    const [name, keyHash, keyText] = verifierKey.split('+');
+    // name+hash+key: the key's base64 may itself contain '+'.
+    const [name, keyHash, ...rest] = verifierKey.split('+');
+    const keyText = rest.join('+');
     const keyBytes = b64(keyText);
     if (keyBytes[0] !== 1 || keyBytes.length !== 33) return { ok: false, text: 'unknown key type' };
     const end = note.indexOf('\n\n');

@@ -143,7 +143,13 @@ function actions(m, changed) {
     b.addEventListener('click', () => act(b, async () => {
       const body = { transition: t, version: m.version };
       if (NEEDS_REASON.includes(t)) body.reason = reason.value;
-      await changed(await post(`/api/v1/movements/${m.id}/transitions`, body));
+      try {
+        await changed(await post(`/api/v1/movements/${m.id}/transitions`, body));
+      } catch (e) {
+        // Changed meanwhile (another coordinator, the release scheduler): show it as it is now.
+        if (e.status === 409 || e.status === 412) await changed(await get(`/api/v1/movements/${m.id}`));
+        throw e;
+      }
     }, `${words(t)}: done`));
     box.append(b);
   }
