@@ -405,6 +405,36 @@ impl Authz {
                 ];
                 (name, with("Jsms::Movement", &movement.to_string(), attrs))
             }
+            Action::ReportIncident { party } => (
+                "ReportIncident",
+                with(
+                    "Jsms::Account",
+                    &party.to_string(),
+                    vec![("party", string(party.to_string()))],
+                ),
+            ),
+            Action::ReadIncident {
+                incident,
+                party,
+                shared,
+            }
+            | Action::InvestigateIncident {
+                incident,
+                party,
+                shared,
+            } => {
+                let name = if matches!(action, Action::ReadIncident { .. }) {
+                    "ReadIncident"
+                } else {
+                    "InvestigateIncident"
+                };
+                let attrs = vec![
+                    ("id", string(format!("incident:{incident}"))),
+                    ("party", string(party.to_string())),
+                    ("shared", RestrictedExpression::new_bool(*shared)),
+                ];
+                (name, with("Jsms::Incident", &incident.to_string(), attrs))
+            }
             Action::ReadEscortTeams => (
                 "ReadEscortTeams",
                 (

@@ -113,6 +113,27 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ),
     ("GET", "/api/v1/movements", "*:200"),
     ("GET", "/api/v1/escort-teams", "hn.coordinator:200 hn.escort:200 *:403"),
+    ("GET", "/api/v1/map/roads", "*:200"),
+    ("GET", "/api/v1/map/config", "*:200"),
+    // Incidents of the host: one kept to the host, one released to the partner.
+    ("GET", "/api/v1/incidents", "*:200"),
+    (
+        "GET",
+        "/api/v1/incidents/{I_HOST}",
+        "hn.coordinator:200 hn.escort:200 hn.analyst:200 hn.auditor:200 *:404",
+    ),
+    ("GET", "/api/v1/incidents/{I_SHARED}", "hn.admin:404 pn.admin:404 *:200"),
+    // Investigators answer 409 (stale version); readers learn they may not; others nothing.
+    (
+        "POST",
+        "/api/v1/incidents/{I_SHARED}/updates",
+        "hn.coordinator:409 hn.analyst:409 hn.admin:404 pn.admin:404 *:403",
+    ),
+    (
+        "POST",
+        "/api/v1/incidents/{I_HOST}/investigation",
+        "hn.coordinator:409 hn.analyst:409 hn.escort:403 hn.auditor:403 *:404",
+    ),
 ];
 
 fn expected<'a>(row: &'a str, who: &str) -> &'a str {
@@ -200,6 +221,17 @@ async fn every_endpoint_role_and_resource_is_decided_as_the_table_says() {
         )
         .await;
     assert_eq!(movement.status.as_u16(), 201, "{movement:?}");
+    let incident = |shared: bool| {
+        json!({
+            "kind": "suspicious_activity", "title": "matrix", "severity": 2,
+            "occurred_at": jsms_server::wire::rfc3339(soon - 7200),
+            "place": {"type": "Point", "coordinates": [67.0, 24.86]},
+            "narrative": "matrix", "shared": shared
+        })
+    };
+    let host_only = coord.post("/api/v1/incidents", incident(false)).await;
+    let shared = coord.post("/api/v1/incidents", incident(true)).await;
+    assert_eq!(shared.status.as_u16(), 201, "{shared:?}");
     let ids: HashMap<&str, String> = HashMap::from([
         ("{M}", movement.body["id"].as_str().unwrap().to_owned()),
         ("{P_B}", person_of(&bridgeworks)),
@@ -209,6 +241,8 @@ async fn every_endpoint_role_and_resource_is_decided_as_the_table_says() {
         ("{S}", sites[0]["id"].as_str().unwrap().to_owned()),
         ("{O_HN}", org("Provincial")),
         ("{O_PN}", org("Embassy")),
+        ("{I_HOST}", host_only.body["id"].as_str().unwrap().to_owned()),
+        ("{I_SHARED}", shared.body["id"].as_str().unwrap().to_owned()),
     ]);
 
     let mut failures = Vec::new();
@@ -227,8 +261,14 @@ async fn every_endpoint_role_and_resource_is_decided_as_the_table_says() {
             let r = match *method {
                 "PATCH" => c.send(m, &path, Some(json!({"version": 999_999}))).await,
                 "POST" => {
-                    c.send(m, &path, Some(json!({"transition": "submit", "version": 999_999})))
-                        .await
+                    let body = if template.ends_with("/updates") {
+                        json!({"text": "matrix", "version": 999_999})
+                    } else if template.ends_with("/investigation") {
+                        json!({"status": "under_investigation", "version": 999_999})
+                    } else {
+                        json!({"transition": "submit", "version": 999_999})
+                    };
+                    c.send(m, &path, Some(body)).await
                 }
                 "DELETE" => {
                     common::Client::finish(

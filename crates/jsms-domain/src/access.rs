@@ -137,6 +137,29 @@ pub enum Action {
     ReadAuditLog,
     /// Read signed checkpoints and consistency proofs (hashes only).
     ReadCheckpoints,
+    /// Report an incident on behalf of `party` (the reporter's own).
+    ReportIncident {
+        /// The reporting party.
+        party: PartyId,
+    },
+    /// Read an incident (report, timeline, findings, lessons).
+    ReadIncident {
+        /// The incident.
+        incident: uuid::Uuid,
+        /// The reporting party.
+        party: PartyId,
+        /// Releasable to the other party.
+        shared: bool,
+    },
+    /// Investigate an incident: timeline, status, findings, lessons.
+    InvestigateIncident {
+        /// The incident.
+        incident: uuid::Uuid,
+        /// The reporting party.
+        party: PartyId,
+        /// Releasable to the other party.
+        shared: bool,
+    },
     /// Request a movement for persons of `org`.
     CreateMovement {
         /// The requesting organisation.

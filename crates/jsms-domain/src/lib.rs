@@ -8,6 +8,7 @@ pub mod access;
 pub mod error;
 pub mod geo;
 pub mod ids;
+pub mod incident;
 pub mod movement;
 pub mod registry;
 pub mod text;

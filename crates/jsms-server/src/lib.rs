@@ -94,6 +94,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::tracking::routes())
         .merge(routes::routing::routes())
         .merge(routes::map::routes())
+        .merge(routes::incidents::routes())
         .split_for_parts()
 }
 

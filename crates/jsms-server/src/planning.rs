@@ -177,9 +177,9 @@ impl RiskFeed for EmptyFeed {
     }
 }
 
-/// The risk feed of a running server: route history from the movements' plans (the
-/// movement's first and last points within 300 m of the request's ends). Incidents: the
-/// incident register does not exist yet, so none are fed.
+/// The risk feed of a running server: incidents from the incident register (place, time
+/// and severity; their penalty decays with age) and route history from the movements' plans
+/// (the movement's first and last points within 300 m of the request's ends).
 pub struct StoreFeed {
     /// The store.
     pub store: Arc<dyn jsms_store::Store>,
@@ -196,8 +196,18 @@ impl std::fmt::Debug for StoreFeed {
 pub const SAME_PLACE_M: f64 = 300.0;
 
 impl RiskFeed for StoreFeed {
-    fn incidents(&self, _now: i64) -> Vec<Incident> {
-        Vec::new()
+    fn incidents(&self, now: i64) -> Vec<Incident> {
+        match self.store.incident_points(now - jsms_routing::risk::INCIDENT_HORIZON_S) {
+            Ok(points) => points
+                .into_iter()
+                .map(|(lat, lon, at, severity)| Incident { lat, lon, at, severity })
+                .collect(),
+            Err(e) => {
+                // Fail visible, not closed: routes are still planned, without incidents.
+                tracing::error!(error = %e, "incidents not read for the route risk");
+                Vec::new()
+            }
+        }
     }
 
     fn history(&self, from: Coordinate, to: Coordinate, since: i64) -> Vec<Vec<Coordinate>> {

@@ -664,6 +664,11 @@ pub fn load_rules(data_dir: &std::path::Path) -> Result<Rules, String> {
     }
 }
 
+/// Incidents this recent count in a movement's assessment…
+const RECENT_INCIDENTS_S: i64 = 30 * 86_400;
+/// … when this close to its route, metres.
+const RECENT_INCIDENT_M: f64 = 500.0;
+
 /// The coordinates of an endpoint.
 async fn locate(state: &AppState, e: Endpoint) -> ApiResult<Coordinate> {
     match e {
@@ -686,6 +691,7 @@ async fn assess_movement(state: &AppState, m: &MovementRecord) -> ApiResult<jsms
     if let Some(network) = state.network.clone() {
         let zones = state.db(|s| s.zones()).await?;
         let (mut risk, mut duration) = (0.0, 0.0);
+        let mut driven: Vec<(f64, f64)> = Vec::new();
         for leg in &w.legs {
             let (from, to) = (locate(state, leg.from).await?, locate(state, leg.to).await?);
             let input = PlanInput {
@@ -704,6 +710,13 @@ async fn assess_movement(state: &AppState, m: &MovementRecord) -> ApiResult<jsms
             match routes {
                 Ok(r) => {
                     if let Some(best) = r.features.first() {
+                        if let Some(points) = best.geometry.get("coordinates").and_then(|c| c.as_array()) {
+                            driven.extend(
+                                points
+                                    .iter()
+                                    .filter_map(|c| Some((c.get(1)?.as_f64()?, c.get(0)?.as_f64()?))),
+                            );
+                        }
                         let p = &best.properties;
                         risk += p.risk.min(3600.0);
                         duration += p.duration_s;
@@ -721,6 +734,15 @@ async fn assess_movement(state: &AppState, m: &MovementRecord) -> ApiResult<jsms
         if duration > 0.0 {
             inputs.route_risk_ratio = risk / duration;
         }
+        // Incidents of the last 30 days within 500 m of the route.
+        let since = state.clock.now() - RECENT_INCIDENTS_S;
+        let points = state.db(move |s| s.incident_points(since)).await?;
+        inputs.recent_incidents = points
+            .iter()
+            .filter(|(lat, lon, _, _)| {
+                jsms_domain::tracking::distance_to_route((*lat, *lon), &driven) <= RECENT_INCIDENT_M
+            })
+            .count();
     } else {
         notes.push("no road network is imported: route factors not assessed".to_owned());
     }
