@@ -210,6 +210,22 @@ try {
   await coordinator.locator('.map canvas[data-markers="1"]').waitFor();
   await shot(coordinator, '11-movement-in-progress');
 
+  // An incident on the movement: reported on the map, who knew attached for the investigation.
+  step('coordinator reports an incident and attaches who knew');
+  await visit(coordinator, `#/incidents/new`);
+  await coordinator.getByLabel('Kind').selectOption('suspicious_activity');
+  await coordinator.getByLabel('Title').fill('Motorcycle followed the convoy');
+  await coordinator.getByLabel('What happened').fill('Two riders followed the convoy for two kilometres.');
+  await choose(coordinator.getByLabel('Linked movements'), 'Weekly coordination meeting');
+  const where = coordinator.locator('form canvas');
+  await coordinator.waitForFunction(() => document.querySelector('form canvas')?.dataset.roads === 'yes');
+  await where.focus();
+  await coordinator.keyboard.press('Enter');
+  await coordinator.getByRole('button', { name: 'Report', exact: true }).click();
+  await coordinator.getByRole('button', { name: 'Attach who knew the linked movements' }).click();
+  await coordinator.locator('ol.log li', { hasText: 'who-knew report attached' }).waitFor();
+  await shot(coordinator, '12-incident');
+
   // 7. TOTP enrolment with the QR code (the party administrator's first sign-in).
   step('administrator enrols TOTP with the QR code');
   const admin = await newPage(b, errors);
@@ -218,7 +234,7 @@ try {
   await admin.getByLabel('Password').fill(logins['hn.admin'].password);
   await admin.getByRole('button', { name: 'Sign in' }).click();
   await admin.locator('.qr svg').waitFor();
-  await shot(admin, '12-totp-enrolment');
+  await shot(admin, '13-totp-enrolment');
   await admin.getByText('Cannot scan? Enter the key by hand').click();
   const secret = (await admin.locator('code.secret').innerText()).trim();
   await admin.getByLabel('Code from the app').fill(totp(secret, Math.floor(Date.now() / 30000)));
@@ -232,7 +248,7 @@ try {
   await admin.getByLabel('movement coordinator').check();
   await admin.getByRole('button', { name: 'Add the user' }).click();
   await admin.locator('table[aria-label="Users"] td', { hasText: 'hn.duty' }).waitFor();
-  await shot(admin, '13-administration');
+  await shot(admin, '14-administration');
 
   // 8. The registry: a site placed on the map, a protected person.
   step('coordinator registers a site on the map; officer registers a person');
@@ -248,7 +264,7 @@ try {
   await coordinator.waitForFunction(() => document.querySelector('form canvas')?.dataset.markers === '1');
   await coordinator.getByRole('button', { name: 'Register', exact: true }).click();
   await coordinator.locator('table[aria-label="Sites"] td', { hasText: 'Exercise Depot' }).waitFor();
-  await shot(coordinator, '12-registry-sites');
+  await shot(coordinator, '15-registry-sites');
   await visit(officer, `#/registry/persons`);
   await officer.getByRole('button', { name: 'Register a person' }).click();
   await officer.getByLabel('Full name').fill('Tomas Exemplar');
@@ -285,7 +301,7 @@ try {
   check(Number(knew.split(' ')[0]) >= 2, `the planners and the escort read the plan: ${knew}`);
   const readers = await auditor.locator('table[aria-label="Accesses"]').innerText();
   check(readers.includes('hn.escort') || readers.includes('Escort'), `the escort commander is among them: ${readers}`);
-  await shot(auditor, '14-audit');
+  await shot(auditor, '16-audit');
 
   check(errors.length === 0, `errors in the pages:\n${errors.join('\n')}`);
   console.log('browser scenario passed');

@@ -68,7 +68,12 @@ fn the_operations_scenario_runs_in_a_real_browser() {
             .join("\n")
     );
     assert!(stdout.contains("browser scenario passed"), "{stdout}");
-    for shot in ["04-planning-alternatives", "09-operations-alert", "12-totp-enrolment"] {
+    for shot in [
+        "04-planning-alternatives",
+        "09-operations-alert",
+        "12-incident",
+        "13-totp-enrolment",
+    ] {
         assert!(shots.join(format!("{shot}.png")).exists(), "screenshot {shot} saved");
     }
 }

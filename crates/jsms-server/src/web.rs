@@ -94,6 +94,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../web/pages/registry.js"),
     ),
     (
+        "pages/incidents.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../web/pages/incidents.js"),
+    ),
+    (
         "pages/audit.js",
         "text/javascript; charset=utf-8",
         include_str!("../web/pages/audit.js"),

@@ -11,6 +11,7 @@ import { boardPage, movementPage, newMovementPage } from './pages/movements.js';
 import { alertsPage } from './pages/alerts.js';
 import { zonesPage, zoneEditor } from './pages/zones.js';
 import { registryPage } from './pages/registry.js';
+import { incidentsPage, incidentPage, reportIncidentPage } from './pages/incidents.js';
 import { auditPage } from './pages/audit.js';
 import { adminPage } from './pages/admin.js';
 
@@ -28,6 +29,7 @@ const SECTIONS = [
   { path: '#/movements', title: 'Movements', roles: null },
   { path: '#/alerts', title: 'Alerts', roles: null },
   { path: '#/zones', title: 'Threat zones', roles: null },
+  { path: '#/incidents', title: 'Incidents', roles: null },
   { path: '#/registry', title: 'Registry', roles: null },
   { path: '#/audit', title: 'Audit', roles: ['auditor'] },
   { path: '#/admin', title: 'Administration', roles: ['party_admin'] },
@@ -116,6 +118,11 @@ async function route() {
         else await zonesPage();
         break;
       case 'registry': await registryPage(parts[1] || 'persons'); break;
+      case 'incidents':
+        if (parts[1] === 'new') await reportIncidentPage();
+        else if (parts[1]) await incidentPage(parts[1]);
+        else await incidentsPage();
+        break;
       case 'audit': await auditPage(); break;
       case 'admin': await adminPage(); break;
       default: mount(h('h1', {}, 'Not found'), h('p', {}, 'This page does not exist.'));
