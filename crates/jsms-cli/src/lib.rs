@@ -16,6 +16,7 @@
 pub mod audit;
 pub mod config;
 pub mod convoy;
+pub mod decision;
 pub mod demo;
 pub mod init;
 pub mod leak;
@@ -77,6 +78,12 @@ enum Command {
     },
     /// Drive a tracking device along its escort team's planned route, with faults.
     Simulate(simulate::SimulateArgs),
+    /// Verify an exported bilateral decision offline.
+    Decision {
+        /// What to do.
+        #[command(subcommand)]
+        command: decision::DecisionCommand,
+    },
     /// Trace a leaked movement brief back to its recipient.
     Leak {
         /// What to do.
@@ -172,6 +179,7 @@ pub fn main_entry() -> ExitCode {
         Command::Route(args) => map::route(args),
         Command::Witness { command } => witness::run(command),
         Command::Leak { command } => leak::run(command),
+        Command::Decision { command } => decision::run(command),
         Command::Simulate(args) => simulate::run(args),
     };
     match result {
