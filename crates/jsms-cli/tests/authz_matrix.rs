@@ -114,6 +114,10 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/movements", "*:200"),
     ("GET", "/api/v1/escort-teams", "hn.coordinator:200 hn.escort:200 *:403"),
     ("GET", "/api/v1/map/roads", "*:200"),
+    // Decisions are joint: the staff of both parties read them; administrators do not.
+    ("GET", "/api/v1/decisions", "hn.admin:403 pn.admin:403 *:200"),
+    ("GET", "/api/v1/decisions/{D}", "hn.admin:403 pn.admin:403 *:200"),
+    ("GET", "/api/v1/decisions/{D}/export", "hn.admin:403 pn.admin:403 *:200"),
     ("GET", "/api/v1/map/config", "*:200"),
     // Incidents of the host: one kept to the host, one released to the partner.
     ("GET", "/api/v1/incidents", "*:200"),
@@ -232,6 +236,13 @@ async fn every_endpoint_role_and_resource_is_decided_as_the_table_says() {
     let host_only = coord.post("/api/v1/incidents", incident(false)).await;
     let shared = coord.post("/api/v1/incidents", incident(true)).await;
     assert_eq!(shared.status.as_u16(), 201, "{shared:?}");
+    let decision = coord
+        .post(
+            "/api/v1/decisions",
+            json!({"kind": "other", "title": "matrix", "text": "matrix"}),
+        )
+        .await;
+    assert_eq!(decision.status.as_u16(), 201, "{decision:?}");
     let ids: HashMap<&str, String> = HashMap::from([
         ("{M}", movement.body["id"].as_str().unwrap().to_owned()),
         ("{P_B}", person_of(&bridgeworks)),
@@ -243,6 +254,7 @@ async fn every_endpoint_role_and_resource_is_decided_as_the_table_says() {
         ("{O_PN}", org("Embassy")),
         ("{I_HOST}", host_only.body["id"].as_str().unwrap().to_owned()),
         ("{I_SHARED}", shared.body["id"].as_str().unwrap().to_owned()),
+        ("{D}", decision.body["id"].as_str().unwrap().to_owned()),
     ]);
 
     let mut failures = Vec::new();

@@ -137,6 +137,13 @@ pub enum Action {
     ReadAuditLog,
     /// Read signed checkpoints and consistency proofs (hashes only).
     ReadCheckpoints,
+    /// Read the bilateral decisions.
+    ReadDecisions,
+    /// Propose a bilateral decision on behalf of `party` (the proposer's own).
+    ProposeDecision {
+        /// The proposing party.
+        party: PartyId,
+    },
     /// Report an incident on behalf of `party` (the reporter's own).
     ReportIncident {
         /// The reporting party.

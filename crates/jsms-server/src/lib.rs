@@ -95,6 +95,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::routing::routes())
         .merge(routes::map::routes())
         .merge(routes::incidents::routes())
+        .merge(routes::decisions::routes())
         .split_for_parts()
 }
 

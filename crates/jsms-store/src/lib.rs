@@ -212,7 +212,7 @@ pub struct AuditorAlert {
 /// Everything JSMS stores, behind one object-safe trait. Every method is one transaction.
 /// `now` arguments are Unix seconds supplied by the caller's clock.
 pub trait Store:
-    OversightStore + ZoneStore + MovementStore + TrackingStore + IncidentStore + Send + Sync + 'static
+    OversightStore + ZoneStore + MovementStore + TrackingStore + IncidentStore + DecisionStore + Send + Sync + 'static
 {
     /// Checks the database answers (readiness probe).
     fn ping(&self) -> StoreResult<()>;
@@ -571,6 +571,38 @@ pub struct IncidentRecord {
     pub version: i64,
     /// When reported, Unix seconds.
     pub created_at: i64,
+}
+
+/// A stored decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecisionRecord {
+    /// Identifier (the proposal's).
+    pub id: Uuid,
+    /// The proposing party.
+    pub party: PartyId,
+    /// The decision (proposal, approvals, state), as JSON.
+    pub body: serde_json::Value,
+    /// Its state's wire name.
+    pub state: String,
+    /// Optimistic-concurrency version.
+    pub version: i64,
+}
+
+/// Decisions and approvers' public keys (part of every [`Store`]).
+pub trait DecisionStore {
+    /// Registers a user's Ed25519 public key (once: a key cannot be replaced, so earlier
+    /// approvals keep verifying).
+    fn register_signing_key(&self, user: UserId, key: &[u8], now: i64) -> StoreResult<()>;
+    /// A user's public key.
+    fn signing_key(&self, user: UserId) -> StoreResult<Option<Vec<u8>>>;
+    /// Stores a new decision (version 1).
+    fn create_decision(&self, d: &DecisionRecord, proposer: UserId, now: i64) -> StoreResult<()>;
+    /// One decision.
+    fn decision(&self, id: Uuid) -> StoreResult<DecisionRecord>;
+    /// Decisions, newest first, at most 500.
+    fn decisions(&self) -> StoreResult<Vec<DecisionRecord>>;
+    /// Replaces a decision at `version`.
+    fn update_decision(&self, d: &DecisionRecord, version: i64, now: i64) -> StoreResult<DecisionRecord>;
 }
 
 /// Incidents (part of every [`Store`]).

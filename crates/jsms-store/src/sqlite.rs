@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("migrations/0008_position_events.sql")),
     (9, include_str!("migrations/0009_tracking_durability.sql")),
     (10, include_str!("migrations/0010_incidents.sql")),
+    (11, include_str!("migrations/0011_decisions.sql")),
 ];
 const READERS: usize = 4;
 
@@ -2567,5 +2568,108 @@ impl crate::IncidentStore for SqliteStore {
             .query_map([since], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .map_err(internal)?;
         rows.collect::<Result<_, _>>().map_err(internal)
+    }
+}
+
+type DecisionRow = (Vec<u8>, Vec<u8>, String, String, i64);
+
+fn decision_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DecisionRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn decode_decision((id, party, state, body, version): DecisionRow) -> StoreResult<crate::DecisionRecord> {
+    Ok(crate::DecisionRecord {
+        id: Uuid::from_slice(&id).map_err(internal)?,
+        party: PartyId::from_uuid(Uuid::from_slice(&party).map_err(internal)?),
+        body: serde_json::from_str(&body).map_err(internal)?,
+        state,
+        version,
+    })
+}
+
+impl crate::DecisionStore for SqliteStore {
+    fn register_signing_key(&self, user: UserId, key: &[u8], now: i64) -> StoreResult<()> {
+        self.tx(|tx| {
+            let n = tx
+                .execute(
+                    "INSERT OR IGNORE INTO signing_keys (user_id, public_key, created_at) VALUES (?1, ?2, ?3)",
+                    params![b(user.uuid()), key, now],
+                )
+                .map_err(write_err("unknown user"))?;
+            if n == 0 {
+                return Err(StoreError::Conflict(
+                    "a signing key is already registered for this user".into(),
+                ));
+            }
+            Ok(())
+        })
+    }
+
+    fn signing_key(&self, user: UserId) -> StoreResult<Option<Vec<u8>>> {
+        self.read()?
+            .query_row(
+                "SELECT public_key FROM signing_keys WHERE user_id = ?1",
+                [b(user.uuid())],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(internal)
+    }
+
+    fn create_decision(&self, d: &crate::DecisionRecord, proposer: UserId, now: i64) -> StoreResult<()> {
+        let body = serde_json::to_string(&d.body).map_err(internal)?;
+        self.tx(|tx| {
+            tx.execute(
+                "INSERT INTO decisions (id, party_id, proposer, state, body, version, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6)",
+                params![b(d.id), b(d.party.uuid()), b(proposer.uuid()), d.state, body, now],
+            )
+            .map_err(write_err("unknown party or user"))?;
+            Ok(())
+        })
+    }
+
+    fn decision(&self, id: Uuid) -> StoreResult<crate::DecisionRecord> {
+        let row = self
+            .read()?
+            .query_row(
+                "SELECT id, party_id, state, body, version FROM decisions WHERE id = ?1",
+                [b(id)],
+                decision_row,
+            )
+            .optional()
+            .map_err(internal)?
+            .ok_or(StoreError::NotFound)?;
+        decode_decision(row)
+    }
+
+    fn decisions(&self) -> StoreResult<Vec<crate::DecisionRecord>> {
+        let conn = self.read()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, party_id, state, body, version FROM decisions ORDER BY created_at DESC, id DESC LIMIT 500",
+            )
+            .map_err(internal)?;
+        let rows = stmt.query_map([], decision_row).map_err(internal)?;
+        rows.map(|r| decode_decision(r.map_err(internal)?)).collect()
+    }
+
+    fn update_decision(&self, d: &crate::DecisionRecord, version: i64, now: i64) -> StoreResult<crate::DecisionRecord> {
+        let body = serde_json::to_string(&d.body).map_err(internal)?;
+        self.tx(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE decisions SET state = ?2, body = ?3, version = version + 1, updated_at = ?4 WHERE id = ?1 AND version = ?5",
+                    params![b(d.id), d.state, body, now, version],
+                )
+                .map_err(internal)?;
+            if n == 0 {
+                return Err(stale_or_missing(tx, "decisions", d.id));
+            }
+            Ok(())
+        })?;
+        let mut updated = d.clone();
+        updated.version = version + 1;
+        Ok(updated)
     }
 }

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod audit;
 pub mod briefs;
+pub mod decisions;
 pub mod incidents;
 pub mod map;
 pub mod movements;
