@@ -226,6 +226,24 @@ try {
   await coordinator.locator('ol.log li', { hasText: 'who-knew report attached' }).waitFor();
   await shot(coordinator, '12-incident');
 
+  // A bilateral decision, approved by both parties with keys made in their browsers.
+  step('a decision is proposed and signed into force by both parties');
+  await visit(coordinator, `#/decisions/new`);
+  await coordinator.getByLabel('Kind').selectOption('joint_operation');
+  await coordinator.getByLabel('Title').fill('Joint patrol on the port road');
+  await coordinator.getByLabel('Text (exactly what is approved)').fill('Both parties patrol the port road on Fridays for four weeks.');
+  await coordinator.getByRole('button', { name: 'Propose' }).click();
+  await badge(coordinator, 'proposed');
+  const decision = coordinator.url().split('#/decisions/')[1];
+  await visit(second, `#/decisions/${decision}`);
+  await second.getByRole('button', { name: 'Approve (sign with this device)' }).click();
+  await second.locator('.toast', { hasText: 'Approved' }).waitFor();
+  await badge(second, 'proposed');
+  await visit(liaison, `#/decisions/${decision}`);
+  await liaison.getByRole('button', { name: 'Approve (sign with this device)' }).click();
+  await badge(liaison, 'in force');
+  await shot(liaison, '13-decision-in-force');
+
   // 7. TOTP enrolment with the QR code (the party administrator's first sign-in).
   step('administrator enrols TOTP with the QR code');
   const admin = await newPage(b, errors);
@@ -234,7 +252,7 @@ try {
   await admin.getByLabel('Password').fill(logins['hn.admin'].password);
   await admin.getByRole('button', { name: 'Sign in' }).click();
   await admin.locator('.qr svg').waitFor();
-  await shot(admin, '13-totp-enrolment');
+  await shot(admin, '17-totp-enrolment');
   await admin.getByText('Cannot scan? Enter the key by hand').click();
   const secret = (await admin.locator('code.secret').innerText()).trim();
   await admin.getByLabel('Code from the app').fill(totp(secret, Math.floor(Date.now() / 30000)));

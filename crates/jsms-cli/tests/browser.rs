@@ -72,7 +72,8 @@ fn the_operations_scenario_runs_in_a_real_browser() {
         "04-planning-alternatives",
         "09-operations-alert",
         "12-incident",
-        "13-totp-enrolment",
+        "13-decision-in-force",
+        "17-totp-enrolment",
     ] {
         assert!(shots.join(format!("{shot}.png")).exists(), "screenshot {shot} saved");
     }

@@ -12,6 +12,7 @@ import { alertsPage } from './pages/alerts.js';
 import { zonesPage, zoneEditor } from './pages/zones.js';
 import { registryPage } from './pages/registry.js';
 import { incidentsPage, incidentPage, reportIncidentPage } from './pages/incidents.js';
+import { decisionsPage, decisionPage, proposeDecisionPage } from './pages/decisions.js';
 import { auditPage } from './pages/audit.js';
 import { adminPage } from './pages/admin.js';
 
@@ -30,6 +31,7 @@ const SECTIONS = [
   { path: '#/alerts', title: 'Alerts', roles: null },
   { path: '#/zones', title: 'Threat zones', roles: null },
   { path: '#/incidents', title: 'Incidents', roles: null },
+  { path: '#/decisions', title: 'Decisions', roles: null },
   { path: '#/registry', title: 'Registry', roles: null },
   { path: '#/audit', title: 'Audit', roles: ['auditor'] },
   { path: '#/admin', title: 'Administration', roles: ['party_admin'] },
@@ -118,6 +120,11 @@ async function route() {
         else await zonesPage();
         break;
       case 'registry': await registryPage(parts[1] || 'persons'); break;
+      case 'decisions':
+        if (parts[1] === 'new') await proposeDecisionPage();
+        else if (parts[1]) await decisionPage(parts[1]);
+        else await decisionsPage();
+        break;
       case 'incidents':
         if (parts[1] === 'new') await reportIncidentPage();
         else if (parts[1]) await incidentPage(parts[1]);
