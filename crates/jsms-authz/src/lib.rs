@@ -405,6 +405,21 @@ impl Authz {
                 ];
                 (name, with("Jsms::Movement", &movement.to_string(), attrs))
             }
+            Action::ReadMeetings => (
+                "ReadMeetings",
+                (
+                    uid("Jsms::Registry", "registry"),
+                    Some(Entity::new_no_attrs(uid("Jsms::Registry", "registry"), HashSet::new())),
+                ),
+            ),
+            Action::OrganiseMeeting { party } => (
+                "OrganiseMeeting",
+                with(
+                    "Jsms::Account",
+                    &party.to_string(),
+                    vec![("party", string(party.to_string()))],
+                ),
+            ),
             Action::ReadDecisions => (
                 "ReadDecisions",
                 (

@@ -118,6 +118,10 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/decisions", "hn.admin:403 pn.admin:403 *:200"),
     ("GET", "/api/v1/decisions/{D}", "hn.admin:403 pn.admin:403 *:200"),
     ("GET", "/api/v1/decisions/{D}/export", "hn.admin:403 pn.admin:403 *:200"),
+    // Coordination: the operational staff of both parties and the auditors.
+    ("GET", "/api/v1/meetings", "hn.admin:403 pn.admin:403 *:200"),
+    ("GET", "/api/v1/meetings/{MT}", "hn.admin:403 pn.admin:403 *:200"),
+    ("GET", "/api/v1/dashboard", "hn.admin:403 pn.admin:403 *:200"),
     ("GET", "/api/v1/map/config", "*:200"),
     // Incidents of the host: one kept to the host, one released to the partner.
     ("GET", "/api/v1/incidents", "*:200"),
@@ -243,6 +247,15 @@ async fn every_endpoint_role_and_resource_is_decided_as_the_table_says() {
         )
         .await;
     assert_eq!(decision.status.as_u16(), 201, "{decision:?}");
+    let parties = coord.get("/api/v1/parties").await.body;
+    let meeting = coord
+        .post(
+            "/api/v1/meetings",
+            json!({"title": "matrix", "starts_at": jsms_server::wire::rfc3339(soon), "place": "matrix",
+                   "attendance": [{"party": parties[0]["id"]}, {"party": parties[1]["id"]}]}),
+        )
+        .await;
+    assert_eq!(meeting.status.as_u16(), 201, "{meeting:?}");
     let ids: HashMap<&str, String> = HashMap::from([
         ("{M}", movement.body["id"].as_str().unwrap().to_owned()),
         ("{P_B}", person_of(&bridgeworks)),
@@ -255,6 +268,7 @@ async fn every_endpoint_role_and_resource_is_decided_as_the_table_says() {
         ("{I_HOST}", host_only.body["id"].as_str().unwrap().to_owned()),
         ("{I_SHARED}", shared.body["id"].as_str().unwrap().to_owned()),
         ("{D}", decision.body["id"].as_str().unwrap().to_owned()),
+        ("{MT}", meeting.body["id"].as_str().unwrap().to_owned()),
     ]);
 
     let mut failures = Vec::new();

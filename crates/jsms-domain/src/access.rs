@@ -139,6 +139,13 @@ pub enum Action {
     ReadCheckpoints,
     /// Read the bilateral decisions.
     ReadDecisions,
+    /// Read coordination meetings and the joint dashboard.
+    ReadMeetings,
+    /// Organise a coordination meeting for `party` (the organiser's own).
+    OrganiseMeeting {
+        /// The organising party.
+        party: PartyId,
+    },
     /// Propose a bilateral decision on behalf of `party` (the proposer's own).
     ProposeDecision {
         /// The proposing party.

@@ -96,6 +96,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::map::routes())
         .merge(routes::incidents::routes())
         .merge(routes::decisions::routes())
+        .merge(routes::meetings::routes())
         .split_for_parts()
 }
 

@@ -573,6 +573,9 @@ pub struct IncidentRecord {
     pub created_at: i64,
 }
 
+/// A stored meeting: (id, organising party, body, final, version).
+pub type MeetingRow = (Uuid, PartyId, serde_json::Value, bool, i64);
+
 /// A stored decision.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DecisionRecord {
@@ -603,6 +606,26 @@ pub trait DecisionStore {
     fn decisions(&self) -> StoreResult<Vec<DecisionRecord>>;
     /// Replaces a decision at `version`.
     fn update_decision(&self, d: &DecisionRecord, version: i64, now: i64) -> StoreResult<DecisionRecord>;
+    /// Stores a new meeting (version 1): its organising party and its body (JSON).
+    fn create_meeting(&self, id: Uuid, party: PartyId, body: &serde_json::Value, now: i64) -> StoreResult<()>;
+    /// One meeting: (organising party, body, final, version).
+    fn meeting(&self, id: Uuid) -> StoreResult<(PartyId, serde_json::Value, bool, i64)>;
+    /// Meetings, newest first, at most 500: (id, organising party, body, final, version).
+    fn meetings(&self) -> StoreResult<Vec<crate::MeetingRow>>;
+    /// Replaces a meeting that is not final at `version`; `final_now` makes it final (and
+    /// immutable: a final meeting is never updated again).
+    fn update_meeting(
+        &self,
+        id: Uuid,
+        body: &serde_json::Value,
+        final_now: bool,
+        version: i64,
+        now: i64,
+    ) -> StoreResult<i64>;
+    /// Replaces only the action items of a meeting (their status is followed after the
+    /// minutes are final; nothing else of a final meeting changes).
+    fn update_meeting_actions(&self, id: Uuid, actions: &serde_json::Value, version: i64, now: i64)
+    -> StoreResult<i64>;
 }
 
 /// Incidents (part of every [`Store`]).

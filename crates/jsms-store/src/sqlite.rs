@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("migrations/0009_tracking_durability.sql")),
     (10, include_str!("migrations/0010_incidents.sql")),
     (11, include_str!("migrations/0011_decisions.sql")),
+    (12, include_str!("migrations/0012_meetings.sql")),
 ];
 const READERS: usize = 4;
 
@@ -2652,6 +2653,126 @@ impl crate::DecisionStore for SqliteStore {
             .map_err(internal)?;
         let rows = stmt.query_map([], decision_row).map_err(internal)?;
         rows.map(|r| decode_decision(r.map_err(internal)?)).collect()
+    }
+
+    fn create_meeting(&self, id: Uuid, party: PartyId, body: &serde_json::Value, now: i64) -> StoreResult<()> {
+        let body = serde_json::to_string(body).map_err(internal)?;
+        self.tx(|tx| {
+            tx.execute(
+                "INSERT INTO meetings (id, party_id, final, body, version, created_at, updated_at) VALUES (?1, ?2, 0, ?3, 1, ?4, ?4)",
+                params![b(id), b(party.uuid()), body, now],
+            )
+            .map_err(write_err("unknown party"))?;
+            Ok(())
+        })
+    }
+
+    fn meeting(&self, id: Uuid) -> StoreResult<(PartyId, serde_json::Value, bool, i64)> {
+        let (party, body, fin, version): (Vec<u8>, String, bool, i64) = self
+            .read()?
+            .query_row(
+                "SELECT party_id, body, final, version FROM meetings WHERE id = ?1",
+                [b(id)],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()
+            .map_err(internal)?
+            .ok_or(StoreError::NotFound)?;
+        Ok((
+            PartyId::from_uuid(Uuid::from_slice(&party).map_err(internal)?),
+            serde_json::from_str(&body).map_err(internal)?,
+            fin,
+            version,
+        ))
+    }
+
+    fn meetings(&self) -> StoreResult<Vec<crate::MeetingRow>> {
+        let conn = self.read()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, party_id, body, final, version FROM meetings ORDER BY created_at DESC, id DESC LIMIT 500",
+            )
+            .map_err(internal)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, bool>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            })
+            .map_err(internal)?;
+        rows.map(|r| {
+            let (id, party, body, fin, version) = r.map_err(internal)?;
+            Ok((
+                Uuid::from_slice(&id).map_err(internal)?,
+                PartyId::from_uuid(Uuid::from_slice(&party).map_err(internal)?),
+                serde_json::from_str(&body).map_err(internal)?,
+                fin,
+                version,
+            ))
+        })
+        .collect()
+    }
+
+    fn update_meeting(
+        &self,
+        id: Uuid,
+        body: &serde_json::Value,
+        final_now: bool,
+        version: i64,
+        now: i64,
+    ) -> StoreResult<i64> {
+        let body = serde_json::to_string(body).map_err(internal)?;
+        self.tx(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE meetings SET body = ?2, final = ?3, version = version + 1, updated_at = ?4 \
+                     WHERE id = ?1 AND version = ?5 AND final = 0",
+                    params![b(id), body, final_now, now, version],
+                )
+                .map_err(internal)?;
+            if n == 0 {
+                let fin: Option<bool> = tx
+                    .query_row("SELECT final FROM meetings WHERE id = ?1", [b(id)], |r| r.get(0))
+                    .optional()
+                    .map_err(internal)?;
+                if fin == Some(true) {
+                    return Err(StoreError::Conflict(
+                        "the minutes are final: record a correction instead".into(),
+                    ));
+                }
+                return Err(stale_or_missing(tx, "meetings", id));
+            }
+            Ok(())
+        })?;
+        Ok(version + 1)
+    }
+
+    fn update_meeting_actions(
+        &self,
+        id: Uuid,
+        actions: &serde_json::Value,
+        version: i64,
+        now: i64,
+    ) -> StoreResult<i64> {
+        let actions = serde_json::to_string(actions).map_err(internal)?;
+        self.tx(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE meetings SET body = json_set(body, '$.actions', json(?2)), version = version + 1, updated_at = ?3 \
+                     WHERE id = ?1 AND version = ?4",
+                    params![b(id), actions, now, version],
+                )
+                .map_err(internal)?;
+            if n == 0 {
+                return Err(stale_or_missing(tx, "meetings", id));
+            }
+            Ok(())
+        })?;
+        Ok(version + 1)
     }
 
     fn update_decision(&self, d: &crate::DecisionRecord, version: i64, now: i64) -> StoreResult<crate::DecisionRecord> {

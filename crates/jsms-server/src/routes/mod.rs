@@ -6,6 +6,7 @@ pub mod briefs;
 pub mod decisions;
 pub mod incidents;
 pub mod map;
+pub mod meetings;
 pub mod movements;
 pub mod ops;
 pub mod oversight;
