@@ -244,6 +244,28 @@ try {
   await badge(liaison, 'in force');
   await shot(liaison, '13-decision-in-force');
 
+  // A coordination meeting whose minutes both parties approve; the joint dashboard.
+  step('meeting minutes approved by both parties; the joint dashboard');
+  await visit(coordinator, `#/meetings/new`);
+  await coordinator.getByLabel('Title').fill('Weekly security coordination');
+  await coordinator.getByLabel('Location or channel').fill('Secure video call');
+  await coordinator.getByLabel('Agenda').fill('Convoy incidents\nNext movements');
+  await coordinator.getByRole('button', { name: 'Schedule' }).click();
+  await coordinator.getByLabel('Minutes', { exact: true }).fill('Incidents reviewed; departures to be varied.');
+  await coordinator.getByPlaceholder('New action item').fill('Send the revised schedule');
+  await coordinator.getByRole('button', { name: 'Save the minutes (approvals start again)' }).click();
+  await coordinator.locator('.toast', { hasText: 'Minutes saved' }).waitFor();
+  await coordinator.getByRole('button', { name: 'Approve the minutes for my party' }).click();
+  await coordinator.locator('.toast', { hasText: 'Minutes approved' }).waitFor();
+  const meeting = coordinator.url().split('#/meetings/')[1];
+  await visit(liaison, `#/meetings/${meeting}`);
+  await liaison.getByRole('button', { name: 'Approve the minutes for my party' }).click();
+  await liaison.locator('.badge', { hasText: 'minutes final' }).waitFor();
+  await shot(liaison, '18-meeting-final');
+  await visit(liaison, `#/dashboard`);
+  await liaison.locator('h1', { hasText: 'Joint dashboard' }).waitFor();
+  await shot(liaison, '19-joint-dashboard');
+
   // 7. TOTP enrolment with the QR code (the party administrator's first sign-in).
   step('administrator enrols TOTP with the QR code');
   const admin = await newPage(b, errors);

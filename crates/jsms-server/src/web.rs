@@ -94,6 +94,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../web/pages/registry.js"),
     ),
     (
+        "pages/meetings.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../web/pages/meetings.js"),
+    ),
+    (
         "pages/decisions.js",
         "text/javascript; charset=utf-8",
         include_str!("../web/pages/decisions.js"),

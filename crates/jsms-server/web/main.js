@@ -13,6 +13,7 @@ import { zonesPage, zoneEditor } from './pages/zones.js';
 import { registryPage } from './pages/registry.js';
 import { incidentsPage, incidentPage, reportIncidentPage } from './pages/incidents.js';
 import { decisionsPage, decisionPage, proposeDecisionPage } from './pages/decisions.js';
+import { dashboardPage, meetingsPage, meetingPage, newMeetingPage } from './pages/meetings.js';
 import { auditPage } from './pages/audit.js';
 import { adminPage } from './pages/admin.js';
 
@@ -32,6 +33,8 @@ const SECTIONS = [
   { path: '#/zones', title: 'Threat zones', roles: null },
   { path: '#/incidents', title: 'Incidents', roles: null },
   { path: '#/decisions', title: 'Decisions', roles: null },
+  { path: '#/meetings', title: 'Meetings', roles: null },
+  { path: '#/dashboard', title: 'Joint dashboard', roles: null },
   { path: '#/registry', title: 'Registry', roles: null },
   { path: '#/audit', title: 'Audit', roles: ['auditor'] },
   { path: '#/admin', title: 'Administration', roles: ['party_admin'] },
@@ -120,6 +123,12 @@ async function route() {
         else await zonesPage();
         break;
       case 'registry': await registryPage(parts[1] || 'persons'); break;
+      case 'dashboard': await dashboardPage(); break;
+      case 'meetings':
+        if (parts[1] === 'new') await newMeetingPage();
+        else if (parts[1]) await meetingPage(parts[1]);
+        else await meetingsPage();
+        break;
       case 'decisions':
         if (parts[1] === 'new') await proposeDecisionPage();
         else if (parts[1]) await decisionPage(parts[1]);
