@@ -118,6 +118,14 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/decisions", "hn.admin:403 pn.admin:403 *:200"),
     ("GET", "/api/v1/decisions/{D}", "hn.admin:403 pn.admin:403 *:200"),
     ("GET", "/api/v1/decisions/{D}/export", "hn.admin:403 pn.admin:403 *:200"),
+    // Approving: only a designated authority of a party other than the proposer's own
+    // person gets as far as the signature check (422: the test's signature is not valid);
+    // everyone else is refused by the decision's rules (409); administrators read nothing.
+    (
+        "POST",
+        "/api/v1/decisions/{D}/actions",
+        "pn.liaison:422 hn.admin:403 pn.admin:403 *:409",
+    ),
     // Coordination: the operational staff of both parties and the auditors.
     ("GET", "/api/v1/meetings", "hn.admin:403 pn.admin:403 *:200"),
     ("GET", "/api/v1/meetings/{MT}", "hn.admin:403 pn.admin:403 *:200"),
@@ -287,7 +295,10 @@ async fn every_endpoint_role_and_resource_is_decided_as_the_table_says() {
             let r = match *method {
                 "PATCH" => c.send(m, &path, Some(json!({"version": 999_999}))).await,
                 "POST" => {
-                    let body = if template.ends_with("/updates") {
+                    let body = if template.ends_with("/actions") {
+                        json!({"action": "approve", "at": time::OffsetDateTime::now_utc().unix_timestamp(),
+                               "signature": "AAAA", "version": 999_999})
+                    } else if template.ends_with("/updates") {
                         json!({"text": "matrix", "version": 999_999})
                     } else if template.ends_with("/investigation") {
                         json!({"status": "under_investigation", "version": 999_999})

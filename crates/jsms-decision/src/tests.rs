@@ -1,3 +1,6 @@
+//! Tests of the decision rules: both parties bring a decision into force, each rule is
+//! enforced, unsafe rules are refused, and (property test) no single principal decides alone.
+
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use super::*;
