@@ -57,7 +57,8 @@
 //! comma-separated), `JSMS_POLICY_DIR`,
 //! `JSMS_BREAK_GLASS_REVIEW_SECS`, `JSMS_ANOMALY_BURST_READS`, `JSMS_ANOMALY_BURST_WINDOW_SECS`,
 //! `JSMS_ANOMALY_DENIALS`, `JSMS_ANOMALY_DENIAL_WINDOW_SECS`, `JSMS_OFF_HOURS_UTC`, `JSMS_ALERT_ESCALATION_SECS`,
-//! `JSMS_DETECTORS` (`silent_s=60,deviation_m=200`: detector thresholds by name), `JSMS_TILE_URL`, `JSMS_WEBHOOKS`
+//! `JSMS_DETECTORS` (`silent_s=60,deviation_m=200`: detector thresholds by name), `JSMS_TILE_URL`, `JSMS_REMINDER_SECS`
+//! (how often overdue meeting actions are looked for; 60), `JSMS_WEBHOOKS`
 //! (`URL|SECRET`, comma-separated).
 
 use crate::Failure;
@@ -325,6 +326,12 @@ pub fn resolve(file: &FileConfig, flags: Overrides) -> Result<ServerConfig, Fail
         .detectors
         .validate()
         .map_err(|e| Failure::config(format!("tracking detectors: {e}")))?;
+    if let Some(secs) = env_parse::<u64>("JSMS_REMINDER_SECS")? {
+        if !(1..=86_400).contains(&secs) {
+            return Err(Failure::config("JSMS_REMINDER_SECS must be 1 to 86400"));
+        }
+        config.reminder_interval_secs = secs;
+    }
     if let Some(url) = env("JSMS_TILE_URL").or_else(|| file.web.tile_url.clone()) {
         config.tile_url = Some(jsms_server::web::validate_tile_url(&url).map_err(Failure::config)?);
     }

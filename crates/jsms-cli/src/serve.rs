@@ -133,6 +133,10 @@ pub async fn serve(
         .map_err(|e| Failure::runtime(format!("movements under way not restored: {e}")))?;
     tracing::info!(restored, "movements under way tracked");
     jsms_server::routes::tracking::spawn_detector_ticks(state.clone(), std::time::Duration::from_secs(1));
+    jsms_server::routes::meetings::spawn_reminders(
+        state.clone(),
+        std::time::Duration::from_secs(config.reminder_interval_secs),
+    );
     // Deliveries left in the outbox by a previous run go out now.
     jsms_server::webhooks::spawn_outbox(state.clone());
     let router = jsms_server::app(state, config.max_body_bytes);

@@ -80,6 +80,29 @@ async fn both_parties_sign_a_decision_into_force() {
         .post("/api/v1/decisions", json!({"kind": "coup", "title": "x", "text": "y"}))
         .await;
     assert_problem(&bad, 422, "validation");
+    // Rules other than the defaults: every party still approves, M within its authorities
+    // (the proposer, a host coordinator, does not count as one).
+    let parties = proposer.get("/api/v1/parties").await.body;
+    let id_of = |kind: &str| {
+        parties.as_array().unwrap().iter().find(|p| p["kind"] == kind).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (hn, pn) = (id_of("host"), id_of("partner"));
+    for required in [json!({hn.clone(): 2}), json!({pn.clone(): 2}), json!({hn.clone(): 0})] {
+        let mut p = proposal.clone();
+        p["required"] = required.clone();
+        let r = proposer.post("/api/v1/decisions", p).await;
+        assert_problem(&r, 422, "validation");
+        assert_eq!(r.body["field"], "/required", "{required}: {r:?}");
+    }
+    let mut p = proposal.clone();
+    p["required"] = json!({uuid::Uuid::now_v7().to_string(): 1});
+    assert_problem(&proposer.post("/api/v1/decisions", p).await, 422, "validation");
+    let mut explicit = proposal.clone();
+    explicit["required"] = json!({hn.clone(): 1, pn.clone(): 1});
+    assert_eq!(proposer.post("/api/v1/decisions", explicit).await.status, 201);
     let created = proposer.post("/api/v1/decisions", proposal).await;
     assert_eq!(created.status, 201, "{created:?}");
     let id = created.body["id"].as_str().unwrap().to_owned();

@@ -13,7 +13,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn minutes_are_final_when_each_party_approved_and_corrections_are_linked() {
-    let server = TestServer::start();
+    let server = TestServer::start_with(&[("JSMS_REMINDER_SECS", "1")]);
     let coordinator = server.signed_in("hn.coordinator").await;
     let liaison = server.signed_in("pn.liaison").await;
     let officer = server.signed_in("pn.officer").await;
@@ -115,7 +115,45 @@ async fn minutes_are_final_when_each_party_approved_and_corrections_are_linked()
         "the final minutes never change"
     );
 
-    // The overdue action on the joint dashboard, until done.
+    // The overdue action is reminded once (audited, naming its owner) and shows on the joint
+    // dashboard until done.
+    let auditor = server.signed_in("hn.auditor").await;
+    let mut reminded = Vec::new();
+    for _ in 0..50 {
+        let entries = auditor.get("/api/v1/audit/entries?limit=1000").await.body;
+        reminded = entries["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["entry"]["action"] == "meeting.action.overdue")
+            .cloned()
+            .collect();
+        if !reminded.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        reminded.len(),
+        1,
+        "one reminder for the one overdue action: {reminded:?}"
+    );
+    assert!(
+        reminded[0]["entry"]["reasons"]
+            .to_string()
+            .contains(liaison_id.as_str().unwrap())
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let again = auditor.get("/api/v1/audit/entries?limit=1000").await.body;
+    let count = again["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["entry"]["action"] == "meeting.action.overdue")
+        .count();
+    assert_eq!(count, 1, "reminded once, not at every sweep");
+    let original = coordinator.get(&path).await.body;
+    assert!(original["actions"][0]["reminded_at"].is_string(), "{original}");
     let board = coordinator.get("/api/v1/dashboard").await;
     assert_eq!(board.status, 200, "{board:?}");
     assert_eq!(board.body["overdue_actions"][0]["text"], "Send the revised schedule");

@@ -34,6 +34,8 @@ pub struct ServerConfig {
     pub alert_escalation_secs: i64,
     /// Thresholds of the tracking detectors.
     pub detectors: jsms_domain::tracking::Thresholds,
+    /// How often overdue meeting action items are looked for (and reminded once), seconds.
+    pub reminder_interval_secs: u64,
     /// Where alerts are posted (signed with HMAC-SHA256).
     pub webhooks: Vec<crate::webhooks::WebhookTarget>,
     /// A raster tile URL template for the web map's background (`{z}`, `{x}`, `{y}`).
@@ -96,6 +98,7 @@ impl ServerConfig {
             break_glass: crate::state::BreakGlassPolicy::default(),
             alert_escalation_secs: 300,
             detectors: jsms_domain::tracking::Thresholds::default(),
+            reminder_interval_secs: 60,
             webhooks: Vec::new(),
             tile_url: None,
         }

@@ -91,6 +91,10 @@ pub struct ProposalIn {
     pub title: String,
     /// The exact text to approve.
     pub text: String,
+    /// Approvals required per party (party id → M), instead of the defaults (1 each, 2 for
+    /// deployments). Every party still approves; M is 1 to the number of its authorities.
+    #[serde(default)]
+    pub required: std::collections::BTreeMap<Uuid, u8>,
 }
 
 /// An approval as shown.
@@ -409,7 +413,29 @@ async fn propose(
     let text = jsms_domain::text::required("/text", &input.text, 20_000)?;
     let authorities = authorities(&state).await?;
     let agreement: Vec<PartyId> = authorities.iter().map(|(p, _)| *p).collect();
-    let decision_rules = Rules::default_for(kind, &authorities).map_err(|e| ApiError::Conflict(e.to_string()))?;
+    let parties: Vec<Uuid> = agreement.iter().map(|p| p.uuid()).collect();
+    if let Some(unknown) = input.required.keys().find(|p| !parties.contains(p)) {
+        return Err(ValidationError::new(format!("/required/{unknown}"), "not a party of the agreement").into());
+    }
+    let decision_rules = Rules {
+        parties: authorities
+            .iter()
+            .map(|(party, users)| jsms_decision::PartyRule {
+                party: *party,
+                required: input
+                    .required
+                    .get(&party.uuid())
+                    .copied()
+                    .unwrap_or_else(|| kind.default_required()),
+                // The proposer never approves their own proposal: not counted as an authority.
+                authorities: users.iter().copied().filter(|u| *u != user.id).collect(),
+            })
+            .collect(),
+        approval_valid_s: jsms_decision::APPROVAL_VALID_S,
+    };
+    decision_rules
+        .validate(&agreement)
+        .map_err(|e| ApiError::from(ValidationError::new("/required", e.to_string())))?;
     let id = Uuid::now_v7();
     let decision = Decision::propose(
         Proposal {

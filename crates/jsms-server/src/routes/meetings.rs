@@ -68,6 +68,9 @@ pub struct ActionItem {
     /// Done.
     #[serde(default)]
     pub done: bool,
+    /// When the reminder for being overdue was sent (set by the server).
+    #[serde(default)]
+    pub reminded_at: Option<String>,
 }
 
 /// One party's approval of the minutes.
@@ -425,6 +428,9 @@ async fn write_minutes(
     m.decisions = texts("/decisions", &input.decisions, 2000)?;
     check_actions(&state, &input.actions).await?;
     m.actions = input.actions;
+    for a in &mut m.actions {
+        a.reminded_at = None;
+    }
     m.approvals.clear();
     state
         .audit(
@@ -615,6 +621,67 @@ async fn action_done(
         .db(move |s| s.update_meeting_actions(id, &actions, v, now))
         .await?;
     Ok(Json(view_of(&state, id, encode(&m)?, fin, version).await?))
+}
+
+/// Sends the reminders of action items that became overdue: once per item, an audit entry
+/// (`meeting.action.overdue`, naming the owner) and a warning in the log; the item records
+/// when. Returns how many were sent.
+pub async fn remind_overdue(state: &AppState) -> ApiResult<usize> {
+    let now = state.clock.now();
+    let mut sent = 0;
+    for (id, _, body, _, version) in state.db(|s| s.meetings()).await? {
+        let Ok(mut m) = decode(body) else { continue };
+        let mut due_now = Vec::new();
+        for (n, a) in m.actions.iter_mut().enumerate() {
+            let due = a.due.as_deref().and_then(|d| time_of("/due", d).ok());
+            if !a.done && a.reminded_at.is_none() && due.is_some_and(|d| d < now) {
+                a.reminded_at = Some(rfc3339(now));
+                due_now.push((n, a.text.clone(), a.owner));
+            }
+        }
+        if due_now.is_empty() {
+            continue;
+        }
+        let who = crate::state::Who::system("coordination", "action item reminders");
+        for (n, text, owner) in &due_now {
+            tracing::warn!(meeting = %id, action = n, owner = ?owner, "action item overdue: {text}");
+            let reasons = vec![
+                format!("action {n} overdue: {text}"),
+                owner.map_or_else(|| "no owner".to_owned(), |o| format!("owner user:{o}")),
+            ];
+            state
+                .audit(
+                    &who,
+                    &RequestMeta::internal(),
+                    Event::info("meeting.action.overdue", Some(format!("meeting:{id}")), reasons),
+                )
+                .await?;
+        }
+        let actions = serde_json::to_value(&m.actions).map_err(|e| ApiError::Internal(e.to_string()))?;
+        match state
+            .db(move |s| s.update_meeting_actions(id, &actions, version, now))
+            .await
+        {
+            Ok(_) => sent += due_now.len(),
+            // Changed meanwhile: the next sweep sees it again.
+            Err(ApiError::Stale { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(sent)
+}
+
+/// Sweeps for overdue action items every `interval`.
+pub fn spawn_reminders(state: AppState, interval: std::time::Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(interval);
+        loop {
+            tick.tick().await;
+            if let Err(e) = remind_overdue(&state).await {
+                tracing::error!(error = %e, "action item reminders failed");
+            }
+        }
+    });
 }
 
 /// The joint dashboard: only what the viewer may see.
