@@ -861,3 +861,10 @@ pub fn rfc3339(unix: i64) -> String {
         .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
         .unwrap_or_default()
 }
+
+/// Parses an RFC 3339 time at `field` into Unix seconds; the error names the field.
+pub fn parse_rfc3339(field: &str, text: &str) -> Result<i64, jsms_domain::ValidationError> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.unix_timestamp())
+        .map_err(|_| jsms_domain::ValidationError::new(field, "times are RFC 3339, e.g. 2026-12-01T08:00:00Z"))
+}

@@ -479,6 +479,20 @@ async fn who_knew(
             Event::allow("audit.who_knew", Some(q.resource.clone()), rule),
         )
         .await?;
+    let accesses = accesses(&state, resources, from, to).await?;
+    let mut principals: Vec<String> = accesses.iter().map(|a| a.principal.clone()).collect();
+    principals.sort();
+    principals.dedup();
+    Ok(Json(WhoKnew {
+        resource: q.resource,
+        accesses,
+        principals,
+    }))
+}
+
+/// The accesses to `resources` (protected fields disclosed, or a movement's sealed plan
+/// opened) between `from` and `to` (Unix milliseconds), in log order.
+pub async fn accesses(state: &AppState, resources: Vec<String>, from: i64, to: i64) -> ApiResult<Vec<Access>> {
     let audit = std::sync::Arc::clone(&state.audit);
     let stored = tokio::task::spawn_blocking(move || {
         audit.with_reader(|db| {
@@ -516,12 +530,5 @@ async fn who_knew(
             index: s.idx,
         });
     }
-    let mut principals: Vec<String> = accesses.iter().map(|a| a.principal.clone()).collect();
-    principals.sort();
-    principals.dedup();
-    Ok(Json(WhoKnew {
-        resource: q.resource,
-        accesses,
-        principals,
-    }))
+    Ok(accesses)
 }

@@ -260,7 +260,11 @@ async fn view(state: &AppState, principal: &Principal, r: &DecisionRecord) -> Ap
     }
     let key = |u: UserId| keys.get(&u).cloned();
     let valid: Vec<UserId> = d.valid_approvals(&key, now).iter().map(|a| a.user).collect();
-    let parties = state.db(|s| s.parties()).await?;
+    // Party names from the server's cache (parties change only at `init`).
+    let mut party_names = std::collections::HashMap::new();
+    for rule in &d.proposal.rules.parties {
+        party_names.insert(rule.party, state.party(rule.party).await?.name);
+    }
     let mut names = std::collections::HashMap::new();
     for rule in &d.proposal.rules.parties {
         for &u in &rule.authorities {
@@ -311,10 +315,7 @@ async fn view(state: &AppState, principal: &Principal, r: &DecisionRecord) -> Ap
             .iter()
             .map(|rule| RuleView {
                 party: rule.party.uuid(),
-                party_name: parties
-                    .iter()
-                    .find(|p| p.id == rule.party)
-                    .map_or_else(|| rule.party.to_string(), |p| p.name.clone()),
+                party_name: party_names.get(&rule.party).cloned().unwrap_or_default(),
                 required: rule.required,
                 approved: d
                     .approvals

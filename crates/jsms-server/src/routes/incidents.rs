@@ -180,12 +180,6 @@ fn view(state: &AppState, principal: &Principal, i: &IncidentRecord) -> Incident
     }
 }
 
-fn parse_time(field: &str, text: &str) -> Result<i64, ValidationError> {
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map(|d| d.unix_timestamp())
-        .map_err(|_| ValidationError::new(field, "times are RFC 3339, e.g. 2026-12-01T08:00:00Z"))
-}
-
 const PROBLEM: &str = "application/problem+json";
 
 /// Reports an incident for the reporter's party.
@@ -217,7 +211,7 @@ async fn report_incident(
             "attack, threat, suspicious_activity, breach_of_procedure or accident",
         )
     })?;
-    let occurred_at = parse_time("/occurred_at", &input.occurred_at)?;
+    let occurred_at = crate::wire::parse_rfc3339("/occurred_at", &input.occurred_at)?;
     let place = input.place.to_coordinate("/place")?;
     for (i, p) in input.persons.iter().enumerate() {
         let id = PersonId::from_uuid(*p);
@@ -566,7 +560,7 @@ async fn add_lesson(
             due: a
                 .due
                 .as_deref()
-                .map(|d| parse_time(&format!("/actions/{k}/due"), d))
+                .map(|d| crate::wire::parse_rfc3339(&format!("/actions/{k}/due"), d))
                 .transpose()?,
             done: false,
         });
@@ -589,8 +583,7 @@ pub struct MovementKnowers {
     /// The movement.
     pub movement: Uuid,
     /// Everyone who read its details (sealed plan or brief), with when.
-    #[schema(value_type = Object)]
-    pub accesses: serde_json::Value,
+    pub accesses: Vec<crate::routes::audit::Access>,
 }
 
 /// Version the caller saw.
@@ -619,26 +612,11 @@ async fn attach_who_knew(
     let mut out = Vec::new();
     let mut summary = Vec::new();
     for m in &i.report.movements {
-        let resource = format!("movement:{m}:plan");
-        let audit = std::sync::Arc::clone(&state.audit);
-        let stored =
-            tokio::task::spawn_blocking(move || audit.with_reader(|db| db.entries_about(&resource, 0, i64::MAX)))
-                .await
-                .map_err(|e| ApiError::Internal(e.to_string()))??;
-        let mut accesses = Vec::new();
-        let mut names = std::collections::BTreeSet::new();
-        for s in stored {
-            let e = jsms_audit::entry::AuditEntry::from_bytes(&s.data)
-                .map_err(|err| ApiError::Internal(format!("audit entry {}: {err}", s.idx)))?;
-            if e.outcome != jsms_audit::entry::Outcome::Allow {
-                continue;
-            }
-            names.insert(e.principal_name.clone().unwrap_or_else(|| e.principal.clone()));
-            accesses.push(serde_json::json!({
-                "principal": e.principal, "name": e.principal_name, "party": e.party,
-                "time": rfc3339(e.time_ms.div_euclid(1000)), "action": e.action, "index": s.idx,
-            }));
-        }
+        let accesses = crate::routes::audit::accesses(&state, vec![format!("movement:{m}:plan")], 0, i64::MAX).await?;
+        let names: std::collections::BTreeSet<String> = accesses
+            .iter()
+            .map(|a| a.name.clone().unwrap_or_else(|| a.principal.clone()))
+            .collect();
         summary.push(format!(
             "movement {m}: {} ({})",
             names.len(),
@@ -646,7 +624,7 @@ async fn attach_who_knew(
         ));
         out.push(MovementKnowers {
             movement: m.uuid(),
-            accesses: serde_json::Value::Array(accesses),
+            accesses,
         });
     }
     if out.is_empty() {

@@ -147,12 +147,6 @@ pub struct MeetingIn {
     pub attendance: Vec<Attendance>,
 }
 
-fn time_of(field: &str, text: &str) -> Result<i64, ValidationError> {
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map(|d| d.unix_timestamp())
-        .map_err(|_| ValidationError::new(field, "times are RFC 3339, e.g. 2026-12-01T08:00:00Z"))
-}
-
 fn attending(m: &Meeting) -> BTreeSet<Uuid> {
     m.attendance.iter().map(|a| a.party).collect()
 }
@@ -218,7 +212,7 @@ async fn check_actions(state: &AppState, list: &[ActionItem]) -> ApiResult<()> {
     for (i, a) in list.iter().enumerate() {
         jsms_domain::text::required(&format!("/actions/{i}/text"), &a.text, 1000)?;
         if let Some(d) = &a.due {
-            time_of(&format!("/actions/{i}/due"), d)?;
+            crate::wire::parse_rfc3339(&format!("/actions/{i}/due"), d)?;
         }
         if let Some(o) = a.owner {
             let id = UserId::from_uuid(o);
@@ -252,6 +246,16 @@ async fn reader(
     .map(|_| ())
 }
 
+/// The records that correct meeting `id`, among `all`.
+fn corrections(all: &[jsms_store::MeetingRow], id: Uuid) -> Vec<Uuid> {
+    let id = id.to_string();
+    all.iter()
+        .filter(|(_, _, b, _, _)| b.get("corrects").and_then(|c| c.as_str()) == Some(id.as_str()))
+        .map(|(i, _, _, _, _)| *i)
+        .collect()
+}
+
+/// One meeting as shown; reads the meetings once to find its corrections.
 async fn view_of(
     state: &AppState,
     id: Uuid,
@@ -259,13 +263,18 @@ async fn view_of(
     is_final: bool,
     version: i64,
 ) -> ApiResult<MeetingView> {
-    let meeting = decode(body)?;
     let all = state.db(|s| s.meetings()).await?;
-    let corrected_by = all
-        .iter()
-        .filter(|(_, _, b, _, _)| b.get("corrects").and_then(|c| c.as_str()) == Some(id.to_string().as_str()))
-        .map(|(i, _, _, _, _)| *i)
-        .collect();
+    shown(id, body, is_final, version, corrections(&all, id))
+}
+
+fn shown(
+    id: Uuid,
+    body: serde_json::Value,
+    is_final: bool,
+    version: i64,
+    corrected_by: Vec<Uuid>,
+) -> ApiResult<MeetingView> {
+    let meeting = decode(body)?;
     Ok(MeetingView {
         id,
         awaiting: awaiting(&meeting),
@@ -294,10 +303,10 @@ async fn list_meetings(
 ) -> ApiResult<Json<MeetingList>> {
     reader(&state, &principal, &meta, "meeting.list", None).await?;
     let all = state.db(|s| s.meetings()).await?;
-    let mut items = Vec::with_capacity(all.len());
-    for (id, _, body, fin, version) in all {
-        items.push(view_of(&state, id, body, fin, version).await?);
-    }
+    let items = all
+        .iter()
+        .map(|(id, _, body, fin, version)| shown(*id, body.clone(), *fin, *version, corrections(&all, *id)))
+        .collect::<ApiResult<Vec<_>>>()?;
     Ok(Json(MeetingList { items }))
 }
 
@@ -324,7 +333,7 @@ async fn create_meeting(
     .await?;
     let title = jsms_domain::text::required("/title", &input.title, 200)?;
     let place = jsms_domain::text::required("/place", &input.place, 200)?;
-    let starts = time_of("/starts_at", &input.starts_at)?;
+    let starts = crate::wire::parse_rfc3339("/starts_at", &input.starts_at)?;
     let agenda = texts("/agenda", &input.agenda, 500)?;
     validate_attendance(&state, &input.attendance).await?;
     let meeting = Meeting {
@@ -633,7 +642,10 @@ pub async fn remind_overdue(state: &AppState) -> ApiResult<usize> {
         let Ok(mut m) = decode(body) else { continue };
         let mut due_now = Vec::new();
         for (n, a) in m.actions.iter_mut().enumerate() {
-            let due = a.due.as_deref().and_then(|d| time_of("/due", d).ok());
+            let due = a
+                .due
+                .as_deref()
+                .and_then(|d| crate::wire::parse_rfc3339("/due", d).ok());
             if !a.done && a.reminded_at.is_none() && due.is_some_and(|d| d < now) {
                 a.reminded_at = Some(rfc3339(now));
                 due_now.push((n, a.text.clone(), a.owner));
@@ -729,7 +741,10 @@ async fn dashboard(
     for (id, _, body, _, _) in state.db(|s| s.meetings()).await? {
         let Ok(m) = decode(body) else { continue };
         for a in m.actions.iter().filter(|a| !a.done) {
-            let due = a.due.as_deref().and_then(|d| time_of("/due", d).ok());
+            let due = a
+                .due
+                .as_deref()
+                .and_then(|d| crate::wire::parse_rfc3339("/due", d).ok());
             if due.is_some_and(|d| d < now) {
                 overdue.push(serde_json::json!({"meeting": id, "title": m.title, "text": a.text, "due": a.due, "owner": a.owner}));
             }

@@ -173,12 +173,6 @@ pub struct PlanView {
     pub warnings: Vec<String>,
 }
 
-fn parse_time(field: &str, text: &str) -> Result<i64, ValidationError> {
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map(|d| d.unix_timestamp())
-        .map_err(|_| ValidationError::new(field, "times are RFC 3339, e.g. 2026-12-01T08:00:00Z"))
-}
-
 fn endpoint_wire(e: &Endpoint) -> EndpointWire {
     match e {
         Endpoint::Site(s) => EndpointWire {
@@ -364,8 +358,8 @@ async fn create_movement(
     )
     .await?;
     let now = state.clock.now();
-    let start = parse_time("/window/start", &input.window.start)?;
-    let end = parse_time("/window/end", &input.window.end)?;
+    let start = crate::wire::parse_rfc3339("/window/start", &input.window.start)?;
+    let end = crate::wire::parse_rfc3339("/window/end", &input.window.end)?;
     let mut persons = Vec::with_capacity(input.persons.len());
     for (i, p) in input.persons.iter().enumerate() {
         let id = PersonId::from_uuid(*p);

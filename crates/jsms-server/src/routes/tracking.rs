@@ -525,10 +525,11 @@ pub async fn ingest(
         }
     }
     let now = state.clock.now();
+    let received = good.len();
     let batch = NewPositions {
         movement: m.id,
         device: device.id,
-        positions: good.clone(),
+        positions: good,
     };
     let new = state.tracking.write_positions(&state.store, batch, now).await?;
     let accepted = new.len();
@@ -543,7 +544,7 @@ pub async fn ingest(
     Ok(IngestReport {
         movement: m.id.uuid(),
         accepted,
-        duplicates: good.len() - accepted,
+        duplicates: received - accepted,
         rejected,
     })
 }

@@ -101,12 +101,6 @@ pub struct ZoneCollection {
     pub features: Vec<ZoneFeature>,
 }
 
-fn parse_time(field: &str, text: &str) -> Result<i64, ValidationError> {
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map(|t| t.unix_timestamp())
-        .map_err(|_| ValidationError::new(field, "times are RFC 3339, e.g. 2026-12-01T08:00:00Z"))
-}
-
 /// Converts a feature into a validated zone, its source and notes.
 fn to_zone(f: &ZoneFeature) -> Result<(ThreatZone, String, Option<String>), ValidationError> {
     let p = &f.properties;
@@ -130,11 +124,11 @@ fn to_zone(f: &ZoneFeature) -> Result<(ThreatZone, String, Option<String>), Vali
             }
         }
     };
-    let valid_from = parse_time("/properties/valid_from", &p.valid_from)?;
+    let valid_from = crate::wire::parse_rfc3339("/properties/valid_from", &p.valid_from)?;
     let valid_until = p
         .valid_until
         .as_deref()
-        .map(|u| parse_time("/properties/valid_until", u))
+        .map(|u| crate::wire::parse_rfc3339("/properties/valid_until", u))
         .transpose()?;
     let zone = ThreatZone::new(shape, p.severity, ZoneKind::parse(&p.kind)?, valid_from, valid_until)
         .map_err(|e| ValidationError::new(format!("/properties{}", e.field), e.message))?;
