@@ -235,7 +235,17 @@ try {
   await coordinator.getByRole('button', { name: 'Propose' }).click();
   await badge(coordinator, 'proposed');
   const decision = coordinator.url().split('#/decisions/')[1];
-  await visit(second, `#/decisions/${decision}`);
+  // An annex attached by the proposer: a new revision whose hash the approvers sign.
+  await coordinator.getByLabel('File to attach').setInputFiles({ name: 'patrol-plan.txt', mimeType: 'text/plain', buffer: Buffer.from('Fridays, 06:00-10:00, two vehicles each.') });
+  await coordinator.getByRole('button', { name: 'Attach', exact: true }).click();
+  await coordinator.getByRole('link', { name: 'patrol-plan.txt' }).waitFor();
+  await coordinator.getByRole('heading', { name: 'Text (revision 2)' }).waitFor();
+  // The approver is told through the notifications in the bar, and follows the link.
+  await visit(second, '#/decisions');
+  await second.getByRole('button', { name: /Notifications \(\d+\)/ }).click();
+  await second.getByRole('link', { name: 'Decision “Joint patrol on the port road” (revision 2) awaits your approval' }).click();
+  await second.getByRole('heading', { name: 'Joint patrol on the port road' }).waitFor();
+  await second.getByRole('link', { name: 'patrol-plan.txt' }).waitFor();
   await second.getByRole('button', { name: 'Approve (sign with this device)' }).click();
   await second.locator('.toast', { hasText: 'Approved' }).waitFor();
   await badge(second, 'proposed');
@@ -285,7 +295,7 @@ try {
   await admin.getByRole('button', { name: 'Add a user' }).click();
   await admin.getByLabel('Username').fill('hn.duty');
   await admin.getByLabel('Display name').fill('Duty Officer Example');
-  await admin.getByLabel('movement coordinator').check();
+  await admin.getByRole('checkbox', { name: 'movement coordinator', exact: true }).check();
   await admin.getByRole('button', { name: 'Add the user' }).click();
   await admin.locator('table[aria-label="Users"] td', { hasText: 'hn.duty' }).waitFor();
   await shot(admin, '14-administration');

@@ -126,10 +126,64 @@ const MATRIX: &[(&str, &str, &str)] = &[
         "/api/v1/decisions/{D}/actions",
         "pn.liaison:422 hn.admin:403 pn.admin:403 *:409",
     ),
+    // Proposing: coordinators, liaison officers and analysts get past the authorization to
+    // the validation of the (bad) kind; everyone else is refused.
+    (
+        "POST",
+        "/api/v1/decisions",
+        "hn.coordinator:422 hn.analyst:422 pn.liaison:422 pn.analyst:422 *:403",
+    ),
+    // Attaching: the proposer (hn.coordinator) reaches the stale version, everyone else who
+    // reads decisions is refused by the decision's rules (409); administrators read nothing.
+    (
+        "POST",
+        "/api/v1/decisions/{D}/attachments?name=m.txt&version=999999",
+        "hn.admin:403 pn.admin:403 *:409",
+    ),
+    (
+        "GET",
+        "/api/v1/decisions/{D}/attachments/0000000000000000000000000000000000000000000000000000000000000000",
+        "hn.admin:403 pn.admin:403 *:404",
+    ),
+    ("GET", "/api/v1/decisions/authorities", "*:200"),
+    // Naming authorities: a party's administrators (here an unknown user: 422), nobody else.
+    (
+        "PUT",
+        "/api/v1/decisions/authorities",
+        "hn.admin:422 pn.admin:422 *:403",
+    ),
+    // Every signed-in user has their own notifications; another's answers like a missing one.
+    ("GET", "/api/v1/me/notifications", "*:200"),
+    ("POST", "/api/v1/me/notifications/{N}/read", "*:404"),
     // Coordination: the operational staff of both parties and the auditors.
     ("GET", "/api/v1/meetings", "hn.admin:403 pn.admin:403 *:200"),
     ("GET", "/api/v1/meetings/{MT}", "hn.admin:403 pn.admin:403 *:200"),
     ("GET", "/api/v1/dashboard", "hn.admin:403 pn.admin:403 *:200"),
+    // Organising: coordinators and liaison officers reach the validation (no attendance).
+    ("POST", "/api/v1/meetings", "hn.coordinator:422 pn.liaison:422 *:403"),
+    // Minutes: representatives of the attending parties reach the stale version (409).
+    (
+        "PUT",
+        "/api/v1/meetings/{MT}/minutes",
+        "hn.coordinator:409 pn.liaison:409 *:403",
+    ),
+    (
+        "POST",
+        "/api/v1/meetings/{MT}/minutes/approval",
+        "hn.coordinator:409 pn.liaison:409 *:403",
+    ),
+    // Corrections: representatives learn the minutes are not final yet (409).
+    (
+        "POST",
+        "/api/v1/meetings/{MT}/corrections",
+        "hn.coordinator:409 pn.liaison:409 *:403",
+    ),
+    // An action item is closed by its owner (hn.escort) or a representative.
+    (
+        "POST",
+        "/api/v1/meetings/{MT}/actions/0/done",
+        "hn.coordinator:409 pn.liaison:409 hn.escort:409 *:403",
+    ),
     ("GET", "/api/v1/map/config", "*:200"),
     // Incidents of the host: one kept to the host, one released to the partner.
     ("GET", "/api/v1/incidents", "*:200"),
@@ -264,6 +318,15 @@ async fn every_endpoint_role_and_resource_is_decided_as_the_table_says() {
         )
         .await;
     assert_eq!(meeting.status.as_u16(), 201, "{meeting:?}");
+    let minutes = coord
+        .send(
+            Method::PUT,
+            &format!("/api/v1/meetings/{}/minutes", meeting.body["id"].as_str().unwrap()),
+            Some(json!({"version": meeting.body["version"], "minutes": "matrix",
+                        "actions": [{"text": "matrix", "owner": user_id(&hn_users, "hn.escort")}]})),
+        )
+        .await;
+    assert_eq!(minutes.status.as_u16(), 200, "{minutes:?}");
     let ids: HashMap<&str, String> = HashMap::from([
         ("{M}", movement.body["id"].as_str().unwrap().to_owned()),
         ("{P_B}", person_of(&bridgeworks)),
@@ -277,6 +340,7 @@ async fn every_endpoint_role_and_resource_is_decided_as_the_table_says() {
         ("{I_SHARED}", shared.body["id"].as_str().unwrap().to_owned()),
         ("{D}", decision.body["id"].as_str().unwrap().to_owned()),
         ("{MT}", meeting.body["id"].as_str().unwrap().to_owned()),
+        ("{N}", uuid::Uuid::now_v7().to_string()),
     ]);
 
     let mut failures = Vec::new();
@@ -294,6 +358,14 @@ async fn every_endpoint_role_and_resource_is_decided_as_the_table_says() {
             let m = Method::from_bytes(method.as_bytes()).unwrap();
             let r = match *method {
                 "PATCH" => c.send(m, &path, Some(json!({"version": 999_999}))).await,
+                "PUT" => {
+                    let body = if template.ends_with("/minutes") {
+                        json!({"version": 999_999, "minutes": "matrix"})
+                    } else {
+                        json!({"users": [uuid::Uuid::now_v7()]})
+                    };
+                    c.send(m, &path, Some(body)).await
+                }
                 "POST" => {
                     let body = if template.ends_with("/actions") {
                         json!({"action": "approve", "at": time::OffsetDateTime::now_utc().unix_timestamp(),
@@ -302,6 +374,19 @@ async fn every_endpoint_role_and_resource_is_decided_as_the_table_says() {
                         json!({"text": "matrix", "version": 999_999})
                     } else if template.ends_with("/investigation") {
                         json!({"status": "under_investigation", "version": 999_999})
+                    } else if template.ends_with("/decisions") {
+                        json!({"kind": "coup", "title": "matrix", "text": "matrix"})
+                    } else if template.ends_with("/meetings") {
+                        json!({"title": "matrix", "starts_at": "2030-01-01T00:00:00Z", "place": "matrix", "attendance": []})
+                    } else if template.ends_with("/corrections") {
+                        json!({"version": 999_999, "minutes": "matrix"})
+                    } else if template.ends_with("/read") {
+                        json!({})
+                    } else if template.ends_with("/approval")
+                        || template.ends_with("/done")
+                        || template.contains("/attachments")
+                    {
+                        json!({"version": 999_999})
                     } else {
                         json!({"transition": "submit", "version": 999_999})
                     };

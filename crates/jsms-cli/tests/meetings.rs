@@ -9,7 +9,7 @@ mod common;
 
 use common::movements::rfc;
 use common::{TestServer, assert_problem, now};
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn minutes_are_final_when_each_party_approved_and_corrections_are_linked() {
@@ -154,6 +154,26 @@ async fn minutes_are_final_when_each_party_approved_and_corrections_are_linked()
     assert_eq!(count, 1, "reminded once, not at every sweep");
     let original = coordinator.get(&path).await.body;
     assert!(original["actions"][0]["reminded_at"].is_string(), "{original}");
+    // The owner is notified, once; nobody else is.
+    let mine = liaison.get("/api/v1/me/notifications").await.body;
+    let overdue: Vec<&Value> = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "action_overdue")
+        .collect();
+    assert_eq!(overdue.len(), 1, "{mine}");
+    assert_eq!(overdue[0]["text"], "Action item overdue: Send the revised schedule");
+    assert_eq!(overdue[0]["link"], format!("#/meetings/{id}"));
+    let theirs = coordinator.get("/api/v1/me/notifications").await.body;
+    assert!(
+        !theirs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["kind"] == "action_overdue"),
+        "{theirs}"
+    );
     let board = coordinator.get("/api/v1/dashboard").await;
     assert_eq!(board.status, 200, "{board:?}");
     assert_eq!(board.body["overdue_actions"][0]["text"], "Send the revised schedule");

@@ -23,6 +23,8 @@ use uuid::Uuid;
 pub const APPROVAL_VALID_S: i64 = 14 * 86_400;
 /// How far an approval's time may be from the server's clock, seconds.
 pub const CLOCK_SKEW_S: i64 = 300;
+/// Attachments per decision.
+pub const MAX_ATTACHMENTS: usize = 10;
 
 /// What a decision is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -297,6 +299,11 @@ pub enum Act {
         /// The new text.
         text: String,
     },
+    /// An attachment added (by the proposer): a new revision, like a new text.
+    Attach {
+        /// SHA-256 of its content, lowercase hex.
+        sha256: String,
+    },
 }
 
 /// A decision: the current revision, its approvals and state.
@@ -412,6 +419,28 @@ impl Decision {
                     return Err(DecisionError::Refused("a decision needs a text".into()));
                 }
                 self.proposal.text = text;
+                self.proposal.revision += 1;
+                self.approvals.clear();
+                Ok(())
+            }
+            Act::Attach { sha256 } => {
+                if !is_proposer {
+                    return Err(DecisionError::Refused("only the proposer adds attachments".into()));
+                }
+                if sha256.len() != 64 || !sha256.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)) {
+                    return Err(DecisionError::Refused(
+                        "an attachment is named by its SHA-256, lowercase hex".into(),
+                    ));
+                }
+                if self.proposal.attachments.contains(&sha256) {
+                    return Err(DecisionError::Refused(
+                        "this attachment is already part of the decision".into(),
+                    ));
+                }
+                if self.proposal.attachments.len() >= MAX_ATTACHMENTS {
+                    return Err(DecisionError::Refused(format!("at most {MAX_ATTACHMENTS} attachments")));
+                }
+                self.proposal.attachments.push(sha256);
                 self.proposal.revision += 1;
                 self.approvals.clear();
                 Ok(())

@@ -170,6 +170,29 @@ fn the_rules_are_enforced() {
         "the host's approval was of revision 1"
     );
 
+    // So does an added attachment; only the proposer adds one, once, named by its hash.
+    let mut d = decision(&w, DecisionKind::Other);
+    let a = w.people.approve(&d, w.hn_auth[0], w.hn, NOW);
+    d.apply(w.hn_auth[0], w.hn, a, &key, NOW).unwrap();
+    let annex = "ab".repeat(32);
+    let attach = |h: &str| Act::Attach { sha256: h.to_owned() };
+    assert!(d.apply(w.pn_auth[0], w.pn, attach(&annex), &key, NOW).is_err());
+    assert!(d.apply(w.proposer, w.hn, attach("not-a-hash"), &key, NOW).is_err());
+    assert!(d.apply(w.proposer, w.hn, attach(&"AB".repeat(32)), &key, NOW).is_err());
+    let before = d.proposal.digest();
+    d.apply(w.proposer, w.hn, attach(&annex), &key, NOW).unwrap();
+    assert!(
+        d.approvals.is_empty(),
+        "the attachment voids the approval of revision 1"
+    );
+    assert_ne!(d.proposal.digest(), before, "attachments are part of what is signed");
+    assert!(d.apply(w.proposer, w.hn, attach(&annex), &key, NOW).is_err());
+    for n in 1..MAX_ATTACHMENTS {
+        d.apply(w.proposer, w.hn, attach(&format!("{n:064x}")), &key, NOW)
+            .unwrap();
+    }
+    assert!(d.apply(w.proposer, w.hn, attach(&"cd".repeat(32)), &key, NOW).is_err());
+
     // Approvals expire.
     let mut d = decision(&w, DecisionKind::Other);
     let a = w.people.approve(&d, w.hn_auth[0], w.hn, NOW);
@@ -251,6 +274,7 @@ enum Try {
     Reject,
     Withdraw,
     Revise(u8),
+    Attach(u8),
 }
 
 fn tries() -> impl Strategy<Value = Try> {
@@ -260,6 +284,7 @@ fn tries() -> impl Strategy<Value = Try> {
         Just(Try::Reject),
         Just(Try::Withdraw),
         any::<u8>().prop_map(Try::Revise),
+        any::<u8>().prop_map(Try::Attach),
     ]
 }
 
@@ -292,6 +317,7 @@ proptest! {
                 Try::Reject => Act::Reject { reason: "no".into() },
                 Try::Withdraw => Act::Withdraw,
                 Try::Revise(n) => Act::Revise { text: format!("text {n}") },
+                Try::Attach(n) => Act::Attach { sha256: format!("{n:064x}") },
             };
             let claimed = match &t { Try::ApproveAs(false) => other, _ => party };
             let _ = d.apply(user, claimed, act, &key, now);

@@ -97,6 +97,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::incidents::routes())
         .merge(routes::decisions::routes())
         .merge(routes::meetings::routes())
+        .merge(routes::notifications::routes())
         .split_for_parts()
 }
 

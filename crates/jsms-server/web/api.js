@@ -30,10 +30,14 @@ function fieldName(pointer) {
   return pointer.replace(/^\//, '').split('/').map((x) => (/^\d+$/.test(x) ? String(Number(x) + 1) : x.replace(/_/g, ' '))).join(' ');
 }
 
-export async function api(method, path, body, { raw = false, headers = {} } = {}) {
+export async function api(method, path, body, { raw = false, headers = {}, file = null } = {}) {
   const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json', ...headers } };
   if (method !== 'GET' && csrf) init.headers['X-CSRF-Token'] = csrf;
-  if (body !== undefined) {
+  if (file) {
+    // A file sent as it is (the server hashes exactly these bytes).
+    init.headers['Content-Type'] = file.type || 'application/octet-stream';
+    init.body = file;
+  } else if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
@@ -62,6 +66,7 @@ export const get = (p, o) => api('GET', p, undefined, o);
 export const post = (p, b, o) => api('POST', p, b === undefined ? {} : b, o);
 export const put = (p, b, o) => api('PUT', p, b, o);
 export const del = (p, o) => api('DELETE', p, undefined, o);
+export const upload = (p, file, o = {}) => api('POST', p, undefined, { ...o, file });
 
 // Server-sent events with automatic resume (the browser sends Last-Event-ID).
 export function stream(path, event, onEvent, onState = () => {}) {

@@ -4,7 +4,7 @@
 // ids); the server sends `Cache-Control: no-store` and a strict Content-Security-Policy.
 
 import { get, post, setCsrf, whenExpired } from './api.js';
-import { h, clear, mount, failure } from './ui.js';
+import { h, clear, mount, failure, when } from './ui.js';
 import { signInPage, enrolPage } from './pages/signin.js';
 import { opsPage } from './pages/ops.js';
 import { boardPage, movementPage, newMovementPage } from './pages/movements.js';
@@ -54,7 +54,50 @@ function shell() {
   clear(document.getElementById('who')).append(
     `${session.user.display_name} · ${session.user.roles.map((r) => r.replace(/_/g, ' ')).join(', ')}`,
   );
+  refreshNotes();
 }
+
+// Notifications: the count on the bell (refreshed on every page and every minute), the list
+// in a panel; opening one marks it read and goes where it points.
+const bell = document.getElementById('bell');
+const notes = document.getElementById('notes');
+let noteList = { items: [], unread: 0 };
+
+async function refreshNotes() {
+  if (!session.user) return;
+  try { noteList = await get('/api/v1/me/notifications'); } catch { return; }
+  bell.textContent = noteList.unread ? `Notifications (${noteList.unread})` : 'Notifications';
+  bell.classList.toggle('unread', noteList.unread > 0);
+  if (!notes.hidden) renderNotes();
+}
+
+function renderNotes() {
+  clear(notes).append(h('h2', {}, 'Notifications'));
+  if (!noteList.items.length) { notes.append(h('p', { class: 'empty' }, 'Nothing new.')); return; }
+  notes.append(h('ul', {}, noteList.items.map((n) => {
+    const a = h('a', { href: n.link.startsWith('#/') ? n.link : '#/ops' }, n.text);
+    a.addEventListener('click', async () => {
+      closeNotes();
+      if (!n.read) { try { await post(`/api/v1/me/notifications/${n.id}/read`); } catch { /* shown again */ } }
+      refreshNotes();
+    });
+    return h('li', { class: n.read ? '' : 'unread' }, a, ' ', when(n.at));
+  })));
+}
+
+function closeNotes() { notes.hidden = true; bell.setAttribute('aria-expanded', 'false'); }
+
+bell.addEventListener('click', async () => {
+  if (!notes.hidden) { closeNotes(); return; }
+  await refreshNotes();
+  renderNotes();
+  notes.hidden = false;
+  bell.setAttribute('aria-expanded', 'true');
+  const first = notes.querySelector('a');
+  if (first) first.focus();
+});
+notes.addEventListener('keydown', (e) => { if (e.key === 'Escape') { closeNotes(); bell.focus(); } });
+setInterval(refreshNotes, 60_000);
 
 export async function loadSession() {
   try {

@@ -591,6 +591,38 @@ pub struct DecisionRecord {
     pub version: i64,
 }
 
+/// A decision attachment's description (its content is read on its own).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentInfo {
+    /// SHA-256 of the content, lowercase hex.
+    pub sha256: String,
+    /// File name given at upload.
+    pub name: String,
+    /// Media type given at upload.
+    pub media_type: String,
+    /// Size in bytes.
+    pub size: i64,
+}
+
+/// A notification to one user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    /// Identifier.
+    pub id: Uuid,
+    /// Its recipient.
+    pub user: UserId,
+    /// `action_overdue`, `decision_to_approve`, …
+    pub kind: String,
+    /// What to tell (no sealed data).
+    pub text: String,
+    /// Where in the web application, e.g. `#/decisions/<id>`.
+    pub link: String,
+    /// When, Unix seconds.
+    pub created_at: i64,
+    /// When read.
+    pub read_at: Option<i64>,
+}
+
 /// Decisions and approvers' public keys (part of every [`Store`]).
 pub trait DecisionStore {
     /// Registers a user's Ed25519 public key (once: a key cannot be replaced, so earlier
@@ -606,6 +638,31 @@ pub trait DecisionStore {
     fn decisions(&self) -> StoreResult<Vec<DecisionRecord>>;
     /// Replaces a decision at `version`.
     fn update_decision(&self, d: &DecisionRecord, version: i64, now: i64) -> StoreResult<DecisionRecord>;
+    /// Replaces a decision at `version` and stores the attachment it now names, in one
+    /// transaction.
+    fn attach_to_decision(
+        &self,
+        d: &DecisionRecord,
+        version: i64,
+        info: &AttachmentInfo,
+        content: &[u8],
+        by: UserId,
+        now: i64,
+    ) -> StoreResult<DecisionRecord>;
+    /// A decision's attachments, in the order they were added.
+    fn decision_attachments(&self, decision: Uuid) -> StoreResult<Vec<AttachmentInfo>>;
+    /// One attachment's description and content.
+    fn decision_attachment(&self, decision: Uuid, sha256: &str) -> StoreResult<(AttachmentInfo, Vec<u8>)>;
+    /// The users a party designated to approve decisions (empty: none designated).
+    fn designated_authorities(&self, party: PartyId) -> StoreResult<Vec<UserId>>;
+    /// Replaces a party's designated authorities.
+    fn designate_authorities(&self, party: PartyId, users: &[UserId], by: UserId, now: i64) -> StoreResult<()>;
+    /// Adds notifications.
+    fn notify(&self, notes: &[Notification]) -> StoreResult<()>;
+    /// A user's latest notifications, newest first, at most `limit`.
+    fn notifications(&self, user: UserId, limit: usize) -> StoreResult<Vec<Notification>>;
+    /// Marks a user's notification read (`NotFound` when it is not theirs).
+    fn mark_notification_read(&self, user: UserId, id: Uuid, now: i64) -> StoreResult<()>;
     /// Stores a new meeting (version 1): its organising party and its body (JSON).
     fn create_meeting(&self, id: Uuid, party: PartyId, body: &serde_json::Value, now: i64) -> StoreResult<()>;
     /// One meeting: (organising party, body, final, version).

@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("migrations/0010_incidents.sql")),
     (11, include_str!("migrations/0011_decisions.sql")),
     (12, include_str!("migrations/0012_meetings.sql")),
+    (13, include_str!("migrations/0013_coordination.sql")),
 ];
 const READERS: usize = 4;
 
@@ -2792,5 +2793,177 @@ impl crate::DecisionStore for SqliteStore {
         let mut updated = d.clone();
         updated.version = version + 1;
         Ok(updated)
+    }
+
+    fn attach_to_decision(
+        &self,
+        d: &crate::DecisionRecord,
+        version: i64,
+        info: &crate::AttachmentInfo,
+        content: &[u8],
+        by: UserId,
+        now: i64,
+    ) -> StoreResult<crate::DecisionRecord> {
+        let body = serde_json::to_string(&d.body).map_err(internal)?;
+        self.tx(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE decisions SET state = ?2, body = ?3, version = version + 1, updated_at = ?4 WHERE id = ?1 AND version = ?5",
+                    params![b(d.id), d.state, body, now, version],
+                )
+                .map_err(internal)?;
+            if n == 0 {
+                return Err(stale_or_missing(tx, "decisions", d.id));
+            }
+            tx.execute(
+                "INSERT INTO decision_attachments (decision_id, sha256, name, media_type, content, added_by, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![b(d.id), info.sha256, info.name, info.media_type, content, b(by.uuid()), now],
+            )
+            .map_err(write_err("this attachment is already part of the decision"))?;
+            Ok(())
+        })?;
+        let mut updated = d.clone();
+        updated.version = version + 1;
+        Ok(updated)
+    }
+
+    fn decision_attachments(&self, decision: Uuid) -> StoreResult<Vec<crate::AttachmentInfo>> {
+        let conn = self.read()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT sha256, name, media_type, length(content) FROM decision_attachments \
+                 WHERE decision_id = ?1 ORDER BY created_at, rowid",
+            )
+            .map_err(internal)?;
+        let rows = stmt
+            .query_map([b(decision)], |r| {
+                Ok(crate::AttachmentInfo {
+                    sha256: r.get(0)?,
+                    name: r.get(1)?,
+                    media_type: r.get(2)?,
+                    size: r.get(3)?,
+                })
+            })
+            .map_err(internal)?;
+        rows.map(|r| r.map_err(internal)).collect()
+    }
+
+    fn decision_attachment(&self, decision: Uuid, sha256: &str) -> StoreResult<(crate::AttachmentInfo, Vec<u8>)> {
+        self.read()?
+            .query_row(
+                "SELECT sha256, name, media_type, length(content), content FROM decision_attachments \
+                 WHERE decision_id = ?1 AND sha256 = ?2",
+                params![b(decision), sha256],
+                |r| {
+                    Ok((
+                        crate::AttachmentInfo {
+                            sha256: r.get(0)?,
+                            name: r.get(1)?,
+                            media_type: r.get(2)?,
+                            size: r.get(3)?,
+                        },
+                        r.get(4)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(internal)?
+            .ok_or(StoreError::NotFound)
+    }
+
+    fn designated_authorities(&self, party: PartyId) -> StoreResult<Vec<UserId>> {
+        let conn = self.read()?;
+        let mut stmt = conn
+            .prepare_cached("SELECT user_id FROM decision_authorities WHERE party_id = ?1 ORDER BY created_at, user_id")
+            .map_err(internal)?;
+        let rows = stmt
+            .query_map([b(party.uuid())], |r| r.get::<_, Vec<u8>>(0))
+            .map_err(internal)?;
+        rows.map(|r| {
+            Ok(UserId::from_uuid(
+                Uuid::from_slice(&r.map_err(internal)?).map_err(internal)?,
+            ))
+        })
+        .collect()
+    }
+
+    fn designate_authorities(&self, party: PartyId, users: &[UserId], by: UserId, now: i64) -> StoreResult<()> {
+        self.tx(|tx| {
+            tx.execute("DELETE FROM decision_authorities WHERE party_id = ?1", [b(party.uuid())])
+                .map_err(internal)?;
+            for u in users {
+                tx.execute(
+                    "INSERT INTO decision_authorities (party_id, user_id, designated_by, created_at) VALUES (?1, ?2, ?3, ?4)",
+                    params![b(party.uuid()), b(u.uuid()), b(by.uuid()), now],
+                )
+                .map_err(write_err("unknown user, or named twice"))?;
+            }
+            Ok(())
+        })
+    }
+
+    fn notify(&self, notes: &[crate::Notification]) -> StoreResult<()> {
+        self.tx(|tx| {
+            for n in notes {
+                tx.execute(
+                    "INSERT INTO notifications (id, user_id, kind, text, link, created_at, read_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![b(n.id), b(n.user.uuid()), n.kind, n.text, n.link, n.created_at, n.read_at],
+                )
+                .map_err(write_err("unknown user"))?;
+            }
+            Ok(())
+        })
+    }
+
+    fn notifications(&self, user: UserId, limit: usize) -> StoreResult<Vec<crate::Notification>> {
+        let conn = self.read()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, kind, text, link, created_at, read_at FROM notifications WHERE user_id = ?1 \
+                 ORDER BY created_at DESC, id DESC LIMIT ?2",
+            )
+            .map_err(internal)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map(params![b(user.uuid()), limit], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, Option<i64>>(5)?,
+                ))
+            })
+            .map_err(internal)?;
+        rows.map(|r| {
+            let (id, kind, text, link, created_at, read_at) = r.map_err(internal)?;
+            Ok(crate::Notification {
+                id: Uuid::from_slice(&id).map_err(internal)?,
+                user,
+                kind,
+                text,
+                link,
+                created_at,
+                read_at,
+            })
+        })
+        .collect()
+    }
+
+    fn mark_notification_read(&self, user: UserId, id: Uuid, now: i64) -> StoreResult<()> {
+        self.tx(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE notifications SET read_at = coalesce(read_at, ?3) WHERE id = ?1 AND user_id = ?2",
+                    params![b(id), b(user.uuid()), now],
+                )
+                .map_err(internal)?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
     }
 }

@@ -367,8 +367,13 @@ pub fn http_status(url: &str) -> Option<u16> {
 
 /// Signs in an administrator (no TOTP in the demo), enrols TOTP, returns a verified client.
 pub async fn enrolled_admin(server: &TestServer, username: &str) -> Client {
+    enrolled(server, &server.login(username).clone()).await
+}
+
+/// Signs in a user without TOTP yet, enrols TOTP, returns a verified client.
+pub async fn enrolled(server: &TestServer, login: &Login) -> Client {
     let mut c = server.client();
-    let (status, _) = c.sign_in_as(&server.login(username).clone()).await;
+    let (status, _) = c.sign_in_as(login).await;
     assert_eq!(status, StatusCode::OK);
     let enrol = c.send(Method::POST, "/api/v1/auth/totp/enrollment", None).await;
     let secret = TotpSecret::from_base32(enrol.body["secret"].as_str().unwrap()).unwrap();

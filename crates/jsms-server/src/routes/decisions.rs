@@ -1,20 +1,26 @@
 //! Bilateral decisions over HTTP (PRODUCT §3.5), on [`jsms_decision`]: proposals with the
 //! safe default rules (every party of the agreement; one approval each, two for
-//! deployments) and each party's designated authorities (its movement coordinators and
-//! liaison officers); approvals are Ed25519 signatures made on the approver's own device
+//! deployments) and each party's designated authorities (named by the party's
+//! administrators, `PUT /api/v1/decisions/authorities`; by default its movement
+//! coordinators and liaison officers), frozen into the proposal; attachments (their SHA-256
+//! is part of what is signed; adding one is a new revision); approvals are Ed25519 signatures made on the approver's own device
 //! with a key whose public half was registered once (`PUT /api/v1/me/signing-key`); the
 //! server never holds a private key. Every step is audited; `GET …/export` gives the file
 //! `jsms decision verify` checks offline.
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, RequestMeta, path_id};
+use crate::extract::{ApiJson, ApiQuery, RequestMeta, expected_version, path_id};
+use crate::routes::notifications::notify;
 use crate::routes::require;
 use crate::state::{AppState, Event};
 use crate::wire::rfc3339;
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use jsms_decision::{Act, Decision, DecisionError, DecisionKind, DecisionState, Export, Proposal, Rules};
@@ -22,9 +28,10 @@ use jsms_domain::ValidationError;
 use jsms_domain::access::Action;
 use jsms_domain::ids::{PartyId, UserId};
 use jsms_domain::user::Role;
-use jsms_store::{DecisionRecord, PageRequest};
+use jsms_store::{AttachmentInfo, DecisionRecord, PageRequest};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -39,7 +46,17 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_decision))
         .routes(routes!(act))
         .routes(routes!(export))
+        .routes(routes!(list_authorities, designate))
+        .routes(routes!(attachment))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(attach))
+                .layer(DefaultBodyLimit::max(MAX_ATTACHMENT_BYTES)),
+        )
 }
+
+/// Largest attachment, bytes.
+pub const MAX_ATTACHMENT_BYTES: usize = 4 * 1024 * 1024;
 
 /// A public key to register.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -163,6 +180,21 @@ pub struct DecisionView {
     pub to_sign: Option<ToSign>,
     /// Whether the caller has registered a signing key.
     pub key_registered: bool,
+    /// Attachments, in the order they were added (their hashes are signed).
+    pub attachments: Vec<AttachmentView>,
+}
+
+/// An attachment as shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttachmentView {
+    /// SHA-256 of the content, hex (part of the signed encoding).
+    pub sha256: String,
+    /// File name.
+    pub name: String,
+    /// Media type given at upload.
+    pub media_type: String,
+    /// Size in bytes.
+    pub size: i64,
 }
 
 /// What an approver signs.
@@ -206,13 +238,34 @@ fn open(r: &DecisionRecord) -> ApiResult<Decision> {
     serde_json::from_value(r.body.clone()).map_err(|e| ApiError::Internal(format!("decision {}: {e}", r.id)))
 }
 
-/// The designated authorities of each party: its movement coordinators and liaison
-/// officers (enabled accounts).
+/// The designated authorities of each party (enabled accounts): those its administrators
+/// named, or by default its movement coordinators and liaison officers. A party whose named
+/// authorities are all disabled has none (proposals are then refused, never widened).
 async fn authorities(state: &AppState) -> ApiResult<Vec<(PartyId, Vec<UserId>)>> {
+    Ok(authorities_named(state)
+        .await?
+        .into_iter()
+        .map(|(p, users, _)| (p, users))
+        .collect())
+}
+
+/// Each party's authorities and whether they were named (not the default).
+async fn authorities_named(state: &AppState) -> ApiResult<Vec<(PartyId, Vec<UserId>, bool)>> {
     let parties = state.db(|s| s.parties()).await?;
     let mut out = Vec::new();
     for p in parties {
         let id = p.id;
+        let named = state.db(move |s| s.designated_authorities(id)).await?;
+        if !named.is_empty() {
+            let mut enabled = Vec::new();
+            for u in named {
+                if state.db(move |s| s.user(u)).await.is_ok_and(|u| !u.disabled) {
+                    enabled.push(u);
+                }
+            }
+            out.push((id, enabled, true));
+            continue;
+        }
         let page = PageRequest {
             after: None,
             limit: 500,
@@ -229,9 +282,30 @@ async fn authorities(state: &AppState) -> ApiResult<Vec<(PartyId, Vec<UserId>)>>
             })
             .map(|u| u.id)
             .collect();
-        out.push((id, chosen));
+        out.push((id, chosen, false));
     }
     Ok(out)
+}
+
+/// Everyone who may approve `d` now (its authorities, the proposer excluded).
+fn approvers(d: &Decision) -> Vec<UserId> {
+    d.proposal
+        .rules
+        .parties
+        .iter()
+        .flat_map(|r| r.authorities.iter().copied())
+        .filter(|u| *u != d.proposal.proposer)
+        .collect()
+}
+
+/// Tells the authorities a revision awaits their approval.
+async fn ask_approval(state: &AppState, d: &Decision) {
+    let text = format!(
+        "Decision “{}” (revision {}) awaits your approval",
+        d.proposal.title, d.proposal.revision
+    );
+    let link = format!("#/decisions/{}", d.proposal.id);
+    notify(state, &approvers(d), "decision_to_approve", &text, &link).await;
 }
 
 /// Public keys of the users a decision concerns.
@@ -275,6 +349,23 @@ async fn view(state: &AppState, principal: &Principal, r: &DecisionRecord) -> Ap
     }
     let name = |u: UserId| names.get(&u).cloned().unwrap_or_else(|| u.to_string());
     let party = user.map(|u| u.party_id);
+    let id = r.id;
+    let stored = state.db(move |s| s.decision_attachments(id)).await?;
+    // In the signed order; a hash without its stored file would be shown without a name.
+    let attachments = d
+        .proposal
+        .attachments
+        .iter()
+        .map(|h| {
+            let info = stored.iter().find(|a| &a.sha256 == h);
+            AttachmentView {
+                sha256: h.clone(),
+                name: info.map(|a| a.name.clone()).unwrap_or_default(),
+                media_type: info.map(|a| a.media_type.clone()).unwrap_or_default(),
+                size: info.map_or(0, |a| a.size),
+            }
+        })
+        .collect();
     let authority = me.is_some_and(|me| {
         d.proposal
             .rules
@@ -341,6 +432,7 @@ async fn view(state: &AppState, principal: &Principal, r: &DecisionRecord) -> Ap
         allowed,
         to_sign,
         key_registered: me.is_some_and(|m| keys.contains_key(&m)),
+        attachments,
     })
 }
 
@@ -470,6 +562,7 @@ async fn propose(
     let now = state.clock.now();
     let r = record.clone();
     state.db(move |s| s.create_decision(&r, user.id, now)).await?;
+    ask_approval(&state, &decision).await;
     Ok((StatusCode::CREATED, Json(view(&state, &principal, &record).await?)))
 }
 
@@ -598,6 +691,19 @@ async fn act(
     };
     let version = input.version;
     let saved = state.db(move |s| s.update_decision(&record, version, now)).await?;
+    let link = format!("#/decisions/{id}");
+    match (d.state, input.action.as_str()) {
+        (DecisionState::Proposed, "revise") => ask_approval(&state, &d).await,
+        (DecisionState::InForce, _) => {
+            let text = format!("Decision “{}” is in force", d.proposal.title);
+            notify(&state, &[d.proposal.proposer], "decision_outcome", &text, &link).await;
+        }
+        (DecisionState::Rejected, _) => {
+            let text = format!("Decision “{}” was rejected", d.proposal.title);
+            notify(&state, &[d.proposal.proposer], "decision_outcome", &text, &link).await;
+        }
+        _ => {}
+    }
     Ok(Json(view(&state, &principal, &saved).await?))
 }
 
@@ -622,4 +728,368 @@ async fn export(
         .map(|(u, k)| (u.to_string(), STANDARD.encode(k)))
         .collect();
     Ok(Json(Export { decision: d, keys }))
+}
+
+/// Where to attach a file.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AttachQuery {
+    /// The file name (no path).
+    pub name: String,
+    /// The version read (or `If-Match`).
+    pub version: Option<i64>,
+}
+
+/// Checks an attachment's file name: 1 to 200 characters, no path, no control characters.
+fn file_name(raw: &str) -> Result<String, ValidationError> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ValidationError::new("/name", "a file name of 1 to 200 characters"));
+    }
+    if name.chars().any(|c| c.is_control() || c == '/' || c == '\\') || name == "." || name == ".." {
+        return Err(ValidationError::new(
+            "/name",
+            "a file name without a path or control characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// A media type as `type/subtype` (parameters dropped); none given is
+/// `application/octet-stream`.
+fn media_type(headers: &HeaderMap) -> Result<String, ApiError> {
+    let Some(v) = headers.get(header::CONTENT_TYPE) else {
+        return Ok("application/octet-stream".to_owned());
+    };
+    let essence = v
+        .to_str()
+        .ok()
+        .and_then(|t| t.split(';').next())
+        .map(|t| t.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let ok = essence.len() <= 100
+        && essence.split_once('/').is_some_and(|(a, b)| {
+            let token = |x: &str| {
+                !x.is_empty()
+                    && x.bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&c))
+            };
+            token(a) && token(b)
+        });
+    if !ok {
+        return Err(ApiError::InvalidParameter {
+            field: "/Content-Type".into(),
+            detail: "a media type like application/pdf".into(),
+        });
+    }
+    Ok(essence)
+}
+
+/// Adds an attachment (the request body, at most 4 MiB) to a proposed decision: the
+/// proposer only; a new revision, so earlier approvals no longer count.
+#[utoipa::path(post, path = "/api/v1/decisions/{id}/attachments", tag = "decisions",
+    params(("id" = String, Path, description = "Decision id"), AttachQuery),
+    request_body(content = Vec<u8>, description = "The file", content_type = "application/octet-stream"),
+    responses((status = 200, body = DecisionView),
+              (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
+async fn attach(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<AttachQuery>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<DecisionView>> {
+    let user = principal.human()?.clone();
+    let id = path_id(&id)?;
+    let version = expected_version(&headers, query.version)?;
+    let name = file_name(&query.name)?;
+    let media_type = media_type(&headers)?;
+    let content = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::MalformedBody {
+                detail: e.body_text(),
+                field: None,
+                status: StatusCode::BAD_REQUEST,
+            }
+        }
+    })?;
+    if content.is_empty() {
+        return Err(ValidationError::new("/body", "the file is empty").into());
+    }
+    readable(&state, &principal, &meta, "decision.attach", Some(id)).await?;
+    let r = state.db(move |s| s.decision(id)).await?;
+    let mut d = open(&r)?;
+    let sha256: String = Sha256::digest(&content).iter().map(|b| format!("{b:02x}")).collect();
+    let now = state.clock.now();
+    let no_key = |_: UserId| None;
+    d.apply(
+        user.id,
+        user.party_id,
+        Act::Attach { sha256: sha256.clone() },
+        &no_key,
+        now,
+    )
+    .map_err(|e| ApiError::Conflict(e.to_string()))?;
+    state
+        .audit(
+            &principal.who,
+            &meta,
+            Event::allow(
+                "decision.attach",
+                Some(format!("decision:{id}")),
+                format!("attachment {name} sha256:{sha256}, revision {}", d.proposal.revision),
+            ),
+        )
+        .await?;
+    let record = DecisionRecord {
+        body: serde_json::to_value(&d).map_err(|e| ApiError::Internal(e.to_string()))?,
+        state: state_name(d.state).to_owned(),
+        ..r
+    };
+    let info = AttachmentInfo {
+        sha256,
+        name,
+        media_type,
+        size: i64::try_from(content.len()).unwrap_or(i64::MAX),
+    };
+    let by = user.id;
+    let saved = state
+        .db(move |s| s.attach_to_decision(&record, version, &info, &content, by, now))
+        .await?;
+    ask_approval(&state, &d).await;
+    Ok(Json(view(&state, &principal, &saved).await?))
+}
+
+/// One attachment's content, as a download (never rendered by the browser).
+#[utoipa::path(get, path = "/api/v1/decisions/{id}/attachments/{sha256}", tag = "decisions",
+    params(("id" = String, Path, description = "Decision id"), ("sha256" = String, Path, description = "SHA-256, hex")),
+    responses((status = 200, description = "The file", content_type = "application/octet-stream"),
+              (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
+async fn attachment(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    principal: Principal,
+    Path((id, sha256)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let id = path_id(&id)?;
+    if sha256.len() != 64 || !sha256.bytes().all(|c| c.is_ascii_hexdigit()) {
+        return Err(ApiError::InvalidParameter {
+            field: "sha256".into(),
+            detail: "the attachment's SHA-256, 64 hex digits".into(),
+        });
+    }
+    readable(&state, &principal, &meta, "decision.attachment", Some(id)).await?;
+    let hash = sha256.to_ascii_lowercase();
+    let (info, content) = state.db(move |s| s.decision_attachment(id, &hash)).await?;
+    state
+        .audit(
+            &principal.who,
+            &meta,
+            Event::allow(
+                "decision.attachment",
+                Some(format!("decision:{id}")),
+                format!("read attachment sha256:{}", info.sha256),
+            ),
+        )
+        .await?;
+    // The stored name goes into the header percent-encoded (RFC 6266 / 8187).
+    let encoded: String = info
+        .name
+        .bytes()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || b"-._~".contains(&c) {
+                (c as char).to_string()
+            } else {
+                format!("%{c:02X}")
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"attachment\"; filename*=UTF-8''{encoded}"),
+            ),
+            (
+                header::HeaderName::from_static("x-content-type-options"),
+                "nosniff".to_owned(),
+            ),
+        ],
+        content,
+    )
+        .into_response())
+}
+
+/// One party's designated authorities.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PartyAuthorities {
+    /// Party.
+    pub party: Uuid,
+    /// Its name.
+    pub party_name: String,
+    /// Named by its administrators (otherwise: its coordinators and liaison officers).
+    pub named: bool,
+    /// The authorities (enabled accounts).
+    pub users: Vec<AuthorityView>,
+}
+
+/// An authority.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthorityView {
+    /// User id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+}
+
+/// Every party's authorities.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthoritiesList {
+    /// Per party.
+    pub items: Vec<PartyAuthorities>,
+}
+
+/// Who approves decisions for each party now (new proposals take these); for the staff who
+/// read decisions and for the parties' administrators.
+#[utoipa::path(get, path = "/api/v1/decisions/authorities", tag = "decisions",
+    responses((status = 200, body = AuthoritiesList),
+              (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
+async fn list_authorities(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    principal: Principal,
+) -> ApiResult<Json<AuthoritiesList>> {
+    // The staff who read decisions, and a party's administrators (who name its authorities).
+    if !state.decide(&principal.actor, Action::ReadDecisions).is_allow() {
+        let party = principal.human()?.party_id;
+        require(
+            &state,
+            &principal,
+            &meta,
+            "decision.authorities",
+            None,
+            Action::ManageUsers { party },
+            ApiError::Forbidden("decision authorities are read by the staff and the administrators"),
+        )
+        .await?;
+    }
+    Ok(Json(authorities_list(&state).await?))
+}
+
+async fn authorities_list(state: &AppState) -> ApiResult<AuthoritiesList> {
+    let mut items = Vec::new();
+    for (party, users, named) in authorities_named(state).await? {
+        let mut views = Vec::new();
+        for u in users {
+            let user = state.db(move |s| s.user(u)).await?;
+            views.push(AuthorityView {
+                id: u.uuid(),
+                name: user.display_name,
+            });
+        }
+        items.push(PartyAuthorities {
+            party: party.uuid(),
+            party_name: state.party(party).await?.name,
+            named,
+            users: views,
+        });
+    }
+    Ok(AuthoritiesList { items })
+}
+
+/// A party's authorities to name.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DesignateIn {
+    /// Users of the caller's party holding the movement coordinator or liaison officer role
+    /// (administrators approve nothing); empty returns to the default.
+    pub users: Vec<Uuid>,
+}
+
+/// Names the caller's party's authorities for decisions proposed from now on (the party's
+/// administrators only; decisions already proposed keep theirs).
+#[utoipa::path(put, path = "/api/v1/decisions/authorities", tag = "decisions", request_body = DesignateIn,
+    responses((status = 200, body = AuthoritiesList),
+              (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
+async fn designate(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    principal: Principal,
+    ApiJson(input): ApiJson<DesignateIn>,
+) -> ApiResult<Json<AuthoritiesList>> {
+    let me = principal.human()?.clone();
+    let rules = require(
+        &state,
+        &principal,
+        &meta,
+        "decision.designate",
+        Some(format!("party:{}", me.party_id)),
+        Action::ManageUsers { party: me.party_id },
+        ApiError::Forbidden("a party's administrators name its authorities"),
+    )
+    .await?;
+    if input.users.len() > 50 {
+        return Err(ValidationError::new("/users", "at most 50 authorities").into());
+    }
+    let mut users = Vec::new();
+    for (i, raw) in input.users.iter().enumerate() {
+        let field = format!("/users/{i}");
+        let id = UserId::from_uuid(*raw);
+        if users.contains(&id) {
+            return Err(ValidationError::new(field, "named twice").into());
+        }
+        let user = match state.db(move |s| s.user(id)).await {
+            Ok(u) if u.party_id == me.party_id => u,
+            Ok(_) | Err(ApiError::NotFound) => {
+                return Err(ValidationError::new(field, "not a user of your party").into());
+            }
+            Err(e) => return Err(e),
+        };
+        if user.disabled {
+            return Err(ValidationError::new(field, "this account is disabled").into());
+        }
+        let eligible = user
+            .roles
+            .iter()
+            .any(|r| matches!(r, Role::MovementCoordinator | Role::LiaisonOfficer));
+        if !eligible {
+            return Err(ValidationError::new(
+                field,
+                "an authority holds the movement coordinator or liaison officer role",
+            )
+            .into());
+        }
+        users.push(id);
+    }
+    let named: Vec<String> = users.iter().map(|u| format!("user:{u}")).collect();
+    state
+        .audit(
+            &principal.who,
+            &meta,
+            Event::allow(
+                "decision.designate",
+                Some(format!("party:{}", me.party_id)),
+                [
+                    rules,
+                    vec![if named.is_empty() {
+                        "default authorities".to_owned()
+                    } else {
+                        named.join(" ")
+                    }],
+                ]
+                .concat(),
+            ),
+        )
+        .await?;
+    let now = state.clock.now();
+    let (party, by) = (me.party_id, me.id);
+    state
+        .db(move |s| s.designate_authorities(party, &users, by, now))
+        .await?;
+    Ok(Json(authorities_list(&state).await?))
 }

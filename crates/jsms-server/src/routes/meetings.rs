@@ -540,14 +540,14 @@ async fn correct(
     reader(&state, &principal, &meta, "meeting.correct", Some(id)).await?;
     let (party, body, fin, _) = state.db(move |s| s.meeting(id)).await?;
     let original = decode(body)?;
-    if !fin {
-        return Err(ApiError::Conflict(
-            "the minutes are not final: change them instead".into(),
-        ));
-    }
     if !attending(&original).iter().any(|p| representative(&user, *p)) {
         return Err(ApiError::Forbidden(
             "a coordinator or liaison officer of an attending party corrects the minutes",
+        ));
+    }
+    if !fin {
+        return Err(ApiError::Conflict(
+            "the minutes are not final: change them instead".into(),
         ));
     }
     check_actions(&state, &input.actions).await?;
@@ -632,9 +632,9 @@ async fn action_done(
     Ok(Json(view_of(&state, id, encode(&m)?, fin, version).await?))
 }
 
-/// Sends the reminders of action items that became overdue: once per item, an audit entry
-/// (`meeting.action.overdue`, naming the owner) and a warning in the log; the item records
-/// when. Returns how many were sent.
+/// Sends the reminders of action items that became overdue: once per item, a notification
+/// to its owner, an audit entry (`meeting.action.overdue`, naming the owner) and a warning in
+/// the log; the item records when. Returns how many were sent.
 pub async fn remind_overdue(state: &AppState) -> ApiResult<usize> {
     let now = state.clock.now();
     let mut sent = 0;
@@ -674,7 +674,17 @@ pub async fn remind_overdue(state: &AppState) -> ApiResult<usize> {
             .db(move |s| s.update_meeting_actions(id, &actions, version, now))
             .await
         {
-            Ok(_) => sent += due_now.len(),
+            Ok(_) => {
+                sent += due_now.len();
+                let link = format!("#/meetings/{id}");
+                for (_, text, owner) in &due_now {
+                    if let Some(owner) = owner {
+                        let owner = [UserId::from_uuid(*owner)];
+                        let text = format!("Action item overdue: {text}");
+                        crate::routes::notifications::notify(state, &owner, "action_overdue", &text, &link).await;
+                    }
+                }
+            }
             // Changed meanwhile: the next sweep sees it again.
             Err(ApiError::Stale { .. }) => {}
             Err(e) => return Err(e),

@@ -8,6 +8,7 @@ pub mod incidents;
 pub mod map;
 pub mod meetings;
 pub mod movements;
+pub mod notifications;
 pub mod ops;
 pub mod oversight;
 pub mod registry;

@@ -1,12 +1,40 @@
 // Administration (party administrators): users of the administrator's own party (enable,
 // disable, MFA reset) and API tokens.
-import { get, post, del } from '../api.js';
+import { get, post, put, del } from '../api.js';
 import { h, mount, when, loading, failure, clear, table, words, field, act, toast } from '../ui.js';
 
 export async function adminPage() {
   const users = h('section', { class: 'card' }, h('h2', {}, 'Users of your party'), loading());
   const tokens = h('section', { class: 'card' }, h('h2', {}, 'API tokens'), loading());
-  mount(h('h1', {}, 'Administration'), users, tokens);
+  const authorities = h('section', { class: 'card' }, h('h2', {}, 'Decision authorities'), loading());
+  mount(h('h1', {}, 'Administration'), users, authorities, tokens);
+  // Who approves bilateral decisions for this party: named coordinators and liaison
+  // officers, or (none named) all of them.
+  const loadAuthorities = async () => {
+    try {
+      const me = await get('/api/v1/me');
+      const [current, list] = await Promise.all([get('/api/v1/decisions/authorities'), get('/api/v1/users')]);
+      const mine = current.items.find((p) => p.party === me.party_id);
+      const named = new Set(mine && mine.named ? mine.users.map((u) => u.id) : []);
+      const eligible = list.items.filter((u) => !u.disabled && u.roles.some((r) => r === 'movement_coordinator' || r === 'liaison_officer'));
+      const boxes = eligible.map((u) => h('input', { type: 'checkbox', value: u.id, checked: named.has(u.id) }));
+      const save = h('button', { type: 'button' }, 'Save the authorities');
+      save.addEventListener('click', () => act(save, async () => {
+        await put('/api/v1/decisions/authorities', { users: boxes.filter((b) => b.checked).map((b) => b.value) });
+        await loadAuthorities();
+      }, 'Authorities saved: new proposals take them'));
+      clear(authorities).append(h('h2', {}, 'Decision authorities'),
+        h('p', { class: 'muted' }, mine && mine.named
+          ? `Named: ${mine.users.map((u) => u.name).join(', ') || 'none enabled'}.`
+          : 'None named: every movement coordinator and liaison officer of your party approves. Tick the ones who should; none ticked returns to that default.'),
+        h('fieldset', {}, h('legend', {}, 'Who approves decisions for your party'),
+          boxes.map((b, i) => h('label', { class: 'check' }, b, ` ${eligible[i].display_name} (${eligible[i].roles.map(words).join(', ')})`))),
+        save);
+    } catch (e) {
+      clear(authorities).append(h('h2', {}, 'Decision authorities'), failure(e));
+    }
+  };
+  loadAuthorities();
   const loadUsers = async () => {
     try {
       const list = (await get('/api/v1/users')).items;

@@ -1,7 +1,7 @@
 // Bilateral decisions: the list, proposing one, and a decision's page where a designated
 // authority approves by signing the exact text with this device's own Ed25519 key (kept in
 // the browser, not extractable; its public half is registered once with the server).
-import { get, post, put } from '../api.js';
+import { get, post, put, upload } from '../api.js';
 import { h, mount, when, badge, loading, failure, clear, field, table, act, words, toast } from '../ui.js';
 import { hasRole, session } from '../main.js';
 
@@ -55,7 +55,17 @@ export async function decisionsPage() {
   const head = h('div', { class: 'page-head' }, h('h1', {}, 'Bilateral decisions'));
   if (hasRole('movement_coordinator', 'liaison_officer', 'intelligence_analyst')) head.append(h('a', { class: 'button', href: '#/decisions/new' }, 'Propose a decision'));
   const list = h('div', {}, loading());
-  mount(head, list);
+  const authorities = h('section', { class: 'card' }, h('h2', {}, 'Who approves'), loading());
+  mount(head, list, authorities);
+  get('/api/v1/decisions/authorities').then((a) => {
+    clear(authorities).append(h('h2', {}, 'Who approves'),
+      h('p', { class: 'muted' }, 'New proposals take these authorities; a party\'s administrators name them (otherwise its movement coordinators and liaison officers). The proposer never approves their own proposal.'),
+      table([
+        { title: 'Party', cell: (p) => p.party_name },
+        { title: 'Authorities', cell: (p) => p.users.map((u) => u.name).join(', ') || '—' },
+        { title: 'Named', cell: (p) => (p.named ? 'by its administrators' : 'default') },
+      ], a.items, { label: 'Decision authorities' }));
+  }).catch((e) => clear(authorities).append(h('h2', {}, 'Who approves'), failure(e)));
   try {
     const items = (await get('/api/v1/decisions')).items;
     clear(list).append(table([
@@ -116,6 +126,24 @@ export async function decisionPage(id) {
       reject.addEventListener('click', () => act(reject, async () => changed(await post(`/api/v1/decisions/${id}/actions`, { version: d.version, action: 'reject', reason: reason.value })), 'Rejected'));
       actions.append(approve, reject, reason);
     }
+    let attach = null;
+    let revise = null;
+    if (d.allowed.includes('revise')) {
+      const file = h('input', { type: 'file', 'aria-label': 'File to attach' });
+      const send = h('button', { type: 'button' }, 'Attach');
+      send.addEventListener('click', () => act(send, async () => {
+        const f = file.files[0];
+        if (!f) throw new Error('Choose a file first.');
+        if (f.size > 4 * 1024 * 1024) throw new Error('At most 4 MiB per attachment.');
+        changed(await upload(`/api/v1/decisions/${id}/attachments?name=${encodeURIComponent(f.name)}&version=${d.version}`, f));
+      }, 'Attached: a new revision, to be approved again'));
+      attach = h('div', { class: 'actions' }, file, send);
+      const text = h('textarea', { rows: 6, maxlength: 20000 });
+      text.value = d.text;
+      const save = h('button', { type: 'button' }, 'Save the new text');
+      save.addEventListener('click', () => act(save, async () => changed(await post(`/api/v1/decisions/${id}/actions`, { version: d.version, action: 'revise', text: text.value })), 'Revised: approvals given so far no longer count'));
+      revise = h('details', {}, h('summary', {}, 'Change the text'), field('New text', text), save);
+    }
     if (d.allowed.includes('withdraw')) {
       const withdraw = h('button', { type: 'button', class: 'danger' }, 'Withdraw');
       withdraw.addEventListener('click', () => act(withdraw, async () => changed(await post(`/api/v1/decisions/${id}/actions`, { version: d.version, action: 'withdraw' })), 'Withdrawn'));
@@ -132,7 +160,13 @@ export async function decisionPage(id) {
       h('div', { class: 'page-head' }, h('h1', {}, d.title), badge(words(d.kind)), badge(d.state, d.state)),
       actions,
       h('section', { class: 'card' }, h('h2', {}, `Text (revision ${d.revision})`), h('pre', { class: 'brief' }, d.text),
-        h('p', { class: 'muted mono' }, `sha256:${d.digest}`)),
+        h('p', { class: 'muted mono' }, `sha256:${d.digest}`), revise),
+      h('section', { class: 'card' }, h('h2', {}, 'Attachments'),
+        h('p', { class: 'muted' }, 'Each attachment\'s SHA-256 is part of what approvers sign; adding one voids the approvals given so far.'),
+        d.attachments.length ? h('ul', {}, d.attachments.map((a) => h('li', {},
+          h('a', { href: `/api/v1/decisions/${id}/attachments/${a.sha256}`, download: a.name }, a.name || a.sha256),
+          ` (${a.size} bytes) `, h('span', { class: 'muted mono' }, `sha256:${a.sha256}`)))) : h('p', { class: 'empty' }, 'No attachments.'),
+        attach),
       h('section', { class: 'card' }, h('h2', {}, 'Approvals'),
         table([
           { title: 'Party', cell: (r) => r.party_name },
