@@ -435,6 +435,36 @@ impl Authz {
                     vec![("party", string(party.to_string()))],
                 ),
             ),
+            Action::CreateReport { party } | Action::ChangeReportMarking { party, .. } => (
+                if matches!(action, Action::CreateReport { .. }) {
+                    "CreateReport"
+                } else {
+                    "ChangeReportMarking"
+                },
+                with(
+                    "Jsms::Account",
+                    &party.to_string(),
+                    vec![("party", string(party.to_string()))],
+                ),
+            ),
+            Action::ReadReport {
+                report,
+                party,
+                org,
+                tlp,
+                shared,
+                orgs,
+            } => {
+                let attrs = vec![
+                    ("id", string(format!("report:{report}"))),
+                    ("party", string(party.to_string())),
+                    ("org", string(org.to_string())),
+                    ("tlp", string(tlp.as_str())),
+                    ("shared", RestrictedExpression::new_bool(*shared)),
+                    ("orgs", strings(orgs.iter().map(|o| o.to_string()))),
+                ];
+                ("ReadReport", with("Jsms::Report", &report.to_string(), attrs))
+            }
             Action::ReportIncident { party } => (
                 "ReportIncident",
                 with(

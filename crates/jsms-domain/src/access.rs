@@ -151,6 +151,33 @@ pub enum Action {
         /// The proposing party.
         party: PartyId,
     },
+    /// Write or import a threat report on behalf of `party` (the author's own).
+    CreateReport {
+        /// The author's party.
+        party: PartyId,
+    },
+    /// Read a threat report, decided on its marking.
+    ReadReport {
+        /// The report.
+        report: uuid::Uuid,
+        /// The owning (author's) party.
+        party: PartyId,
+        /// The author's organisation.
+        org: OrgId,
+        /// Its TLP label.
+        tlp: crate::intel::Tlp,
+        /// AMBER: released to the other party too.
+        shared: bool,
+        /// AMBER+STRICT: the organisations it is released to.
+        orgs: crate::intel::OrgSet,
+    },
+    /// Change a report's marking (downgrades included): the owning party only.
+    ChangeReportMarking {
+        /// The report.
+        report: uuid::Uuid,
+        /// The owning party.
+        party: PartyId,
+    },
     /// Report an incident on behalf of `party` (the reporter's own).
     ReportIncident {
         /// The reporting party.

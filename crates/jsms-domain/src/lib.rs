@@ -9,6 +9,7 @@ pub mod error;
 pub mod geo;
 pub mod ids;
 pub mod incident;
+pub mod intel;
 pub mod movement;
 pub mod registry;
 pub mod text;
