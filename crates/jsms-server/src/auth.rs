@@ -62,12 +62,19 @@ fn presented_cookie<'a>(state: &AppState, headers: &'a HeaderMap) -> Option<&'a 
         .map(|(_, v)| v)
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim)
+/// The API token presented: `Authorization: Bearer <token>`, or HTTP Basic with the token
+/// as the password (for TAXII clients that only speak Basic; the user name is ignored).
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())?;
+    if let Some(t) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) {
+        return Some(t.trim().to_owned());
+    }
+    let basic = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
+    use base64::Engine;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(basic.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (_, secret) = text.split_once(':')?;
+    (!secret.is_empty()).then(|| secret.to_owned())
 }
 
 fn is_safe(method: &Method) -> bool {
@@ -148,7 +155,7 @@ impl FromRequestParts<AppState> for Principal {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if let Some(secret) = bearer(&parts.headers) {
-            let hash = token::hash(secret);
+            let hash = token::hash(&secret);
             let now = state.clock.now();
             let record = state.db(move |s| s.api_token_by_hash(&hash)).await?;
             let Some(t) = record.filter(|t| t.revoked_at.is_none() && t.expires_at > now) else {

@@ -98,6 +98,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::decisions::routes())
         .merge(routes::meetings::routes())
         .merge(routes::notifications::routes())
+        .merge(routes::reports::routes())
         .split_for_parts()
 }
 
@@ -120,6 +121,7 @@ pub fn app(state: AppState, max_body_bytes: usize) -> Router {
             }),
         )
         .merge(web::routes())
+        .merge(routes::taxii::routes())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(max_body_bytes))

@@ -48,6 +48,8 @@ pub struct AppState {
     pub route_watch: Arc<crate::reeval::RouteWatch>,
     /// Trackers of movements under way and the live alert channel.
     pub tracking: Arc<crate::routes::tracking::TrackingHub>,
+    /// New and re-marked threat reports, for the report streams.
+    pub intel: Arc<crate::routes::reports::IntelHub>,
     /// Webhook targets of alerts.
     pub webhooks: Arc<Vec<crate::webhooks::WebhookTarget>>,
     /// The web map's raster tile URL template, if an operator configured one.
@@ -98,6 +100,7 @@ impl AppState {
             risk_feed,
             route_watch: Arc::new(crate::reeval::RouteWatch::default()),
             tracking: Arc::new(crate::routes::tracking::TrackingHub::default()),
+            intel: Arc::new(crate::routes::reports::IntelHub::default()),
             webhooks: Arc::new(Vec::new()),
             tile_url: None,
             movement_rules: Arc::new(crate::routes::movements::default_rules()),

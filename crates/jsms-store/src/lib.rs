@@ -212,7 +212,16 @@ pub struct AuditorAlert {
 /// Everything JSMS stores, behind one object-safe trait. Every method is one transaction.
 /// `now` arguments are Unix seconds supplied by the caller's clock.
 pub trait Store:
-    OversightStore + ZoneStore + MovementStore + TrackingStore + IncidentStore + DecisionStore + Send + Sync + 'static
+    OversightStore
+    + ZoneStore
+    + MovementStore
+    + TrackingStore
+    + IncidentStore
+    + DecisionStore
+    + IntelStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Checks the database answers (readiness probe).
     fn ping(&self) -> StoreResult<()>;
@@ -683,6 +692,70 @@ pub trait DecisionStore {
     /// minutes are final; nothing else of a final meeting changes).
     fn update_meeting_actions(&self, id: Uuid, actions: &serde_json::Value, version: i64, now: i64)
     -> StoreResult<i64>;
+}
+
+/// A stored threat report: the marking and owner stay plain (every read path filters on
+/// them), the content is sealed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportRecord {
+    /// Identifier.
+    pub id: Uuid,
+    /// Its STIX id (ours derived, or the one it was imported with).
+    pub stix_id: String,
+    /// The owning party.
+    pub party: PartyId,
+    /// The author's organisation.
+    pub org: OrgId,
+    /// The author (none for an import by an API token).
+    pub author: Option<UserId>,
+    /// The marking.
+    pub marking: jsms_domain::intel::Marking,
+    /// The content (JSON, sealed at rest).
+    pub body: serde_json::Value,
+    /// Optimistic-concurrency version.
+    pub version: i64,
+    /// When it was added (TAXII date added), Unix seconds.
+    pub created_at: i64,
+    /// When it last changed, Unix seconds.
+    pub updated_at: i64,
+}
+
+/// What a read path decides on: a report's owner, marking and times (not its content).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportMeta {
+    /// Identifier.
+    pub id: Uuid,
+    /// Its STIX id.
+    pub stix_id: String,
+    /// The owning party.
+    pub party: PartyId,
+    /// The author's organisation.
+    pub org: OrgId,
+    /// The marking.
+    pub marking: jsms_domain::intel::Marking,
+    /// When added, Unix seconds.
+    pub created_at: i64,
+    /// When last changed, Unix seconds.
+    pub updated_at: i64,
+}
+
+/// Threat reports and TAXII status resources (part of every [`Store`]).
+pub trait IntelStore {
+    /// Stores a new report (version 1); a known STIX id is a conflict.
+    fn create_report(&self, report: &ReportRecord) -> StoreResult<()>;
+    /// One report, opened.
+    fn report(&self, id: Uuid) -> StoreResult<ReportRecord>;
+    /// The report with this STIX id.
+    fn report_by_stix_id(&self, stix_id: &str) -> StoreResult<Option<ReportRecord>>;
+    /// The reports' owners and markings (nothing opened), in the order they were added, at
+    /// most `limit`: read paths decide on these before opening a report.
+    fn report_index(&self, limit: usize) -> StoreResult<Vec<ReportMeta>>;
+    /// Replaces a report's marking and content at `version`.
+    fn update_report(&self, report: &ReportRecord, version: i64, now: i64) -> StoreResult<ReportRecord>;
+    /// Stores a TAXII status resource of `party`.
+    fn save_taxii_status(&self, id: Uuid, party: PartyId, body: &serde_json::Value, now: i64) -> StoreResult<()>;
+    /// A TAXII status resource and the party that owns it.
+    fn taxii_status(&self, id: Uuid) -> StoreResult<(PartyId, serde_json::Value)>;
 }
 
 /// Incidents (part of every [`Store`]).

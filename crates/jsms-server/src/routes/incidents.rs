@@ -123,7 +123,7 @@ pub struct IncidentList {
     pub items: Vec<IncidentView>,
 }
 
-fn read_action(i: &IncidentRecord) -> Action {
+pub(crate) fn read_action(i: &IncidentRecord) -> Action {
     Action::ReadIncident {
         incident: i.id,
         party: i.party,

@@ -12,7 +12,9 @@ pub mod notifications;
 pub mod ops;
 pub mod oversight;
 pub mod registry;
+pub mod reports;
 pub mod routing;
+pub mod taxii;
 pub mod tracking;
 pub mod zones;
 

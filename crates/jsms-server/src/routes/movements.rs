@@ -190,7 +190,7 @@ fn plan_resource(id: MovementId) -> String {
     format!("movement:{id}:plan")
 }
 
-fn read_action(m: &MovementRecord) -> Action {
+pub(crate) fn read_action(m: &MovementRecord) -> Action {
     Action::ReadMovement {
         movement: m.id,
         org: m.org,

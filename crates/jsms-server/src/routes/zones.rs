@@ -142,7 +142,7 @@ fn to_zone(f: &ZoneFeature) -> Result<(ThreatZone, String, Option<String>), Vali
     Ok((zone, source, notes))
 }
 
-fn to_feature(r: ZoneRecord) -> ZoneFeature {
+pub(crate) fn to_feature(r: ZoneRecord) -> ZoneFeature {
     let (geometry, radius_m) = match &r.zone.shape {
         ZoneShape::Polygon(p) => (ZoneGeometry::Polygon(GeoPolygon::from_polygon(p)), None),
         ZoneShape::Circle { center, radius_m } => {
@@ -205,19 +205,34 @@ async fn create_zone(
     principal: Principal,
     ApiJson(f): ApiJson<ZoneFeature>,
 ) -> ApiResult<(StatusCode, Json<ZoneFeature>)> {
+    let record = create_from(&state, &principal, &meta, &f, "").await?;
+    Ok((StatusCode::CREATED, Json(to_feature(record))))
+}
+
+/// Creates a zone from a feature (the zone routes, and a threat report that creates one):
+/// authorized, audited, stored, and the watched routes re-evaluated before it returns.
+/// Validation errors name their field under `prefix` (e.g. `/new_zone`).
+pub(crate) async fn create_from(
+    state: &AppState,
+    principal: &Principal,
+    meta: &RequestMeta,
+    f: &ZoneFeature,
+    prefix: &str,
+) -> ApiResult<ZoneRecord> {
     let party = principal.actor.party_id;
     let forbidden = ApiError::Forbidden("only analysts and host coordinators create threat zones");
     let rules = require(
-        &state,
-        &principal,
-        &meta,
+        state,
+        principal,
+        meta,
         "zone.create",
         None,
         Action::WriteZone { party },
         forbidden,
     )
     .await?;
-    let (zone, source, notes) = to_zone(&f)?;
+    let (zone, source, notes) =
+        to_zone(f).map_err(|e| ValidationError::new(format!("{prefix}{}", e.field), e.message))?;
     let record = ZoneRecord {
         id: uuid::Uuid::now_v7(),
         owner_party: party,
@@ -230,15 +245,76 @@ async fn create_zone(
     state
         .audit(
             &principal.who,
-            &meta,
+            meta,
             crate::state::Event::allow("zone.create", resource, rules),
         )
         .await?;
     let now = state.clock.now();
     let r = record.clone();
     state.db(move |s| s.create_zone(&r, now)).await?;
-    reevaluate(&state, &record, now).await?;
-    Ok((StatusCode::CREATED, Json(to_feature(record))))
+    reevaluate(state, &record, now).await?;
+    Ok(record)
+}
+
+/// Raises a zone's severity to `severity` (never lowers it): the owning party only,
+/// audited with `why`, and the watched routes re-evaluated. Errors name `field`.
+pub(crate) async fn raise(
+    state: &AppState,
+    principal: &Principal,
+    meta: &RequestMeta,
+    id: uuid::Uuid,
+    severity: u8,
+    field: &str,
+    why: &str,
+) -> ApiResult<ZoneRecord> {
+    let current = crate::routes::referenced(state.db(move |s| s.zone(id)).await, field, "threat zone")?;
+    if !(1..=5).contains(&severity) {
+        return Err(ValidationError::new(format!("{field}/raise_to"), "severity is 1 (low) to 5 (extreme)").into());
+    }
+    if severity <= current.zone.severity {
+        return Err(ValidationError::new(
+            format!("{field}/raise_to"),
+            format!(
+                "the zone is at severity {} already: raise it above",
+                current.zone.severity
+            ),
+        )
+        .into());
+    }
+    let resource = Some(format!("zone:{id}"));
+    let rules = require(
+        state,
+        principal,
+        meta,
+        "zone.update",
+        resource.clone(),
+        Action::WriteZone {
+            party: current.owner_party,
+        },
+        ApiError::Forbidden("only the party that created a zone changes it"),
+    )
+    .await?;
+    state
+        .audit(
+            &principal.who,
+            meta,
+            crate::state::Event::allow(
+                "zone.update",
+                resource,
+                [
+                    rules,
+                    vec![format!("severity {} → {severity}: {why}", current.zone.severity)],
+                ]
+                .concat(),
+            ),
+        )
+        .await?;
+    let mut record = current.clone();
+    record.zone.severity = severity;
+    let (now, version) = (state.clock.now(), current.version);
+    let updated = state.db(move |s| s.update_zone(&record, version, now)).await?;
+    reevaluate(state, &updated, now).await?;
+    Ok(updated)
 }
 
 /// Hands the current zones to the trackers of movements under way.
