@@ -225,6 +225,22 @@ pub fn timestamp(unix: i64) -> String {
     )
 }
 
+/// A timestamp with its milliseconds (TAXII `date_added`).
+pub fn timestamp_ms(unix_ms: i64) -> String {
+    let whole = timestamp(unix_ms.div_euclid(1000));
+    format!("{}.{:03}Z", whole.trim_end_matches(".000Z"), unix_ms.rem_euclid(1000))
+}
+
+/// Reads a STIX timestamp to milliseconds (finer digits are dropped).
+pub fn parse_timestamp_ms(s: &str) -> Option<i64> {
+    if !s.ends_with('Z') {
+        return None;
+    }
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .and_then(|t| i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok())
+}
+
 /// Reads a STIX timestamp (RFC 3339 in UTC, `Z`).
 pub fn parse_timestamp(s: &str) -> Option<i64> {
     if !s.ends_with('Z') {
@@ -826,6 +842,47 @@ pub fn import(objects: &[Value]) -> Result<Imported, StixError> {
     }
     if reports.is_empty() {
         return Err(err("/objects", "no report object: JSMS imports threat reports"));
+    }
+    // Objects no report references are kept with the first report, as received.
+    let used: std::collections::HashSet<&str> = objects
+        .iter()
+        .filter(|o| o.get("type").and_then(Value::as_str) == Some("report"))
+        .flat_map(|o| {
+            let own = o.get("id").and_then(Value::as_str).into_iter();
+            let refs = o
+                .get("object_refs")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str);
+            own.chain(refs)
+        })
+        .collect();
+    let report_ids: Vec<String> = reports.iter().map(|r| r.stix_id.clone()).collect();
+    let loose: Vec<Value> = objects
+        .iter()
+        .filter(|o| {
+            let kind = o.get("type").and_then(Value::as_str).unwrap_or("");
+            let id = o.get("id").and_then(Value::as_str).unwrap_or("");
+            let about_a_report = o.get("object_refs").and_then(Value::as_array).is_some_and(|r| {
+                r.iter()
+                    .any(|x| x.as_str().is_some_and(|x| report_ids.iter().any(|i| i == x)))
+            });
+            !matches!(kind, "identity" | "marking-definition" | "extension-definition")
+                && !used.contains(id)
+                && !about_a_report
+        })
+        .cloned()
+        .collect();
+    if let Some(first) = reports.first_mut()
+        && !loose.is_empty()
+    {
+        notices.push(format!(
+            "{} objects no report references are kept with {}",
+            loose.len(),
+            first.stix_id
+        ));
+        first.raw.extend(loose);
     }
     Ok(Imported { reports, notices })
 }

@@ -199,4 +199,6 @@ fn timestamps_round_trip() {
     assert_eq!(parse_timestamp(&timestamp(1_900_000_000)), Some(1_900_000_000));
     assert_eq!(parse_timestamp("2026-11-30T08:00:00.123Z"), Some(1_796_025_600));
     assert_eq!(parse_timestamp("2026-11-30T08:00:00+00:00"), None);
+    assert_eq!(timestamp_ms(1_900_000_000_042), "2030-03-17T17:46:40.042Z");
+    assert_eq!(parse_timestamp_ms("2030-03-17T17:46:40.042Z"), Some(1_900_000_000_042));
 }

@@ -714,9 +714,9 @@ pub struct ReportRecord {
     pub body: serde_json::Value,
     /// Optimistic-concurrency version.
     pub version: i64,
-    /// When it was added (TAXII date added), Unix seconds.
+    /// When it was added (TAXII date added), Unix milliseconds.
     pub created_at: i64,
-    /// When it last changed, Unix seconds.
+    /// When it last changed, Unix milliseconds.
     pub updated_at: i64,
 }
 
@@ -733,9 +733,9 @@ pub struct ReportMeta {
     pub org: OrgId,
     /// The marking.
     pub marking: jsms_domain::intel::Marking,
-    /// When added, Unix seconds.
+    /// When added, Unix milliseconds.
     pub created_at: i64,
-    /// When last changed, Unix seconds.
+    /// When last changed, Unix milliseconds.
     pub updated_at: i64,
 }
 
@@ -750,7 +750,7 @@ pub trait IntelStore {
     /// The reports' owners and markings (nothing opened), in the order they were added, at
     /// most `limit`: read paths decide on these before opening a report.
     fn report_index(&self, limit: usize) -> StoreResult<Vec<ReportMeta>>;
-    /// Replaces a report's marking and content at `version`.
+    /// Replaces a report's marking and content at `version`; `now` in milliseconds.
     fn update_report(&self, report: &ReportRecord, version: i64, now: i64) -> StoreResult<ReportRecord>;
     /// Stores a TAXII status resource of `party`.
     fn save_taxii_status(&self, id: Uuid, party: PartyId, body: &serde_json::Value, now: i64) -> StoreResult<()>;

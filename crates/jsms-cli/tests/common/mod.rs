@@ -420,3 +420,53 @@ pub fn insert_token(instance: &Path, admin: &str, name: &str, expires_at: i64) -
         .unwrap();
     issued.text
 }
+
+/// Reads an event stream until `want` events named `name` arrived or `wait` passed.
+pub async fn events(
+    c: &Client,
+    path: &str,
+    name: &str,
+    last_event_id: Option<&str>,
+    want: usize,
+    wait: Duration,
+) -> Vec<(String, Value)> {
+    let mut req = c.http.get(format!("{}{path}", c.base));
+    if let Some(id) = last_event_id {
+        req = req.header("last-event-id", id);
+    }
+    let mut resp = req.send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let mut buf = String::new();
+    let mut events = Vec::new();
+    let deadline = tokio::time::Instant::now() + wait;
+    while events.len() < want {
+        let chunk = match tokio::time::timeout_at(deadline, resp.chunk()).await {
+            Ok(Ok(Some(c))) => c,
+            _ => break,
+        };
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buf.find("\n\n") {
+            let block: String = buf.drain(..end + 2).collect();
+            let (mut id, mut data, mut alert) = (String::new(), String::new(), false);
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("id:") {
+                    id = v.trim().to_owned();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim());
+                } else if line.trim() == format!("event: {name}") {
+                    alert = true;
+                }
+            }
+            if alert {
+                events.push((id, serde_json::from_str(&data).unwrap()));
+            }
+        }
+    }
+    events
+}

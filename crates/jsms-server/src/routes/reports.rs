@@ -754,8 +754,8 @@ async fn create_report(
             history: Vec::new(),
         })?,
         version: 1,
-        created_at: now,
-        updated_at: now,
+        created_at: state.clock.now_ms(),
+        updated_at: state.clock.now_ms(),
     };
     state
         .audit(
@@ -862,7 +862,8 @@ async fn change_marking(
         body: encode(&b)?,
         ..r
     };
-    let saved = state.db(move |s| s.update_report(&updated, version, now)).await?;
+    let now_ms = state.clock.now_ms();
+    let saved = state.db(move |s| s.update_report(&updated, version, now_ms)).await?;
     let _ = state.intel.changed.send(saved.id);
     Ok(Json(view(&state, &principal, &saved).await?))
 }
@@ -994,8 +995,8 @@ pub async fn to_stix(state: &AppState, r: &ReportRecord) -> ApiResult<jsms_stix:
         body: b.body,
         observed_at: b.observed_at,
         reported_at: b.reported_at,
-        created: r.created_at,
-        modified: r.updated_at.max(r.created_at),
+        created: r.created_at.div_euclid(1000),
+        modified: r.updated_at.max(r.created_at).div_euclid(1000),
         tlp: r.marking.tlp,
         grading: b.grading,
         author: Some(jsms_stix::Author {
@@ -1178,7 +1179,7 @@ pub async fn import_objects(
             Tlp::Amber => Marking::new(Tlp::Amber, shared, Vec::new()),
             t => Marking::new(t, false, Vec::new()),
         }?;
-        let now = state.clock.now();
+        let now_ms = state.clock.now_ms();
         let title: String = rep.title.chars().take(200).collect();
         let record = ReportRecord {
             id,
@@ -1216,8 +1217,8 @@ pub async fn import_objects(
                 history: Vec::new(),
             })?,
             version: 1,
-            created_at: now,
-            updated_at: now,
+            created_at: now_ms,
+            updated_at: now_ms,
         };
         state
             .audit(
@@ -1235,7 +1236,7 @@ pub async fn import_objects(
             Ok(()) => {
                 let _ = state.intel.changed.send(id);
                 result.created.push(id);
-                outcomes.push((stix_id, Ok(now)));
+                outcomes.push((stix_id, Ok(now_ms)));
             }
             Err(ApiError::Conflict(m)) => outcomes.push((stix_id, Err(m))),
             Err(e) => return Err(e),

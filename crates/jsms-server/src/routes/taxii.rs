@@ -24,8 +24,9 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use jsms_domain::access::Action;
+use jsms_domain::access::{Action, ActorKind};
 use jsms_domain::ids::PartyId;
+use jsms_domain::user::ApiScope;
 use jsms_store::ReportMeta;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -129,16 +130,27 @@ fn accepts(headers: &HeaderMap) -> Result<(), TaxiiError> {
     }
 }
 
-/// The caller, authenticated, for TAXII: an API token (or a signed-in user).
+/// The caller, authenticated, for TAXII: an API token with the `intel_exchange` scope (or a
+/// signed-in user; either way each object is then decided by the authorization component).
 fn caller(p: Result<Principal, ApiError>) -> Result<Principal, TaxiiError> {
-    p.map_err(|e| match e {
+    let p = p.map_err(|e| match e {
         ApiError::Unauthenticated | ApiError::SessionExpired | ApiError::InvalidCredentials => TaxiiError::new(
             StatusCode::UNAUTHORIZED,
             "Unauthorized",
             "present an API token with the intel_exchange scope (Bearer, or Basic with the token as password)",
         ),
         other => other.into(),
-    })
+    })?;
+    if let ActorKind::Machine { scopes, .. } = &p.actor.kind
+        && !scopes.contains(&ApiScope::IntelExchange)
+    {
+        return Err(TaxiiError::new(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "this token lacks the intel_exchange scope",
+        ));
+    }
+    Ok(p)
 }
 
 /// A releasability scope.
@@ -286,7 +298,7 @@ fn filters(raw: Option<&str>) -> Result<Filters, TaxiiError> {
         match k.as_str() {
             "added_after" => {
                 f.added_after = Some(
-                    jsms_stix::parse_timestamp(&v)
+                    jsms_stix::parse_timestamp_ms(&v)
                         .ok_or_else(|| bad("added_after: a timestamp like 2026-11-30T08:00:00.000Z"))?,
                 );
             }
@@ -404,8 +416,8 @@ fn page<'a>(all: &'a [Entry], f: &Filters) -> (Vec<&'a Entry>, bool, Vec<(&'stat
     let more = f.next + page.len() < matching.len();
     let mut headers = Vec::new();
     if let (Some(first), Some(last)) = (page.first(), page.last()) {
-        headers.push(("x-taxii-date-added-first", jsms_stix::timestamp(first.added)));
-        headers.push(("x-taxii-date-added-last", jsms_stix::timestamp(last.added)));
+        headers.push(("x-taxii-date-added-first", jsms_stix::timestamp_ms(first.added)));
+        headers.push(("x-taxii-date-added-last", jsms_stix::timestamp_ms(last.added)));
     }
     (page, more, headers)
 }
@@ -460,7 +472,7 @@ async fn manifest(
     let objects: Vec<Value> = page
         .iter()
         .map(|e| {
-            json!({"id": e.object.get("id"), "date_added": jsms_stix::timestamp(e.added),
+            json!({"id": e.object.get("id"), "date_added": jsms_stix::timestamp_ms(e.added),
                    "version": e.version, "media_type": STIX})
         })
         .collect();
@@ -595,16 +607,8 @@ async fn add_objects(
             ),
             other => other.into(),
         })?;
-    // What each object became: a report imported (or present), a part of one, or nothing.
-    let mut part_of = std::collections::HashSet::new();
-    for o in objects
-        .iter()
-        .filter(|o| o.get("type").and_then(Value::as_str) == Some("report"))
-    {
-        if let Some(refs) = o.get("object_refs").and_then(Value::as_array) {
-            part_of.extend(refs.iter().filter_map(Value::as_str).map(str::to_owned));
-        }
-    }
+    // Every object was taken (mapped into a report or kept with one as received), except a
+    // report the store refused.
     let now = state.clock.now();
     let (mut successes, mut failures) = (Vec::new(), Vec::new());
     for o in objects {
@@ -615,24 +619,9 @@ async fn add_objects(
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_owned();
-        let kind = o.get("type").and_then(Value::as_str).unwrap_or("");
-        let about_report = o
-            .get("object_refs")
-            .and_then(Value::as_array)
-            .is_some_and(|r| r.iter().any(|x| outcomes.iter().any(|(s, _)| x.as_str() == Some(s))));
-        if let Some((_, outcome)) = outcomes.iter().find(|(s, _)| *s == oid) {
-            match outcome {
-                Ok(_) => successes.push(json!({"id": oid, "version": version})),
-                Err(m) => failures.push(json!({"id": oid, "version": version, "message": m})),
-            }
-        } else if part_of.contains(&oid)
-            || about_report
-            || matches!(kind, "identity" | "marking-definition" | "extension-definition")
-        {
-            successes.push(json!({"id": oid, "version": version}));
-        } else {
-            failures.push(json!({"id": oid, "version": version,
-                                 "message": "not part of a report: JSMS keeps objects with the reports that reference them"}));
+        match outcomes.iter().find(|(s, _)| *s == oid) {
+            Some((_, Err(m))) => failures.push(json!({"id": oid, "version": version, "message": m})),
+            _ => successes.push(json!({"id": oid, "version": version})),
         }
     }
     let status_id = Uuid::now_v7();

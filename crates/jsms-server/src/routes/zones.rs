@@ -268,19 +268,6 @@ pub(crate) async fn raise(
     why: &str,
 ) -> ApiResult<ZoneRecord> {
     let current = crate::routes::referenced(state.db(move |s| s.zone(id)).await, field, "threat zone")?;
-    if !(1..=5).contains(&severity) {
-        return Err(ValidationError::new(format!("{field}/raise_to"), "severity is 1 (low) to 5 (extreme)").into());
-    }
-    if severity <= current.zone.severity {
-        return Err(ValidationError::new(
-            format!("{field}/raise_to"),
-            format!(
-                "the zone is at severity {} already: raise it above",
-                current.zone.severity
-            ),
-        )
-        .into());
-    }
     let resource = Some(format!("zone:{id}"));
     let rules = require(
         state,
@@ -294,6 +281,19 @@ pub(crate) async fn raise(
         ApiError::Forbidden("only the party that created a zone changes it"),
     )
     .await?;
+    if !(1..=5).contains(&severity) {
+        return Err(ValidationError::new(format!("{field}/raise_to"), "severity is 1 (low) to 5 (extreme)").into());
+    }
+    if severity <= current.zone.severity {
+        return Err(ValidationError::new(
+            format!("{field}/raise_to"),
+            format!(
+                "the zone is at severity {} already: raise it above",
+                current.zone.severity
+            ),
+        )
+        .into());
+    }
     state
         .audit(
             &principal.who,

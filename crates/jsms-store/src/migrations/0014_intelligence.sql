@@ -2,7 +2,7 @@
 -- organisations of an AMBER+STRICT report), the owner and the times stay plain: every read
 -- path filters on them through the authorization component before anything is opened. The
 -- content is sealed (XChaCha20-Poly1305, bound to "report:<id>"). `stix_id` makes imports
--- idempotent; `created_at` is the TAXII date added.
+-- idempotent; `created_at` (the TAXII date added) and `updated_at` are Unix milliseconds.
 CREATE TABLE reports (
     id          BLOB PRIMARY KEY,
     stix_id     TEXT NOT NULL UNIQUE,
