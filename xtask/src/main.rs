@@ -92,7 +92,10 @@ fn ensure_tools() -> Result<Vec<(String, String)>, String> {
         let mut pip = Command::new("python3");
         pip.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
             .args(INTEL_TOOLS);
-        run("pip install stix2, stix2-validator, taxii2-client (STIX/TAXII interoperability)", pip)?;
+        run(
+            "pip install stix2, stix2-validator, taxii2-client (STIX/TAXII interoperability)",
+            pip,
+        )?;
     }
     let present = Command::new("schemathesis")
         .arg("--version")

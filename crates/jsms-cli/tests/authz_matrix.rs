@@ -185,6 +185,53 @@ const MATRIX: &[(&str, &str, &str)] = &[
         "hn.coordinator:409 pn.liaison:409 hn.escort:409 *:403",
     ),
     ("GET", "/api/v1/map/config", "*:200"),
+    // Threat reports of the host's analyst, one per marking: the marking alone decides.
+    // (The report stream admits every user and decides per report: tests/intel.rs.)
+    ("GET", "/api/v1/reports", "*:200"),
+    ("GET", "/api/v1/reports/{R_RED}", "hn.analyst:200 *:404"),
+    (
+        "GET",
+        "/api/v1/reports/{R_AMBER}",
+        "hn.coordinator:200 hn.escort:200 hn.analyst:200 hn.auditor:200 *:404",
+    ),
+    (
+        "GET",
+        "/api/v1/reports/{R_SHARED}",
+        "hn.coordinator:200 hn.escort:200 hn.analyst:200 hn.auditor:200 pn.liaison:200 pn.analyst:200 pn.auditor:200 *:404",
+    ),
+    (
+        "GET",
+        "/api/v1/reports/{R_STRICT}",
+        "hn.analyst:200 pn.liaison:200 pn.analyst:200 pn.auditor:200 *:404",
+    ),
+    ("GET", "/api/v1/reports/{R_GREEN}", "hn.admin:404 pn.admin:404 *:200"),
+    ("GET", "/api/v1/reports/{R_RED}/stix", "hn.analyst:200 *:404"),
+    (
+        "GET",
+        "/api/v1/reports/{R_GREEN}/stix",
+        "hn.admin:404 pn.admin:404 *:200",
+    ),
+    // Administrators read no report, so they have nothing to export.
+    ("GET", "/api/v1/reports/export", "hn.admin:409 pn.admin:409 *:200"),
+    // Writing and importing: analysts, coordinators and liaison officers reach the
+    // validation of their (bad) input; everyone else is refused.
+    (
+        "POST",
+        "/api/v1/reports",
+        "hn.coordinator:422 hn.analyst:422 pn.liaison:422 pn.analyst:422 *:403",
+    ),
+    (
+        "POST",
+        "/api/v1/reports/import",
+        "hn.coordinator:422 hn.analyst:422 pn.liaison:422 pn.analyst:422 *:403",
+    ),
+    // Markings change by the owning party's analysts and coordinators (stale version: 409);
+    // other readers learn they may not; administrators learn nothing.
+    (
+        "POST",
+        "/api/v1/reports/{R_GREEN}/marking",
+        "hn.coordinator:409 hn.analyst:409 hn.admin:404 pn.admin:404 *:403",
+    ),
     // Incidents of the host: one kept to the host, one released to the partner.
     ("GET", "/api/v1/incidents", "*:200"),
     (
@@ -327,7 +374,28 @@ async fn every_endpoint_role_and_resource_is_decided_as_the_table_says() {
         )
         .await;
     assert_eq!(minutes.status.as_u16(), 200, "{minutes:?}");
-    let ids: HashMap<&str, String> = HashMap::from([
+    let analyst = &clients["hn.analyst"];
+    let embassy = org("Embassy");
+    let mut reports = HashMap::new();
+    for (key, tlp, shared, orgs) in [
+        ("{R_RED}", "red", false, json!([])),
+        ("{R_AMBER}", "amber", false, json!([])),
+        ("{R_SHARED}", "amber", true, json!([])),
+        ("{R_STRICT}", "amber_strict", false, json!([embassy])),
+        ("{R_GREEN}", "green", false, json!([])),
+    ] {
+        let r = analyst
+            .post(
+                "/api/v1/reports",
+                json!({"title": format!("matrix {tlp}"), "body": "matrix", "tlp": tlp, "shared": shared,
+                       "releasable_orgs": orgs, "observed_at": jsms_server::wire::rfc3339(soon - 7200),
+                       "grading": {"reliability": "C", "credibility": 3}}),
+            )
+            .await;
+        assert_eq!(r.status.as_u16(), 201, "{r:?}");
+        reports.insert(key, r.body["id"].as_str().unwrap().to_owned());
+    }
+    let mut ids: HashMap<&str, String> = HashMap::from([
         ("{M}", movement.body["id"].as_str().unwrap().to_owned()),
         ("{P_B}", person_of(&bridgeworks)),
         ("{P_H}", person_of(&harbour)),
@@ -342,6 +410,7 @@ async fn every_endpoint_role_and_resource_is_decided_as_the_table_says() {
         ("{MT}", meeting.body["id"].as_str().unwrap().to_owned()),
         ("{N}", uuid::Uuid::now_v7().to_string()),
     ]);
+    ids.extend(reports);
 
     let mut failures = Vec::new();
     let mut checked = 0;
@@ -374,6 +443,13 @@ async fn every_endpoint_role_and_resource_is_decided_as_the_table_says() {
                         json!({"text": "matrix", "version": 999_999})
                     } else if template.ends_with("/investigation") {
                         json!({"status": "under_investigation", "version": 999_999})
+                    } else if template.ends_with("/reports") {
+                        json!({"title": "matrix", "body": "matrix", "tlp": "purple", "observed_at": "2026-01-01T00:00:00Z",
+                               "grading": {"reliability": "A", "credibility": 1}})
+                    } else if template.ends_with("/import") {
+                        json!({"type": "bundle"})
+                    } else if template.ends_with("/marking") {
+                        json!({"version": 999_999, "tlp": "amber", "reason": "matrix"})
                     } else if template.ends_with("/decisions") {
                         json!({"kind": "coup", "title": "matrix", "text": "matrix"})
                     } else if template.ends_with("/meetings") {
