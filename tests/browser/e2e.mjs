@@ -276,6 +276,38 @@ try {
   await liaison.locator('h1', { hasText: 'Joint dashboard' }).waitFor();
   await shot(liaison, '19-joint-dashboard');
 
+  // A threat report released to the partner arrives live on the liaison's intelligence
+  // page; re-marked TLP:RED by its author, it is gone for the liaison.
+  step('an analyst shares a threat report; the marking decides who sees it');
+  await visit(liaison, '#/intel');
+  await liaison.locator('h1', { hasText: 'Intelligence' }).waitFor();
+  await visit(analyst, '#/intel/new');
+  await analyst.getByLabel('Title').fill('Scouting at the market crossing');
+  await analyst.getByLabel('Report', { exact: true }).fill('A motorbike pair followed two convoys from the market crossing.');
+  await analyst.getByLabel('TLP', { exact: true }).selectOption('amber');
+  await analyst.getByLabel('Release to the other party (TLP:AMBER)').check();
+  await analyst.getByLabel('Source reliability').selectOption('B');
+  await analyst.getByLabel('Information credibility').selectOption('2');
+  await analyst.getByLabel('Threat actors').fill('Fictional Cell Seven');
+  await shot(analyst, '20-threat-report-form');
+  await analyst.getByRole('button', { name: 'Write the report' }).click();
+  await analyst.locator('.badge', { hasText: 'TLP:AMBER' }).waitFor();
+  const reportUrl = analyst.url();
+  await liaison.locator('td', { hasText: 'Scouting at the market crossing' }).waitFor();
+  await shot(liaison, '21-intelligence-live');
+  await liaison.locator('td', { hasText: 'Scouting at the market crossing' }).click();
+  await liaison.locator('.badge', { hasText: 'grading B2' }).waitFor();
+  await analyst.goto(reportUrl);
+  await analyst.getByLabel('TLP', { exact: true }).selectOption('red');
+  await analyst.getByLabel('Why').fill('Source at risk');
+  await analyst.getByRole('button', { name: 'Change the marking' }).click();
+  await analyst.locator('.badge', { hasText: 'TLP:RED' }).waitFor();
+  await visit(liaison, '#/intel');
+  await liaison.waitForFunction(() => document.querySelector('main table, main .empty') && !document.querySelector('main .loading'));
+  if (await liaison.locator('td', { hasText: 'Scouting at the market crossing' }).count() !== 0) {
+    throw new Error('a TLP:RED report reached the partner liaison');
+  }
+
   // 7. TOTP enrolment with the QR code (the party administrator's first sign-in).
   step('administrator enrols TOTP with the QR code');
   const admin = await newPage(b, errors);

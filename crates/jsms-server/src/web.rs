@@ -109,6 +109,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../web/pages/incidents.js"),
     ),
     (
+        "pages/intel.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../web/pages/intel.js"),
+    ),
+    (
         "pages/audit.js",
         "text/javascript; charset=utf-8",
         include_str!("../web/pages/audit.js"),

@@ -12,6 +12,7 @@ import { alertsPage } from './pages/alerts.js';
 import { zonesPage, zoneEditor } from './pages/zones.js';
 import { registryPage } from './pages/registry.js';
 import { incidentsPage, incidentPage, reportIncidentPage } from './pages/incidents.js';
+import { intelPage, newReportPage, reportPage } from './pages/intel.js';
 import { decisionsPage, decisionPage, proposeDecisionPage } from './pages/decisions.js';
 import { dashboardPage, meetingsPage, meetingPage, newMeetingPage } from './pages/meetings.js';
 import { auditPage } from './pages/audit.js';
@@ -31,6 +32,7 @@ const SECTIONS = [
   { path: '#/movements', title: 'Movements', roles: null },
   { path: '#/alerts', title: 'Alerts', roles: null },
   { path: '#/zones', title: 'Threat zones', roles: null },
+  { path: '#/intel', title: 'Intelligence', roles: null },
   { path: '#/incidents', title: 'Incidents', roles: null },
   { path: '#/decisions', title: 'Decisions', roles: null },
   { path: '#/meetings', title: 'Meetings', roles: null },
@@ -176,6 +178,11 @@ async function route() {
         if (parts[1] === 'new') await proposeDecisionPage();
         else if (parts[1]) await decisionPage(parts[1]);
         else await decisionsPage();
+        break;
+      case 'intel':
+        if (parts[1] === 'new') await newReportPage();
+        else if (parts[1]) await reportPage(parts[1]);
+        else await intelPage();
         break;
       case 'incidents':
         if (parts[1] === 'new') await reportIncidentPage();
