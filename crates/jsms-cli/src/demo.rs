@@ -7,6 +7,7 @@ use crate::init::{Login, PartySpec, check_parties, create_parties, generate_pass
 use crate::serve;
 use jsms_domain::geo::{Coordinate, Polygon};
 use jsms_domain::ids::{OrgId, PartyId};
+use jsms_domain::intel::{Grading, Marking, Tlp};
 use jsms_domain::registry::{
     PersonDraft, PersonStatus, PersonalData, ProtectionLevel, SecurityPosture, SiteDraft, SiteKind,
 };
@@ -17,7 +18,7 @@ use jsms_identity::password;
 use jsms_identity::totp::TotpSecret;
 use jsms_server::config::{KeySource, ServerConfig};
 use jsms_server::instance::DataDir;
-use jsms_store::{NewUser, SqliteStore, Store};
+use jsms_store::{IntelStore, NewUser, SqliteStore, Store};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -157,7 +158,7 @@ pub fn seed(store: &SqliteStore, now: i64) -> Result<Vec<Login>, Failure> {
         &["karachi-ops"],
         true,
     )?;
-    s.user(
+    let host_analyst = s.user(
         PartyKind::Host,
         host_intel,
         "hn.analyst",
@@ -207,7 +208,7 @@ pub fn seed(store: &SqliteStore, now: i64) -> Result<Vec<Login>, Failure> {
         &[],
         false,
     )?;
-    s.user(
+    let partner_analyst = s.user(
         PartyKind::Partner,
         embassy,
         "pn.analyst",
@@ -368,6 +369,79 @@ pub fn seed(store: &SqliteStore, now: i64) -> Result<Vec<Login>, Failure> {
         now,
     )
     .map_err(fail)?;
+
+    // Threat reports (fictional), one per common marking.
+    let reports = [
+        (
+            host,
+            host_intel,
+            host_analyst,
+            Marking::new(Tlp::Green, false, vec![]),
+            "Demonstrations expected at the West Wharf port gate on Friday",
+            "Two trade associations called a sit-in at the port gate from 10:00 on Friday. Expect road closures on the port road; plan departures before 09:00 or after 15:00.",
+            ('B', 2),
+            vec![],
+            (24.8505, 66.9905),
+        ),
+        (
+            partner,
+            embassy,
+            partner_analyst,
+            Marking::new(Tlp::Amber, true, vec![]),
+            "Car seen following the Bridgeworks staff bus",
+            "A grey saloon followed the staff bus from the residence to the Kharadar works on two mornings this week, keeping two to three cars behind.",
+            ('C', 3),
+            vec!["Fictional Cell Seven".to_owned()],
+            (24.8668, 67.0105),
+        ),
+        (
+            host,
+            host_intel,
+            host_analyst,
+            Marking::new(Tlp::AmberStrict, false, vec![embassy]),
+            "Planned surveillance of the staff residence",
+            "A source reports that the residence's entrance will be photographed from the opposite building in the coming days. Shared with the Partner Embassy security office only.",
+            ('B', 3),
+            vec![],
+            (24.8668, 67.0105),
+        ),
+    ];
+    for (n, (party, org, author, marking, title, text, (r, c), actors, (lat, lon))) in reports.into_iter().enumerate() {
+        let id = uuid::Uuid::now_v7();
+        let at = now - 3600 * (24 - 6 * i64::try_from(n).unwrap_or(0));
+        let body = jsms_server::routes::reports::ReportBody {
+            title: title.to_owned(),
+            body: text.to_owned(),
+            observed_at: at - 7200,
+            reported_at: at,
+            grading: Some(Grading::new(r, c).map_err(fail)?),
+            place: Some((lat, lon)),
+            zones: vec![],
+            sites: vec![],
+            incidents: vec![],
+            movements: vec![],
+            actors,
+            intrusion_sets: vec![],
+            indicators: vec![],
+            notes: vec![],
+            raw: vec![],
+            source: None,
+            history: vec![],
+        };
+        let record = jsms_store::ReportRecord {
+            id,
+            stix_id: jsms_stix::report_id(id),
+            party,
+            org,
+            author: Some(author),
+            marking: marking.map_err(fail)?,
+            body: serde_json::to_value(&body).map_err(fail)?,
+            version: 1,
+            created_at: at * 1000,
+            updated_at: at * 1000,
+        };
+        store.create_report(&record).map_err(fail)?;
+    }
 
     let mut logins = s.logins;
     logins.extend(admin_logins);
