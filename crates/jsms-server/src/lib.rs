@@ -58,6 +58,10 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
          (name = "oversight", description = "Break-glass and the auditors' alert queue"),
          (name = "zones", description = "Threat zones as GeoJSON features"),
          (name = "routing", description = "Risk-aware route planning"),
+         (name = "intelligence", description = "Threat reports with TLP 2.0 markings; STIX 2.1 export and import (TAXII 2.1 is served at /taxii2/)"),
+         (name = "decisions", description = "Bilateral decisions signed by each party's authorities"),
+         (name = "coordination", description = "Meetings, minutes, action items, the joint dashboard"),
+         (name = "notifications", description = "Each user's own notifications"),
          (name = "ops", description = "Health, readiness, metrics"))
 )]
 struct ApiDoc;

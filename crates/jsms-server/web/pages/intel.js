@@ -79,7 +79,7 @@ export async function intelPage() {
 
 export async function newReportPage() {
   mount(loading());
-  const [orgs, zones, me] = await Promise.all([get('/api/v1/organisations?limit=200'), get('/api/v1/zones'), get('/api/v1/me')]);
+  const [orgs, zones, me, incidents] = await Promise.all([get('/api/v1/organisations?limit=200'), get('/api/v1/zones'), get('/api/v1/me'), get('/api/v1/incidents')]);
   const title = h('input', { required: true, maxlength: 200 });
   const body = h('textarea', { required: true, rows: 6, maxlength: 50000 });
   const observed = h('input', { type: 'datetime-local', required: true, value: localInput(new Date()) });
@@ -95,6 +95,8 @@ export async function newReportPage() {
   const linked = h('select', { multiple: true, size: Math.min(5, Math.max(2, zones.features.length)) },
     zones.features.map((z) => h('option', { value: z.id }, `${words(z.properties.kind)} — severity ${z.properties.severity} — ${z.properties.source}`)));
   const raiseTo = h('select', {}, h('option', { value: '' }, 'leave as they are'), [2, 3, 4, 5].map((s) => h('option', { value: s }, `raise to ${s}`)));
+  const linkedIncidents = h('select', { multiple: true, size: Math.min(4, Math.max(2, incidents.items.length)) },
+    incidents.items.map((i) => h('option', { value: i.id }, `${i.title} (${words(i.kind)})`)));
   const newZone = h('input', { type: 'checkbox' });
   const radius = h('input', { type: 'number', min: 50, max: 50000, value: 300 });
   const severity = h('select', {}, [1, 2, 3, 4, 5].map((s) => h('option', { value: s, selected: s === 3 }, String(s))));
@@ -124,6 +126,7 @@ export async function newReportPage() {
     h('p', { class: 'muted' }, 'Place (optional): click the map, or press Enter on it.'), mapBox,
     zoneFields,
     h('div', { class: 'grid2' }, field('Threat actors', actors), field('Indicators', indicators)),
+    incidents.items.length ? field('Incidents this report concerns', linkedIncidents, 'Hold Ctrl or Shift to choose several.') : null,
     msg, button);
   mount(form);
   sync();
@@ -142,6 +145,7 @@ export async function newReportPage() {
       grading: { reliability: reliability.value, credibility: Number(credibility.value) },
       actors: actors.value.split(',').map((a) => a.trim()).filter(Boolean),
       indicators: indicators.value.split('\n').map((p) => p.trim()).filter(Boolean).map((pattern) => ({ pattern })),
+      incidents: [...linkedIncidents.selectedOptions].map((o) => o.value),
     };
     if (place) payload.place = { type: 'Point', coordinates: place };
     if (zoneFields) {
@@ -181,6 +185,7 @@ export async function reportPage(id) {
         r.indicators.length ? h('ul', {}, r.indicators.map((i) => h('li', { class: 'mono' }, `${i.pattern_type}: ${i.pattern}`))) : null,
         r.notes.length ? h('ul', {}, r.notes.map((n) => h('li', {}, n))) : null,
         r.zones.length ? h('p', {}, 'Zones: ', r.zones.map((z) => h('a', { href: `#/zones/${z}` }, `zone ${z.slice(0, 8)} `))) : null,
+        r.incidents.length ? h('p', {}, 'Incidents: ', r.incidents.map((i) => h('a', { href: `#/incidents/${i}` }, `incident ${i.slice(0, 8)} `))) : null,
         r.raw_objects ? h('p', { class: 'muted' }, `${r.raw_objects} STIX objects kept as received.`) : null,
         h('p', { class: 'muted mono' }, r.stix_id)),
       h('section', { class: 'card' }, h('h2', {}, 'Marking history'),
