@@ -222,17 +222,25 @@ async fn markings_are_enforced_on_every_read_path() {
     );
 
     // The stream gave the partner's analyst what it may read, when it may read it.
-    let seen: Vec<String> = watching
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(_, e)| e["title"].as_str().unwrap().to_owned())
-        .collect();
+    let streamed = watching.await.unwrap();
+    let title = |e: &(String, Value)| e.1["title"].as_str().unwrap().to_owned();
+    let seen: Vec<String> = streamed.iter().map(title).collect();
     assert_eq!(
         seen,
         vec!["Amber shared", "Amber strict embassy", "Green community", "Red source"],
         "never RED or host-only AMBER; the downgraded report once released"
     );
+    // Reconnecting after the first event replays the rest, decided again for this reader.
+    let resumed = events(
+        &partner_analyst,
+        "/api/v1/reports/stream",
+        "report",
+        Some(&streamed[0].0),
+        3,
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(resumed.iter().map(title).collect::<Vec<_>>(), seen[1..].to_vec());
 
     // Bad input is named and changes nothing.
     let before = titles(&analyst, "/api/v1/reports").await.len();

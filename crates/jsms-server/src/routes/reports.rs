@@ -68,18 +68,50 @@ pub fn routes() -> OpenApiRouter<AppState> {
         )
 }
 
-/// New and changed reports, by id, for the streams (each subscriber decides per report).
+/// A numbered report event: (event number, report id).
+type Numbered = (u64, Uuid);
+
+/// Events kept for streams that resume with `Last-Event-ID`.
+const RECENT_EVENTS: usize = 1024;
+
+/// New and re-marked reports, by id, numbered, for the streams (each subscriber decides per
+/// report); the latest are kept so that a stream resumes without loss within the server's run.
 #[derive(Debug)]
 pub struct IntelHub {
-    /// Report ids as they are created or their marking changes.
-    pub changed: broadcast::Sender<Uuid>,
+    changed: broadcast::Sender<Numbered>,
+    recent: std::sync::Mutex<(u64, std::collections::VecDeque<Numbered>)>,
 }
 
 impl Default for IntelHub {
     fn default() -> Self {
         Self {
-            changed: broadcast::channel(1024).0,
+            changed: broadcast::channel(RECENT_EVENTS).0,
+            recent: std::sync::Mutex::new((0, std::collections::VecDeque::new())),
         }
+    }
+}
+
+impl IntelHub {
+    /// Announces that report `id` was created or re-marked.
+    pub fn publish(&self, id: Uuid) {
+        // Numbered and sent under the lock: the kept events and the live ones agree on order.
+        let mut recent = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        recent.0 += 1;
+        let seq = recent.0;
+        recent.1.push_back((seq, id));
+        if recent.1.len() > RECENT_EVENTS {
+            recent.1.pop_front();
+        }
+        let _ = self.changed.send((seq, id));
+    }
+
+    /// Subscribes, and returns the kept events after `after` (subscribed first, so nothing
+    /// falls between the two).
+    pub fn resume(&self, after: u64) -> (broadcast::Receiver<Numbered>, Vec<Numbered>) {
+        let recent = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let rx = self.changed.subscribe();
+        let backlog = recent.1.iter().filter(|(seq, _)| *seq > after).copied().collect();
+        (rx, backlog)
     }
 }
 
@@ -770,7 +802,7 @@ async fn create_report(
         .await?;
     let r = record.clone();
     state.db(move |s| s.create_report(&r)).await?;
-    let _ = state.intel.changed.send(id);
+    state.intel.publish(id);
     Ok((StatusCode::CREATED, Json(view(&state, &principal, &record).await?)))
 }
 
@@ -864,7 +896,7 @@ async fn change_marking(
     };
     let now_ms = state.clock.now_ms();
     let saved = state.db(move |s| s.update_report(&updated, version, now_ms)).await?;
-    let _ = state.intel.changed.send(saved.id);
+    state.intel.publish(saved.id);
     Ok(Json(view(&state, &principal, &saved).await?))
 }
 
@@ -884,7 +916,9 @@ pub struct ReportEvent {
 }
 
 /// New reports (and reports whose marking changed) as server-sent events, each only when
-/// the caller may read it at that moment; the stream ends after five minutes.
+/// the caller may read it at that moment; `id` is the event number: reconnect with
+/// `Last-Event-ID` to get what was missed (the latest 1,024 events of the server's run). The
+/// stream ends after five minutes.
 #[utoipa::path(get, path = "/api/v1/reports/stream", tag = "intelligence",
     responses((status = 200, description = "text/event-stream of reports"),
               (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
@@ -892,49 +926,64 @@ async fn report_stream(
     State(state): State<AppState>,
     meta: RequestMeta,
     principal: Principal,
+    headers: HeaderMap,
 ) -> ApiResult<Sse<impl futures_util::Stream<Item = Result<SseEvent, std::convert::Infallible>>>> {
-    let rx = state.intel.changed.subscribe();
+    let after = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(u64::MAX);
+    let (rx, backlog) = state.intel.resume(after);
+    let last = backlog.last().map_or(after, |(seq, _)| *seq);
     let deadline = tokio::time::Instant::now() + STREAM_LIFETIME;
     let follow = futures_util::stream::unfold(
-        (rx, state, principal, meta),
-        move |(mut rx, state, principal, meta)| async move {
+        (rx, backlog.into_iter(), state, principal, meta, last),
+        move |(mut rx, mut backlog, state, principal, meta, last)| async move {
             loop {
-                let Ok(received) = tokio::time::timeout_at(deadline, rx.recv()).await else {
-                    return None;
+                let (seq, id) = if let Some(next) = backlog.next() {
+                    next
+                } else {
+                    let Ok(received) = tokio::time::timeout_at(deadline, rx.recv()).await else {
+                        return None;
+                    };
+                    match received {
+                        Ok((seq, _)) if last != u64::MAX && seq <= last => continue,
+                        Ok(event) => event,
+                        // Lagging: the client reconnects with Last-Event-ID and loses nothing.
+                        Err(_) => return None,
+                    }
                 };
-                let id = match received {
-                    Ok(id) => id,
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(broadcast::error::RecvError::Closed) => return None,
-                };
-                let Ok(r) = state.db(move |s| s.report(id)).await else {
+                let Some(e) = report_event(&state, &principal, &meta, id).await else {
                     continue;
-                };
-                if !state.decide(&principal.actor, record_action(&r)).is_allow() {
-                    continue;
-                }
-                let Ok(b) = decode(&r) else { continue };
-                let event = Event::allow("report.read", Some(format!("report:{id}")), "streamed");
-                if state.audit(&principal.who, &meta, event).await.is_err() {
-                    return None;
-                }
-                let e = ReportEvent {
-                    id,
-                    title: b.title,
-                    tlp_label: r.marking.tlp.label().to_owned(),
-                    grading: b.grading.map(Grading::code),
-                    reported_at: rfc3339(b.reported_at),
                 };
                 let sse = SseEvent::default()
-                    .id(id.to_string())
+                    .id(seq.to_string())
                     .event("report")
                     .json_data(&e)
                     .unwrap_or_else(|_| SseEvent::default().comment("unserialisable report"));
-                return Some((Ok(sse), (rx, state, principal, meta)));
+                return Some((Ok(sse), (rx, backlog, state, principal, meta, seq)));
             }
         },
     );
     Ok(Sse::new(follow).keep_alive(KeepAlive::default()))
+}
+
+/// The event for report `id` if the caller may read it now (the read audited).
+async fn report_event(state: &AppState, principal: &Principal, meta: &RequestMeta, id: Uuid) -> Option<ReportEvent> {
+    let r = state.db(move |s| s.report(id)).await.ok()?;
+    if !state.decide(&principal.actor, record_action(&r)).is_allow() {
+        return None;
+    }
+    let b = decode(&r).ok()?;
+    let event = Event::allow("report.read", Some(format!("report:{id}")), "streamed");
+    state.audit(&principal.who, meta, event).await.ok()?;
+    Some(ReportEvent {
+        id,
+        title: b.title,
+        tlp_label: r.marking.tlp.label().to_owned(),
+        grading: b.grading.map(Grading::code),
+        reported_at: rfc3339(b.reported_at),
+    })
 }
 
 /// Haversine distance, metres.
@@ -1234,7 +1283,7 @@ pub async fn import_objects(
         let r = record.clone();
         match state.db(move |s| s.create_report(&r)).await {
             Ok(()) => {
-                let _ = state.intel.changed.send(id);
+                state.intel.publish(id);
                 result.created.push(id);
                 outcomes.push((stix_id, Ok(now_ms)));
             }
