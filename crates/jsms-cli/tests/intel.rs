@@ -326,6 +326,19 @@ async fn a_report_that_creates_or_raises_a_zone_re_evaluates_planned_routes() {
         assert_problem(&analyst.post("/api/v1/reports", lower).await, 422, "validation")["field"],
         "/zones/0/raise_to"
     );
+    // A raise with a bad new zone in the same report changes nothing.
+    let mut half = report("Half good", "amber");
+    half["zones"] = json!([{"zone": zone, "raise_to": 5}]);
+    half["new_zone"] = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": on_route},
+        "properties": {"severity": 9, "kind": "unrest", "valid_from": "2026-01-01T00:00:00Z", "source": "x", "radius_m": 80.0}});
+    let r = analyst.post("/api/v1/reports", half).await;
+    assert_eq!(
+        assert_problem(&r, 422, "validation")["field"],
+        "/new_zone/severity",
+        "{r:?}"
+    );
+    let z = analyst.get(&format!("/api/v1/zones/{zone}")).await;
+    assert_eq!(z.body["properties"]["severity"], 4, "not raised");
     let mut raise = report("Escalation at the crossing", "amber");
     raise["zones"] = json!([{"zone": zone, "raise_to": 5}]);
     let raised = create(&analyst, raise).await;

@@ -737,6 +737,26 @@ async fn create_report(
         }
         zones.push(id);
     }
+    // Every zone change is checked before any is made: bad input changes nothing.
+    for (i, z) in input.zones.iter().enumerate() {
+        if let Some(severity) = z.raise_to {
+            crate::routes::zones::check_raise(&state, &principal, &meta, z.zone, severity, &format!("/zones/{i}"))
+                .await?;
+        }
+    }
+    if let Some(f) = &input.new_zone {
+        require(
+            &state,
+            &principal,
+            &meta,
+            "zone.create",
+            None,
+            Action::WriteZone { party: user.party_id },
+            ApiError::Forbidden("only analysts and host coordinators create threat zones"),
+        )
+        .await?;
+        crate::routes::zones::check_feature(f, "/new_zone")?;
+    }
     let id = Uuid::now_v7();
     // Zones first (each authorized, audited and re-evaluated on its own); the report then
     // names them.

@@ -256,6 +256,13 @@ pub(crate) async fn create_from(
     Ok(record)
 }
 
+/// Checks a zone feature without storing it (errors name their field under `prefix`).
+pub(crate) fn check_feature(f: &ZoneFeature, prefix: &str) -> Result<(), ValidationError> {
+    to_zone(f)
+        .map(|_| ())
+        .map_err(|e| ValidationError::new(format!("{prefix}{}", e.field), e.message))
+}
+
 /// Raises a zone's severity to `severity` (never lowers it): the owning party only,
 /// audited with `why`, and the watched routes re-evaluated. Errors name `field`.
 pub(crate) async fn raise(
@@ -267,6 +274,41 @@ pub(crate) async fn raise(
     field: &str,
     why: &str,
 ) -> ApiResult<ZoneRecord> {
+    let (current, rules) = check_raise(state, principal, meta, id, severity, field).await?;
+    let resource = Some(format!("zone:{id}"));
+    state
+        .audit(
+            &principal.who,
+            meta,
+            crate::state::Event::allow(
+                "zone.update",
+                resource,
+                [
+                    rules,
+                    vec![format!("severity {} → {severity}: {why}", current.zone.severity)],
+                ]
+                .concat(),
+            ),
+        )
+        .await?;
+    let mut record = current.clone();
+    record.zone.severity = severity;
+    let (now, version) = (state.clock.now(), current.version);
+    let updated = state.db(move |s| s.update_zone(&record, version, now)).await?;
+    reevaluate(state, &updated, now).await?;
+    Ok(updated)
+}
+
+/// Checks that the principal may raise zone `id` to `severity` (authorized, above its
+/// current severity) without changing anything; returns the zone and the allowing policies.
+pub(crate) async fn check_raise(
+    state: &AppState,
+    principal: &Principal,
+    meta: &RequestMeta,
+    id: uuid::Uuid,
+    severity: u8,
+    field: &str,
+) -> ApiResult<(ZoneRecord, Vec<String>)> {
     let current = crate::routes::referenced(state.db(move |s| s.zone(id)).await, field, "threat zone")?;
     let resource = Some(format!("zone:{id}"));
     let rules = require(
@@ -294,27 +336,7 @@ pub(crate) async fn raise(
         )
         .into());
     }
-    state
-        .audit(
-            &principal.who,
-            meta,
-            crate::state::Event::allow(
-                "zone.update",
-                resource,
-                [
-                    rules,
-                    vec![format!("severity {} → {severity}: {why}", current.zone.severity)],
-                ]
-                .concat(),
-            ),
-        )
-        .await?;
-    let mut record = current.clone();
-    record.zone.severity = severity;
-    let (now, version) = (state.clock.now(), current.version);
-    let updated = state.db(move |s| s.update_zone(&record, version, now)).await?;
-    reevaluate(state, &updated, now).await?;
-    Ok(updated)
+    Ok((current, rules))
 }
 
 /// Hands the current zones to the trackers of movements under way.
