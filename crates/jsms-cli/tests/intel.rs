@@ -334,7 +334,7 @@ async fn a_report_that_creates_or_raises_a_zone_re_evaluates_planned_routes() {
     let r = analyst.post("/api/v1/reports", half).await;
     assert_eq!(
         assert_problem(&r, 422, "validation")["field"],
-        "/new_zone/severity",
+        "/new_zone/properties/severity",
         "{r:?}"
     );
     let z = analyst.get(&format!("/api/v1/zones/{zone}")).await;
