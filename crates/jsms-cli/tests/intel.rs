@@ -384,6 +384,19 @@ async fn stix_round_trip_and_bundles_of_the_oasis_library() {
     assert_eq!(one.body, again.body, "re-export is stable");
     let all = analyst.get("/api/v1/reports/export").await;
     assert_valid_stix(server.dir.path(), "all.json", &all.body);
+    // Zones go only to those who may read zones: an auditor reads the report, not the zone.
+    let zone_in = |b: &Value| {
+        b["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o.get("x_jsms_zone").is_some())
+    };
+    assert!(zone_in(&one.body));
+    let auditor = server.signed_in("hn.auditor").await;
+    let audited = auditor.get(&format!("/api/v1/reports/{id}/stix")).await;
+    assert_eq!(audited.status, StatusCode::OK);
+    assert!(!zone_in(&audited.body), "{}", audited.body);
 
     // Re-import here: the same report, unchanged.
     let same = analyst
@@ -433,6 +446,28 @@ async fn stix_round_trip_and_bundles_of_the_oasis_library() {
     assert_eq!(zone["geometry"]["type"], "Polygon");
     let twice = import(&their_analyst, serde_json::to_vec(&one.body).unwrap()).await;
     assert_eq!(twice.body["existing"], json!([new_id]), "idempotent");
+    // The owner receiving it again more strictly marked takes the stricter marking; another
+    // party that cannot read it learns nothing of it.
+    let mut stricter = one.body.clone();
+    for o in stricter["objects"].as_array_mut().unwrap() {
+        if o.get("object_marking_refs").is_some() {
+            o["object_marking_refs"] = json!(["marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"]);
+        }
+    }
+    let r = import(&their_analyst, serde_json::to_vec(&stricter).unwrap()).await;
+    assert_eq!(r.body["existing"], json!([new_id]), "{r:?}");
+    let now_red = their_analyst.get(&format!("/api/v1/reports/{new_id}")).await.body;
+    assert_eq!(now_red["tlp"], "red");
+    assert_eq!(
+        now_red["history"][0]["reason"],
+        "imported again with a stricter marking"
+    );
+    let their_partner = other.signed_in("pn.analyst").await;
+    let r = import(&their_partner, serde_json::to_vec(&stricter).unwrap()).await;
+    assert_eq!(r.status, StatusCode::OK, "{r:?}");
+    assert_eq!(r.body["existing"], json!([]));
+    assert_eq!(r.body["created"], json!([]));
+    assert!(!format!("{r:?}").contains(new_id), "the id of a report it may not read");
 
     // A bundle made by the OASIS stix2 library.
     let made = server.dir.path().join("made.json");
@@ -778,7 +813,15 @@ async fn taxii_interoperates_with_the_oasis_client() {
     let status = seen_status(&base, &host, &joint).await;
     let (code, _, _) = taxii(&base, &partner, &format!("/taxii2/api/status/{status}/")).await;
     assert_eq!(code, StatusCode::NOT_FOUND);
-    // HTTP Basic with the token as the password works too.
+    // HTTP Basic is for TAXII only; elsewhere it is refused, never ignored.
+    let rest = client
+        .get(format!("{base}/api/v1/reports"))
+        .basic_auth("anyone", Some(&partner))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rest.status().as_u16(), 401);
+    // HTTP Basic with the token as the password works on TAXII.
     let basic = client
         .get(format!("{base}/taxii2/api/"))
         .header("accept", taxii_type)

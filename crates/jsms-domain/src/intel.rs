@@ -8,7 +8,7 @@
 //! organisation only.
 
 use crate::ValidationError;
-use crate::ids::OrgId;
+use crate::ids::{OrgId, PartyId};
 use serde::{Deserialize, Serialize};
 
 /// A FIRST Traffic Light Protocol 2.0 label.
@@ -145,11 +145,65 @@ impl Marking {
         Ok(Self { tlp, shared, orgs })
     }
 
-    /// Whether `to` is less restrictive than this marking (a downgrade: more people may
-    /// read).
-    pub fn is_downgrade(&self, to: &Marking) -> bool {
-        let rank = |m: &Marking| (m.tlp, !m.shared);
-        rank(to) < rank(self) || (self.tlp == to.tlp && to.orgs.iter().any(|o| !self.orgs.contains(o)))
+    /// Whether changing this marking to `to` lets anyone read who could not before (a
+    /// downgrade), for a report written in `author_org` of `owner`; `party_of` gives an
+    /// organisation's party (an unknown one counts as outside).
+    pub fn is_downgrade(
+        &self,
+        to: &Marking,
+        author_org: OrgId,
+        owner: PartyId,
+        party_of: &dyn Fn(OrgId) -> Option<PartyId>,
+    ) -> bool {
+        !Reach::of(to).within(&Reach::of(self), author_org, owner, party_of)
+    }
+}
+
+/// Who a marking reaches, coarsely (roles aside).
+enum Reach<'a> {
+    /// Both parties' staff and beyond.
+    All,
+    /// Both parties.
+    Both,
+    /// The owning party.
+    Owner,
+    /// The author's organisation and these.
+    Orgs(&'a [OrgId]),
+    /// The author organisation's analysts.
+    Author,
+}
+
+impl<'a> Reach<'a> {
+    fn of(m: &'a Marking) -> Self {
+        match m.tlp {
+            Tlp::Clear | Tlp::Green => Reach::All,
+            Tlp::Amber if m.shared => Reach::Both,
+            Tlp::Amber => Reach::Owner,
+            Tlp::AmberStrict => Reach::Orgs(&m.orgs),
+            Tlp::Red => Reach::Author,
+        }
+    }
+
+    /// Whether everyone this reaches is also reached by `other`.
+    fn within(
+        &self,
+        other: &Reach<'_>,
+        author_org: OrgId,
+        owner: PartyId,
+        party_of: &dyn Fn(OrgId) -> Option<PartyId>,
+    ) -> bool {
+        match (self, other) {
+            (_, Reach::All) | (Reach::Author, _) => true,
+            (Reach::All, _) => false,
+            (Reach::Both, Reach::Both) => true,
+            (Reach::Both, _) => false,
+            (Reach::Owner, Reach::Both | Reach::Owner) => true,
+            (Reach::Owner, _) => false,
+            (Reach::Orgs(_), Reach::Both) => true,
+            (Reach::Orgs(t), Reach::Owner) => t.iter().all(|o| party_of(*o) == Some(owner)),
+            (Reach::Orgs(t), Reach::Orgs(s)) => t.iter().all(|o| *o == author_org || s.contains(o)),
+            (Reach::Orgs(_), Reach::Author) => false,
+        }
     }
 }
 
@@ -237,18 +291,37 @@ mod tests {
 
     #[test]
     fn downgrades_are_recognised() {
-        let red = Marking::new(Tlp::Red, false, vec![]).unwrap();
-        let amber = Marking::new(Tlp::Amber, false, vec![]).unwrap();
-        let shared = Marking::new(Tlp::Amber, true, vec![]).unwrap();
-        let org = OrgId::from_uuid(uuid::Uuid::now_v7());
-        let strict = Marking::new(Tlp::AmberStrict, false, vec![]).unwrap();
-        let wider = Marking::new(Tlp::AmberStrict, false, vec![org]).unwrap();
-        assert!(red.is_downgrade(&amber));
-        assert!(amber.is_downgrade(&shared));
-        assert!(!shared.is_downgrade(&amber));
-        assert!(!amber.is_downgrade(&red));
-        assert!(strict.is_downgrade(&wider));
-        assert!(!wider.is_downgrade(&strict));
+        let id = || OrgId::from_uuid(uuid::Uuid::now_v7());
+        let (author, own_other, foreign) = (id(), id(), id());
+        let (owner, partner) = (
+            PartyId::from_uuid(uuid::Uuid::now_v7()),
+            PartyId::from_uuid(uuid::Uuid::now_v7()),
+        );
+        let party_of = move |o: OrgId| Some(if o == foreign { partner } else { owner });
+        let m = |t, shared, orgs: Vec<OrgId>| Marking::new(t, shared, orgs).unwrap();
+        let down = |a: &Marking, b: &Marking| a.is_downgrade(b, author, owner, &party_of);
+        let red = m(Tlp::Red, false, vec![]);
+        let amber = m(Tlp::Amber, false, vec![]);
+        let shared = m(Tlp::Amber, true, vec![]);
+        let strict = m(Tlp::AmberStrict, false, vec![]);
+        let strict_own = m(Tlp::AmberStrict, false, vec![own_other]);
+        let strict_foreign = m(Tlp::AmberStrict, false, vec![foreign]);
+        let green = m(Tlp::Green, false, vec![]);
+        assert!(down(&red, &amber));
+        assert!(down(&amber, &shared));
+        assert!(down(&shared, &green));
+        assert!(!down(&shared, &amber));
+        assert!(!down(&amber, &red));
+        assert!(!down(&green, &red));
+        assert!(down(&strict, &strict_own));
+        assert!(!down(&strict_own, &strict));
+        assert!(!down(&amber, &strict_own), "the owner's own organisations");
+        assert!(
+            down(&amber, &strict_foreign),
+            "an organisation of the other party is a widening"
+        );
+        assert!(!down(&shared, &strict_foreign));
+        assert!(down(&strict, &amber), "the rest of the owning party");
     }
 
     #[test]

@@ -62,19 +62,32 @@ fn presented_cookie<'a>(state: &AppState, headers: &'a HeaderMap) -> Option<&'a 
         .map(|(_, v)| v)
 }
 
-/// The API token presented: `Authorization: Bearer <token>`, or HTTP Basic with the token
-/// as the password (for TAXII clients that only speak Basic; the user name is ignored).
-fn bearer(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())?;
+/// The API token presented: `Authorization: Bearer <token>`, or — on the TAXII routes only,
+/// for clients that speak nothing else — HTTP Basic with the token as the password (the user
+/// name is ignored). Any other or malformed `Authorization` header is refused rather than
+/// ignored.
+fn bearer(headers: &HeaderMap, path: &str) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| ApiError::Unauthenticated)?;
     if let Some(t) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) {
-        return Some(t.trim().to_owned());
+        return Ok(Some(t.trim().to_owned()));
     }
-    let basic = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
+    let basic = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))
+        .filter(|_| path.starts_with("/taxii2/"))
+        .ok_or(ApiError::Unauthenticated)?;
     use base64::Engine;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(basic.trim()).ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (_, secret) = text.split_once(':')?;
-    (!secret.is_empty()).then(|| secret.to_owned())
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(basic.trim())
+        .map_err(|_| ApiError::Unauthenticated)?;
+    let text = String::from_utf8(decoded).map_err(|_| ApiError::Unauthenticated)?;
+    match text.split_once(':') {
+        Some((_, secret)) if !secret.is_empty() => Ok(Some(secret.to_owned())),
+        _ => Err(ApiError::Unauthenticated),
+    }
 }
 
 fn is_safe(method: &Method) -> bool {
@@ -154,7 +167,7 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        if let Some(secret) = bearer(&parts.headers) {
+        if let Some(secret) = bearer(&parts.headers, parts.uri.path())? {
             let hash = token::hash(&secret);
             let now = state.clock.now();
             let record = state.db(move |s| s.api_token_by_hash(&hash)).await?;

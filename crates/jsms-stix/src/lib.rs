@@ -173,9 +173,9 @@ pub struct Report {
     pub observed_at: i64,
     /// When reported (published), Unix seconds.
     pub reported_at: i64,
-    /// Created, Unix seconds.
+    /// Created, Unix milliseconds.
     pub created: i64,
-    /// Last modified, Unix seconds.
+    /// Last modified, Unix milliseconds (a new marking is a new version).
     pub modified: i64,
     /// The marking.
     pub tlp: Tlp,
@@ -254,8 +254,8 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
 /// The objects of one report, the report first (no marking definitions: see [`export`]).
 pub fn objects_of(r: &Report) -> Vec<Value> {
     let marking = json!([tlp_marking_id(r.tlp)]);
-    let created = timestamp(r.created);
-    let modified = timestamp(r.modified);
+    let created = timestamp_ms(r.created);
+    let modified = timestamp_ms(r.modified);
     let author_ref = r
         .author
         .as_ref()
@@ -315,14 +315,14 @@ pub fn objects_of(r: &Report) -> Vec<Value> {
         out.push(Value::Object(o));
     }
     for name in &r.actors {
-        let id = derived("threat-actor", &format!("threat-actor:{}", name.to_lowercase()));
+        let id = derived("threat-actor", &format!("threat-actor:{key}:{}", name.to_lowercase()));
         let mut o = common("threat-actor", &id);
         o.insert("name".into(), json!(name));
         refs.push(id);
         out.push(Value::Object(o));
     }
     for name in &r.intrusion_sets {
-        let id = derived("intrusion-set", &format!("intrusion-set:{}", name.to_lowercase()));
+        let id = derived("intrusion-set", &format!("intrusion-set:{key}:{}", name.to_lowercase()));
         let mut o = common("intrusion-set", &id);
         o.insert("name".into(), json!(name));
         refs.push(id);
@@ -763,13 +763,23 @@ pub fn import(objects: &[Value]) -> Result<Imported, StixError> {
         let stix_id = need_str(m, &path, "id")?.to_owned();
         let title = need_str(m, &path, "name")?.to_owned();
         let reported_at = need_time(m, &path, "published")?;
-        let created = need_time(m, &path, "created")?;
-        let modified = need_time(m, &path, "modified")?;
+        need_time(m, &path, "created")?;
+        need_time(m, &path, "modified")?;
+        let created = m
+            .get("created")
+            .and_then(Value::as_str)
+            .and_then(parse_timestamp_ms)
+            .unwrap_or(0);
+        let modified = m
+            .get("modified")
+            .and_then(Value::as_str)
+            .and_then(parse_timestamp_ms)
+            .unwrap_or(created);
         let observed_at = opt_time(m, &path, "x_jsms_observed_at")?.unwrap_or(reported_at);
         let marks = refs(m, &path, "object_marking_refs", false)?;
         let known: Vec<Tlp> = marks.iter().filter_map(|id| tlp_of_marking(id)).collect();
-        let tlp = match known.iter().max() {
-            Some(t) => *t,
+        let tlp = match known.iter().copied().chain(object_tlp(o)).max() {
+            Some(t) => t,
             None => {
                 notices.push(format!(
                     "{stix_id}: no TLP marking; taken as TLP:AMBER+STRICT (your organisation only)"
@@ -836,6 +846,7 @@ pub fn import(objects: &[Value]) -> Result<Imported, StixError> {
             let Some(obj) = by_id.get(r.as_str()) else {
                 continue;
             };
+            restrict(&mut report, obj, &mut notices);
             map_object(&mut report, obj, &mut notices);
         }
         reports.push(report);
@@ -882,9 +893,45 @@ pub fn import(objects: &[Value]) -> Result<Imported, StixError> {
             loose.len(),
             first.stix_id
         ));
+        for o in &loose {
+            restrict(first, o, &mut notices);
+        }
         first.raw.extend(loose);
     }
     Ok(Imported { reports, notices })
+}
+
+/// The most restrictive TLP an object carries, on the whole object or on parts of it.
+pub fn object_tlp(obj: &Value) -> Option<Tlp> {
+    let whole = obj
+        .get("object_marking_refs")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str);
+    let parts = obj
+        .get("granular_markings")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|g| g.get("marking_ref").and_then(Value::as_str));
+    whole.chain(parts).filter_map(tlp_of_marking).max()
+}
+
+/// Content keeps its own marking: a report takes the most restrictive TLP of what it holds.
+fn restrict(report: &mut Report, obj: &Value, notices: &mut Vec<String>) {
+    if let Some(t) = object_tlp(obj)
+        && t > report.tlp
+    {
+        notices.push(format!(
+            "{}: holds {} marked {}; the report is marked {} as well",
+            report.stix_id,
+            obj.get("id").and_then(Value::as_str).unwrap_or("an object"),
+            t.label(),
+            t.label()
+        ));
+        report.tlp = t;
+    }
 }
 
 fn map_object(report: &mut Report, obj: &Value, notices: &mut Vec<String>) {

@@ -12,8 +12,8 @@ fn sample() -> Report {
         body: "Two men photographing convoys at the gate on three mornings.".into(),
         observed_at: 1_900_000_000,
         reported_at: 1_900_003_600,
-        created: 1_900_003_600,
-        modified: 1_900_007_200,
+        created: 1_900_003_600_000,
+        modified: 1_900_007_200_123,
         tlp: Tlp::Amber,
         grading: Some(Grading::new('B', 2).unwrap()),
         author: Some(Author {
@@ -171,26 +171,46 @@ fn bad_bundles_are_refused_with_the_path() {
 #[test]
 fn markings_are_read_and_unmarked_reports_fail_closed() {
     let mut b = export(&[sample()]);
-    let report = b["objects"]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .find(|o| o["type"] == "report")
-        .unwrap();
-    // STIX 2.1 TLP 1.0 GREEN.
-    report["object_marking_refs"] = json!(["marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"]);
+    // Everything marked with the STIX 2.1 TLP 1.0 GREEN.
+    for o in b["objects"].as_array_mut().unwrap() {
+        if o.get("object_marking_refs").is_some() {
+            o["object_marking_refs"] = json!(["marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"]);
+        }
+    }
     let got = import(bundle_objects(&b).unwrap()).unwrap();
     assert_eq!(got.reports[0].tlp, Tlp::Green);
-    let report = b["objects"]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .find(|o| o["type"] == "report")
-        .unwrap();
-    report.as_object_mut().unwrap().remove("object_marking_refs");
+    // Nothing marked: fail closed.
+    for o in b["objects"].as_array_mut().unwrap() {
+        o.as_object_mut().unwrap().remove("object_marking_refs");
+    }
     let got = import(bundle_objects(&b).unwrap()).unwrap();
     assert_eq!(got.reports[0].tlp, Tlp::AmberStrict);
     assert_eq!(got.notices.len(), 1);
+}
+
+#[test]
+fn content_keeps_its_own_marking() {
+    let mut b = export(&[sample()]);
+    let objects = b["objects"].as_array_mut().unwrap();
+    let indicator = objects.iter_mut().find(|o| o["type"] == "indicator").unwrap();
+    indicator["object_marking_refs"] = json!([tlp_marking_id(Tlp::Red)]);
+    let got = import(bundle_objects(&b).unwrap()).unwrap();
+    assert_eq!(got.reports[0].tlp, Tlp::Red, "a RED indicator makes the report RED");
+    // A granular marking counts too, and so does a loose object.
+    let mut b = export(&[sample()]);
+    let objects = b["objects"].as_array_mut().unwrap();
+    let note = objects.iter_mut().find(|o| o["type"] == "note").unwrap();
+    note["granular_markings"] = json!([{"marking_ref": tlp_marking_id(Tlp::AmberStrict), "selectors": ["content"]}]);
+    let got = import(bundle_objects(&b).unwrap()).unwrap();
+    assert_eq!(got.reports[0].tlp, Tlp::AmberStrict);
+    let mut b = export(&[sample()]);
+    b["objects"].as_array_mut().unwrap().push(json!({
+        "type": "attack-pattern", "spec_version": "2.1", "id": format!("attack-pattern--{}", Uuid::new_v4()),
+        "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "name": "loose",
+        "object_marking_refs": [tlp_marking_id(Tlp::Red)]}));
+    let got = import(bundle_objects(&b).unwrap()).unwrap();
+    assert_eq!(got.reports[0].tlp, Tlp::Red);
+    assert_eq!(got.reports[0].raw.len(), 1);
 }
 
 #[test]

@@ -745,10 +745,12 @@ pub trait IntelStore {
     fn create_report(&self, report: &ReportRecord) -> StoreResult<()>;
     /// One report, opened.
     fn report(&self, id: Uuid) -> StoreResult<ReportRecord>;
+    /// One report's owner and marking, not opened.
+    fn report_meta(&self, id: Uuid) -> StoreResult<ReportMeta>;
     /// The report with this STIX id.
     fn report_by_stix_id(&self, stix_id: &str) -> StoreResult<Option<ReportRecord>>;
-    /// The reports' owners and markings (nothing opened), in the order they were added, at
-    /// most `limit`: read paths decide on these before opening a report.
+    /// The owners and markings (nothing opened) of the latest `limit` reports, in the order
+    /// they were added: read paths decide on these before opening a report.
     fn report_index(&self, limit: usize) -> StoreResult<Vec<ReportMeta>>;
     /// Replaces a report's marking and content at `version`; `now` in milliseconds.
     fn update_report(&self, report: &ReportRecord, version: i64, now: i64) -> StoreResult<ReportRecord>;

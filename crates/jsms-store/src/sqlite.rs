@@ -3051,6 +3051,46 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    fn report_metas(&self, sql: &str, param: &dyn rusqlite::ToSql) -> StoreResult<Vec<crate::ReportMeta>> {
+        let conn = self.read()?;
+        let mut stmt = conn.prepare_cached(sql).map_err(internal)?;
+        let rows = stmt
+            .query_map([param], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, bool>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, i64>(7)?,
+                    r.get::<_, i64>(8)?,
+                ))
+            })
+            .map_err(internal)?;
+        rows.map(|row| {
+            let (id, stix_id, party, org, tlp, shared, orgs, created_at, updated_at) = row.map_err(internal)?;
+            let orgs: Vec<Uuid> = serde_json::from_str(&orgs).map_err(internal)?;
+            Ok(crate::ReportMeta {
+                id: Uuid::from_slice(&id).map_err(internal)?,
+                stix_id,
+                party: PartyId::from_uuid(Uuid::from_slice(&party).map_err(internal)?),
+                org: OrgId::from_uuid(Uuid::from_slice(&org).map_err(internal)?),
+                marking: jsms_domain::intel::Marking {
+                    tlp: jsms_domain::intel::Tlp::parse(&tlp).ok_or_else(|| internal(format!("unknown TLP {tlp}")))?,
+                    shared,
+                    orgs: orgs.into_iter().map(OrgId::from_uuid).collect(),
+                },
+                created_at,
+                updated_at,
+            })
+        })
+        .collect()
+    }
+}
+
 impl crate::IntelStore for SqliteStore {
     fn create_report(&self, r: &crate::ReportRecord) -> StoreResult<()> {
         let body = self.seal_report(r)?;
@@ -3092,46 +3132,21 @@ impl crate::IntelStore for SqliteStore {
 
     fn report_index(&self, limit: usize) -> StoreResult<Vec<crate::ReportMeta>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let conn = self.read()?;
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT id, stix_id, party_id, org_id, tlp, shared, orgs, created_at, updated_at FROM reports \
-                 ORDER BY created_at, id LIMIT ?1",
-            )
-            .map_err(internal)?;
-        let rows = stmt
-            .query_map([limit], |r| {
-                Ok((
-                    r.get::<_, Vec<u8>>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Vec<u8>>(2)?,
-                    r.get::<_, Vec<u8>>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, bool>(5)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, i64>(7)?,
-                    r.get::<_, i64>(8)?,
-                ))
-            })
-            .map_err(internal)?;
-        rows.map(|row| {
-            let (id, stix_id, party, org, tlp, shared, orgs, created_at, updated_at) = row.map_err(internal)?;
-            let orgs: Vec<Uuid> = serde_json::from_str(&orgs).map_err(internal)?;
-            Ok(crate::ReportMeta {
-                id: Uuid::from_slice(&id).map_err(internal)?,
-                stix_id,
-                party: PartyId::from_uuid(Uuid::from_slice(&party).map_err(internal)?),
-                org: OrgId::from_uuid(Uuid::from_slice(&org).map_err(internal)?),
-                marking: jsms_domain::intel::Marking {
-                    tlp: jsms_domain::intel::Tlp::parse(&tlp).ok_or_else(|| internal(format!("unknown TLP {tlp}")))?,
-                    shared,
-                    orgs: orgs.into_iter().map(OrgId::from_uuid).collect(),
-                },
-                created_at,
-                updated_at,
-            })
-        })
-        .collect()
+        self.report_metas(
+            "SELECT * FROM (SELECT id, stix_id, party_id, org_id, tlp, shared, orgs, created_at, updated_at \
+             FROM reports ORDER BY created_at DESC, id DESC LIMIT ?1) ORDER BY created_at, id",
+            &limit,
+        )
+    }
+
+    fn report_meta(&self, id: Uuid) -> StoreResult<crate::ReportMeta> {
+        self.report_metas(
+            "SELECT id, stix_id, party_id, org_id, tlp, shared, orgs, created_at, updated_at FROM reports WHERE id = ?1",
+            &b(id),
+        )?
+        .into_iter()
+        .next()
+        .ok_or(StoreError::NotFound)
     }
 
     fn update_report(&self, r: &crate::ReportRecord, version: i64, now: i64) -> StoreResult<crate::ReportRecord> {

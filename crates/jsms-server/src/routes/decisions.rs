@@ -257,13 +257,14 @@ async fn authorities_named(state: &AppState) -> ApiResult<Vec<(PartyId, Vec<User
         let id = p.id;
         let named = state.db(move |s| s.designated_authorities(id)).await?;
         if !named.is_empty() {
-            let mut enabled = Vec::new();
+            // Named, and still eligible now: enabled, with the role, not an administrator.
+            let mut current = Vec::new();
             for u in named {
-                if state.db(move |s| s.user(u)).await.is_ok_and(|u| !u.disabled) {
-                    enabled.push(u);
+                if state.db(move |s| s.user(u)).await.is_ok_and(|u| eligible(&u)) {
+                    current.push(u);
                 }
             }
-            out.push((id, enabled, true));
+            out.push((id, current, true));
             continue;
         }
         let page = PageRequest {
@@ -272,19 +273,20 @@ async fn authorities_named(state: &AppState) -> ApiResult<Vec<(PartyId, Vec<User
             q: None,
         };
         let users = state.db(move |s| s.users(Some(id), &page)).await?.items;
-        let chosen = users
-            .into_iter()
-            .filter(|u| !u.disabled)
-            .filter(|u| {
-                u.roles
-                    .iter()
-                    .any(|r| matches!(r, Role::MovementCoordinator | Role::LiaisonOfficer))
-            })
-            .map(|u| u.id)
-            .collect();
+        let chosen = users.into_iter().filter(eligible).map(|u| u.id).collect();
         out.push((id, chosen, false));
     }
     Ok(out)
+}
+
+/// Whether a user may be a decision authority: enabled, a movement coordinator or liaison
+/// officer, and not a party administrator (who has no operational access at all).
+fn eligible(u: &jsms_domain::user::User) -> bool {
+    !u.disabled
+        && u.roles
+            .iter()
+            .any(|r| matches!(r, Role::MovementCoordinator | Role::LiaisonOfficer))
+        && !u.roles.contains(&Role::PartyAdmin)
 }
 
 /// Everyone who may approve `d` now (its authorities, the proposer excluded).
@@ -1053,14 +1055,10 @@ async fn designate(
         if user.disabled {
             return Err(ValidationError::new(field, "this account is disabled").into());
         }
-        let eligible = user
-            .roles
-            .iter()
-            .any(|r| matches!(r, Role::MovementCoordinator | Role::LiaisonOfficer));
-        if !eligible {
+        if !eligible(&user) {
             return Err(ValidationError::new(
                 field,
-                "an authority holds the movement coordinator or liaison officer role",
+                "an authority holds the movement coordinator or liaison officer role, and no administrator role",
             )
             .into());
         }

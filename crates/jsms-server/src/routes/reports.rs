@@ -105,6 +105,11 @@ impl IntelHub {
         let _ = self.changed.send((seq, id));
     }
 
+    /// The number of the latest event.
+    pub fn last(&self) -> u64 {
+        self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner).0
+    }
+
     /// Subscribes, and returns the kept events after `after` (subscribed first, so nothing
     /// falls between the two).
     pub fn resume(&self, after: u64) -> (broadcast::Receiver<Numbered>, Vec<Numbered>) {
@@ -544,17 +549,22 @@ async fn readable(
     what: &'static str,
 ) -> ApiResult<ReportRecord> {
     let id = path_id(raw)?;
-    let r = state.db(move |s| s.report(id)).await?;
+    // Decided on the stored marking before the report is opened.
+    let m = state.db(move |s| s.report_meta(id)).await?;
     let rules = require(
         state,
         principal,
         meta,
         what,
         Some(format!("report:{id}")),
-        record_action(&r),
+        meta_action(&m),
         ApiError::NotFound,
     )
     .await?;
+    let r = state.db(move |s| s.report(id)).await?;
+    if !state.decide(&principal.actor, record_action(&r)).is_allow() {
+        return Err(ApiError::NotFound);
+    }
     state
         .audit(
             &principal.who,
@@ -691,6 +701,16 @@ async fn create_report(
             pattern_type,
             valid_from: observed_at,
         });
+    }
+    for (field, n) in [
+        ("/sites", input.sites.len()),
+        ("/incidents", input.incidents.len()),
+        ("/movements", input.movements.len()),
+        ("/zones", input.zones.len()),
+    ] {
+        if n > 50 {
+            return Err(ValidationError::new(field, "at most 50").into());
+        }
     }
     for (i, s) in input.sites.iter().enumerate() {
         let id = SiteId::from_uuid(*s);
@@ -878,7 +898,16 @@ async fn change_marking(
     if marking == r.marking {
         return Err(ValidationError::new("/tlp", "this is the report's marking already").into());
     }
-    let downgrade = r.marking.is_downgrade(&marking);
+    // The parties of the organisations named, for telling a widening from a narrowing.
+    let mut parties = std::collections::HashMap::new();
+    for o in r.marking.orgs.iter().chain(&marking.orgs) {
+        let id = *o;
+        if let Ok(org) = state.db(move |s| s.org(id)).await {
+            parties.insert(id, org.party_id);
+        }
+    }
+    let party_of = |o: OrgId| parties.get(&o).copied();
+    let downgrade = r.marking.is_downgrade(&marking, r.org, r.party, &party_of);
     let mut b = decode(&r)?;
     let now = state.clock.now();
     let change = MarkingChange {
@@ -948,10 +977,12 @@ async fn report_stream(
     principal: Principal,
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl futures_util::Stream<Item = Result<SseEvent, std::convert::Infallible>>>> {
+    // An event number this run never gave (an earlier run's, or garbage) starts afresh.
     let after = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|n| *n <= state.intel.last())
         .unwrap_or(u64::MAX);
     let (rx, backlog) = state.intel.resume(after);
     let last = backlog.last().map_or(after, |(seq, _)| *seq);
@@ -1046,13 +1077,14 @@ fn stix_zone(z: &ZoneRecord) -> jsms_stix::Zone {
     }
 }
 
-/// A report in the terms of STIX.
-pub async fn to_stix(state: &AppState, r: &ReportRecord) -> ApiResult<jsms_stix::Report> {
+/// A report in the terms of STIX, for `principal`: linked zones only when it may read zones.
+pub async fn to_stix(state: &AppState, principal: &Principal, r: &ReportRecord) -> ApiResult<jsms_stix::Report> {
     let b = decode(r)?;
     let org = r.org;
     let org_name = state.db(move |s| s.org(org)).await.map(|o| o.name).unwrap_or_default();
     let mut zones = Vec::new();
-    for z in &b.zones {
+    let zones_readable = state.decide(&principal.actor, Action::ReadZones).is_allow();
+    for z in b.zones.iter().filter(|_| zones_readable) {
         let id = *z;
         if let Ok(rec) = state.db(move |s| s.zone(id)).await {
             zones.push(stix_zone(&rec));
@@ -1064,8 +1096,8 @@ pub async fn to_stix(state: &AppState, r: &ReportRecord) -> ApiResult<jsms_stix:
         body: b.body,
         observed_at: b.observed_at,
         reported_at: b.reported_at,
-        created: r.created_at.div_euclid(1000),
-        modified: r.updated_at.max(r.created_at).div_euclid(1000),
+        created: r.created_at,
+        modified: r.updated_at.max(r.created_at),
         tlp: r.marking.tlp,
         grading: b.grading,
         author: Some(jsms_stix::Author {
@@ -1114,7 +1146,7 @@ async fn report_stix(
     Path(id): Path<String>,
 ) -> ApiResult<axum::response::Response> {
     let r = readable(&state, &principal, &meta, &id, "report.export").await?;
-    let report = to_stix(&state, &r).await?;
+    let report = to_stix(&state, &principal, &r).await?;
     Ok(stix_response(&jsms_stix::export(&[report])))
 }
 
@@ -1129,17 +1161,15 @@ async fn export_reports(
     ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> ApiResult<axum::response::Response> {
     let records = readable_reports(&state, &principal, &meta, &query, "report.export").await?;
-    if records.is_empty() {
-        return Err(ApiError::Conflict(
-            "no report to export: none you may read matches".into(),
-        ));
-    }
     let mut reports = Vec::new();
     for r in &records {
-        reports.push(to_stix(&state, r).await?);
+        reports.push(to_stix(&state, &principal, r).await?);
     }
     Ok(stix_response(&jsms_stix::export(&reports)))
 }
+
+/// Actors, intrusion sets, indicators and notes kept per imported report.
+const IMPORT_CAP: usize = 200;
 
 /// Where imported reports go.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -1192,6 +1222,50 @@ pub async fn import_objects(
         let stix_id = rep.stix_id.clone();
         let sid = stix_id.clone();
         if let Some(known) = state.db(move |s| s.report_by_stix_id(&sid)).await? {
+            // Known only to those who may read it; to anyone else it is a refusal that says
+            // nothing of the report.
+            if !state.decide(&principal.actor, record_action(&known)).is_allow() {
+                result
+                    .notices
+                    .push(format!("{stix_id}: not imported: this STIX id is taken"));
+                outcomes.push((stix_id, Err("this STIX id is taken".into())));
+                continue;
+            }
+            // The owning party receiving it again with a stricter marking: the stricter applies.
+            if known.party == principal.actor.party_id && rep.tlp > known.marking.tlp {
+                let mut b = decode(&known)?;
+                let to = Marking::new(rep.tlp, false, Vec::new())?;
+                b.history.push(MarkingChange {
+                    at: rfc3339(state.clock.now()),
+                    by: principal.who.principal.clone(),
+                    from: describe(&known.marking),
+                    to: describe(&to),
+                    downgrade: false,
+                    reason: "imported again with a stricter marking".into(),
+                });
+                state
+                    .audit(
+                        &principal.who,
+                        meta,
+                        Event::allow(
+                            "report.marking",
+                            Some(format!("report:{}", known.id)),
+                            format!("{} → {}: imported again", known.marking.tlp.label(), rep.tlp.label()),
+                        ),
+                    )
+                    .await?;
+                let (version, now_ms) = (known.version, state.clock.now_ms());
+                let updated = ReportRecord {
+                    marking: to,
+                    body: encode(&b)?,
+                    ..known.clone()
+                };
+                state.db(move |s| s.update_report(&updated, version, now_ms)).await?;
+                state.intel.publish(known.id);
+                result
+                    .notices
+                    .push(format!("{stix_id}: already here; now marked {}", rep.tlp.label()));
+            }
             result.existing.push(known.id);
             outcomes.push((stix_id, Ok(known.updated_at.max(known.created_at))));
             continue;
@@ -1249,6 +1323,19 @@ pub async fn import_objects(
             t => Marking::new(t, false, Vec::new()),
         }?;
         let now_ms = state.clock.now_ms();
+        if [
+            rep.actors.len(),
+            rep.intrusion_sets.len(),
+            rep.indicators.len(),
+            rep.notes.len(),
+        ]
+        .iter()
+        .any(|n| *n > IMPORT_CAP)
+        {
+            result.notices.push(format!(
+                "{stix_id}: only the first {IMPORT_CAP} actors, intrusion sets, indicators and notes kept"
+            ));
+        }
         let title: String = rep.title.chars().take(200).collect();
         let record = ReportRecord {
             id,
@@ -1268,11 +1355,12 @@ pub async fn import_objects(
                 sites: Vec::new(),
                 incidents: Vec::new(),
                 movements: Vec::new(),
-                actors: rep.actors,
-                intrusion_sets: rep.intrusion_sets,
+                actors: rep.actors.into_iter().take(IMPORT_CAP).collect(),
+                intrusion_sets: rep.intrusion_sets.into_iter().take(IMPORT_CAP).collect(),
                 indicators: rep
                     .indicators
                     .into_iter()
+                    .take(IMPORT_CAP)
                     .map(|i| IndicatorBody {
                         name: i.name,
                         pattern: i.pattern,
@@ -1280,7 +1368,7 @@ pub async fn import_objects(
                         valid_from: i.valid_from,
                     })
                     .collect(),
-                notes: rep.notes,
+                notes: rep.notes.into_iter().take(IMPORT_CAP).collect(),
                 raw: rep.raw,
                 source: rep.source,
                 history: Vec::new(),

@@ -170,8 +170,11 @@ fn scope_id(s: Scope) -> Uuid {
     Uuid::new_v5(&jsms_stix::NAMESPACE, name.as_bytes())
 }
 
+/// A report's collection: `Joint` when it reaches beyond its party — released to both, or
+/// AMBER+STRICT naming organisations (the authorization component then decides per
+/// organisation) — otherwise its party's.
 fn scope_of(m: &ReportMeta) -> Scope {
-    if m.marking.shared {
+    if m.marking.shared || (m.marking.tlp == jsms_domain::intel::Tlp::AmberStrict && !m.marking.orgs.is_empty()) {
         Scope::Joint
     } else {
         Scope::Party(m.party)
@@ -222,13 +225,25 @@ fn find_scope(p: &Principal, raw: &str) -> Result<Scope, TaxiiError> {
         .ok_or_else(|| TaxiiError::new(StatusCode::NOT_FOUND, "Not Found", "no such collection"))
 }
 
-async fn discovery(State(_state): State<AppState>, headers: HeaderMap, p: Result<Principal, ApiError>) -> Taxii {
+async fn discovery(State(state): State<AppState>, headers: HeaderMap, p: Result<Principal, ApiError>) -> Taxii {
     accepts(&headers)?;
     caller(p)?;
+    // The API root as a URL on the host the client reached (a path when it sent none).
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| !h.is_empty() && h.bytes().all(|c| c.is_ascii_alphanumeric() || b".-:[]".contains(&c)));
+    let root = match host {
+        Some(h) => format!(
+            "{}://{h}/taxii2/api/",
+            if state.secure_cookies { "https" } else { "http" }
+        ),
+        None => "/taxii2/api/".to_owned(),
+    };
     Ok(ok(
         StatusCode::OK,
         &json!({"title": "JSMS TAXII", "description": "Threat reports of the Joint Security Management System.",
-                "default": "/taxii2/api/", "api_roots": ["/taxii2/api/"]}),
+                "default": root, "api_roots": [root]}),
         &[],
     ))
 }
@@ -363,7 +378,7 @@ async fn entries(state: &AppState, p: &Principal, meta: &RequestMeta, scope: Sco
         {
             continue;
         }
-        let report = to_stix(state, &r).await?;
+        let report = to_stix(state, p, &r).await?;
         let added = r.updated_at.max(r.created_at);
         let mut objects = jsms_stix::jsms_extension_objects();
         objects.extend(jsms_stix::identities(std::slice::from_ref(&report)));
@@ -508,8 +523,12 @@ async fn object(
             "no such object in this collection",
         ));
     }
-    let body = json!({"more": more, "objects": page.iter().map(|e| e.object.clone()).collect::<Vec<_>>()});
-    Ok(ok(StatusCode::OK, &body, &extra))
+    let objects: Vec<Value> = page.iter().map(|e| e.object.clone()).collect();
+    Ok(ok(
+        StatusCode::OK,
+        &envelope(more, &f, page.len(), "objects", objects),
+        &extra,
+    ))
 }
 
 async fn versions(
@@ -534,8 +553,12 @@ async fn versions(
             "no such object in this collection",
         ));
     }
-    let body = json!({"more": more, "versions": page.iter().map(|e| e.version.clone()).collect::<Vec<_>>()});
-    Ok(ok(StatusCode::OK, &body, &extra))
+    let versions: Vec<Value> = page.iter().map(|e| json!(e.version)).collect();
+    Ok(ok(
+        StatusCode::OK,
+        &envelope(more, &f, page.len(), "versions", versions),
+        &extra,
+    ))
 }
 
 async fn add_objects(
