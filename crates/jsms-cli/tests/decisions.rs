@@ -406,6 +406,29 @@ async fn attachments_named_authorities_and_notifications() {
     let (code, out, _) = server.cli(&["decision", "verify", file.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}");
 
+    // A named authority who loses the role is no longer one.
+    let user = pn_admin.get(&format!("/api/v1/users/{deputy_id}")).await.body;
+    let changed = pn_admin
+        .patch(
+            &format!("/api/v1/users/{deputy_id}"),
+            json!({"version": user["version"], "roles": ["intelligence_analyst"]}),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{changed:?}");
+    let now_named = host.get("/api/v1/decisions/authorities").await.body;
+    let partner_now = now_named["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["named"] == true)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        partner_now["users"].as_array().unwrap().len(),
+        1,
+        "the deputy is no longer an authority: {now_named}"
+    );
+
     // Back to the default: the liaison alone again.
     let reset = designate(&pn_admin, json!([])).await;
     assert!(
