@@ -58,6 +58,8 @@ pub struct AppState {
     pub tracking: Arc<crate::routes::tracking::TrackingHub>,
     /// New and re-marked threat reports, for the report streams.
     pub intel: Arc<crate::routes::reports::IntelHub>,
+    /// TAXII collection contents being paged through.
+    pub taxii_cache: Arc<crate::routes::taxii::TaxiiCache>,
     /// Webhook targets of alerts.
     pub webhooks: Arc<Vec<crate::webhooks::WebhookTarget>>,
     /// The web map's raster tile URL template, if an operator configured one.
@@ -109,6 +111,7 @@ impl AppState {
             route_watch: Arc::new(crate::reeval::RouteWatch::default()),
             tracking: Arc::new(crate::routes::tracking::TrackingHub::default()),
             intel: Arc::new(crate::routes::reports::IntelHub::default()),
+            taxii_cache: Arc::new(crate::routes::taxii::TaxiiCache::default()),
             webhooks: Arc::new(Vec::new()),
             tile_url: None,
             movement_rules: Arc::new(crate::routes::movements::default_rules()),

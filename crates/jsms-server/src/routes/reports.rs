@@ -390,13 +390,23 @@ pub struct ReportList {
 }
 
 async fn view(state: &AppState, principal: &Principal, r: &ReportRecord) -> ApiResult<ReportView> {
-    let b = decode(r)?;
     let org_id = r.org;
     let org_name = state
         .db(move |s| s.org(org_id))
         .await
         .map(|o| o.name)
         .unwrap_or_default();
+    view_named(state, principal, r, org_name).await
+}
+
+/// A report as its reader sees it, the author organisation's name given.
+async fn view_named(
+    state: &AppState,
+    principal: &Principal,
+    r: &ReportRecord,
+    org_name: String,
+) -> ApiResult<ReportView> {
+    let b = decode(r)?;
     let party_name = state.party(r.party).await.map(|p| p.name).unwrap_or_default();
     let mut allowed = Vec::new();
     if state
@@ -529,13 +539,20 @@ async fn list_reports(
     principal: Principal,
     ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> ApiResult<Json<ReportList>> {
+    let records = readable_reports(&state, &principal, &meta, &query, "report.read").await?;
+    // Organisation names read once for the whole list.
+    let mut names: std::collections::HashMap<OrgId, String> = std::collections::HashMap::new();
+    for r in &records {
+        if !names.contains_key(&r.org) {
+            let id = r.org;
+            let name = state.db(move |s| s.org(id)).await.map(|o| o.name).unwrap_or_default();
+            names.insert(id, name);
+        }
+    }
     let mut items = Vec::new();
-    for r in readable_reports(&state, &principal, &meta, &query, "report.read")
-        .await?
-        .iter()
-        .rev()
-    {
-        items.push(view(&state, &principal, r).await?);
+    for r in records.iter().rev() {
+        let name = names.get(&r.org).cloned().unwrap_or_default();
+        items.push(view_named(&state, &principal, r, name).await?);
     }
     Ok(Json(ReportList { items }))
 }

@@ -345,15 +345,75 @@ fn filters(raw: Option<&str>) -> Result<Filters, TaxiiError> {
 }
 
 /// One object in a collection: when it was added, its version, the object.
-struct Entry {
+#[derive(Debug)]
+pub struct Entry {
     added: i64,
     version: String,
     object: Value,
 }
 
-/// Every object of the reports of `scope` that `p` may read, in the order added (each
-/// object once: shared identities and marking definitions with their first report).
-async fn entries(state: &AppState, p: &Principal, meta: &RequestMeta, scope: Scope) -> Result<Vec<Entry>, TaxiiError> {
+/// How long computed collection contents are reused (paging through one pull).
+const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+/// Collection contents kept at most.
+const CACHE_SIZE: usize = 16;
+
+/// Collection contents recently computed for one caller, so that paging through a pull does
+/// not open every report again for every page. A content is reused only for the very same
+/// caller (every attribute the authorization component decides on), while no report was
+/// created or re-marked, and for at most 30 seconds.
+#[derive(Debug, Default)]
+pub struct TaxiiCache {
+    inner: std::sync::Mutex<Vec<CacheItem>>,
+}
+
+/// (caller and collection, report event number, when computed, the content).
+type CacheItem = (String, u64, std::time::Instant, std::sync::Arc<Vec<Entry>>);
+
+impl TaxiiCache {
+    fn get(&self, key: &str, seq: u64) -> Option<std::sync::Arc<Vec<Entry>>> {
+        let items = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        items
+            .iter()
+            .find(|(k, s, at, _)| k == key && *s == seq && at.elapsed() < CACHE_TTL)
+            .map(|(_, _, _, e)| std::sync::Arc::clone(e))
+    }
+
+    fn put(&self, key: String, seq: u64, entries: std::sync::Arc<Vec<Entry>>) {
+        let mut items = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        items.retain(|(k, _, at, _)| *k != key && at.elapsed() < CACHE_TTL);
+        if items.len() >= CACHE_SIZE {
+            items.remove(0);
+        }
+        items.push((key, seq, std::time::Instant::now(), entries));
+    }
+}
+
+/// The collection's objects for `p` (see [`compute_entries`]), reused while fresh.
+async fn entries(
+    state: &AppState,
+    p: &Principal,
+    meta: &RequestMeta,
+    scope: Scope,
+) -> Result<std::sync::Arc<Vec<Entry>>, TaxiiError> {
+    let key = format!("{:?}|{}", p.actor, scope_id(scope));
+    let seq = state.intel.last();
+    if let Some(hit) = state.taxii_cache.get(&key, seq) {
+        return Ok(hit);
+    }
+    let computed = std::sync::Arc::new(compute_entries(state, p, meta, scope).await?);
+    state.taxii_cache.put(key, seq, std::sync::Arc::clone(&computed));
+    Ok(computed)
+}
+
+/// Every object of the reports of `scope` that `p` may read (each read audited), in the
+/// order added (each object once: shared identities and marking definitions with their
+/// first report).
+async fn compute_entries(
+    state: &AppState,
+    p: &Principal,
+    meta: &RequestMeta,
+    scope: Scope,
+) -> Result<Vec<Entry>, TaxiiError> {
     let index = state.db(|s| s.report_index(INDEX_LIMIT)).await?;
     let mut visible: Vec<ReportMeta> = index
         .into_iter()
