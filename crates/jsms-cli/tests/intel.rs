@@ -10,7 +10,7 @@
 mod common;
 
 use common::movements::released;
-use common::{Client, TestServer, assert_problem, events, now};
+use common::{Client, TestServer, assert_problem, events, now, open_events, read_events};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -103,18 +103,8 @@ async fn markings_are_enforced_on_every_read_path() {
 
     // The partner's analyst watches the stream from before anything is written.
     let watcher = server.signed_in("pn.analyst").await;
-    let watching = tokio::spawn(async move {
-        events(
-            &watcher,
-            "/api/v1/reports/stream",
-            "report",
-            None,
-            4,
-            Duration::from_secs(20),
-        )
-        .await
-    });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stream = open_events(&watcher, "/api/v1/reports/stream", None).await;
+    let watching = tokio::spawn(read_events(stream, "report", 4, Duration::from_secs(20)));
 
     let embassy = liaison.get("/api/v1/me").await.body["org_id"].clone();
     let red = create(&analyst, report("Red source", "red")).await;

@@ -430,11 +430,17 @@ pub async fn events(
     want: usize,
     wait: Duration,
 ) -> Vec<(String, Value)> {
+    read_events(open_events(c, path, last_event_id).await, name, want, wait).await
+}
+
+/// Opens an event stream; when it returns the server has answered, so the stream is
+/// subscribed.
+pub async fn open_events(c: &Client, path: &str, last_event_id: Option<&str>) -> reqwest::Response {
     let mut req = c.http.get(format!("{}{path}", c.base));
     if let Some(id) = last_event_id {
         req = req.header("last-event-id", id);
     }
-    let mut resp = req.send().await.unwrap();
+    let resp = req.send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(
         resp.headers()["content-type"]
@@ -442,6 +448,11 @@ pub async fn events(
             .unwrap()
             .starts_with("text/event-stream")
     );
+    resp
+}
+
+/// Reads events named `name` from an open stream until `want` arrived or `wait` passed.
+pub async fn read_events(mut resp: reqwest::Response, name: &str, want: usize, wait: Duration) -> Vec<(String, Value)> {
     let mut buf = String::new();
     let mut events = Vec::new();
     let deadline = tokio::time::Instant::now() + wait;
