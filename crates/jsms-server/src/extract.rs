@@ -78,18 +78,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         if !json_type {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e: BytesRejection| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge
-            } else {
-                ApiError::MalformedBody {
-                    detail: e.body_text(),
-                    field: None,
-                    status: StatusCode::BAD_REQUEST,
-                }
-            }
-        })?;
+        let bytes = Bytes::from_request(req, state).await.map_err(body_error)?;
         parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// A request body that could not be read: 413 over the size limit, 400 otherwise (for
+/// handlers that take the raw body).
+pub fn body_error(e: BytesRejection) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge
+    } else {
+        ApiError::MalformedBody {
+            detail: e.body_text(),
+            field: None,
+            status: StatusCode::BAD_REQUEST,
+        }
     }
 }
 

@@ -243,12 +243,7 @@ pub fn parse_timestamp_ms(s: &str) -> Option<i64> {
 
 /// Reads a STIX timestamp (RFC 3339 in UTC, `Z`).
 pub fn parse_timestamp(s: &str) -> Option<i64> {
-    if !s.ends_with('Z') {
-        return None;
-    }
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        .ok()
-        .map(|t| t.unix_timestamp())
+    parse_timestamp_ms(s).map(|ms| ms.div_euclid(1000))
 }
 
 /// The objects of one report, the report first (no marking definitions: see [`export`]).

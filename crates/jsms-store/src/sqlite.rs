@@ -2590,6 +2590,26 @@ fn decode_decision((id, party, state, body, version): DecisionRow) -> StoreResul
     })
 }
 
+/// Replaces a decision at `version` within `tx` (stale or missing otherwise).
+fn replace_decision(
+    tx: &rusqlite::Transaction<'_>,
+    d: &crate::DecisionRecord,
+    body: &str,
+    version: i64,
+    now: i64,
+) -> StoreResult<()> {
+    let n = tx
+        .execute(
+            "UPDATE decisions SET state = ?2, body = ?3, version = version + 1, updated_at = ?4 WHERE id = ?1 AND version = ?5",
+            params![b(d.id), d.state, body, now, version],
+        )
+        .map_err(internal)?;
+    if n == 0 {
+        return Err(stale_or_missing(tx, "decisions", d.id));
+    }
+    Ok(())
+}
+
 impl crate::DecisionStore for SqliteStore {
     fn register_signing_key(&self, user: UserId, key: &[u8], now: i64) -> StoreResult<()> {
         self.tx(|tx| {
@@ -2779,18 +2799,7 @@ impl crate::DecisionStore for SqliteStore {
 
     fn update_decision(&self, d: &crate::DecisionRecord, version: i64, now: i64) -> StoreResult<crate::DecisionRecord> {
         let body = serde_json::to_string(&d.body).map_err(internal)?;
-        self.tx(|tx| {
-            let n = tx
-                .execute(
-                    "UPDATE decisions SET state = ?2, body = ?3, version = version + 1, updated_at = ?4 WHERE id = ?1 AND version = ?5",
-                    params![b(d.id), d.state, body, now, version],
-                )
-                .map_err(internal)?;
-            if n == 0 {
-                return Err(stale_or_missing(tx, "decisions", d.id));
-            }
-            Ok(())
-        })?;
+        self.tx(|tx| replace_decision(tx, d, &body, version, now))?;
         let mut updated = d.clone();
         updated.version = version + 1;
         Ok(updated)
@@ -2807,15 +2816,7 @@ impl crate::DecisionStore for SqliteStore {
     ) -> StoreResult<crate::DecisionRecord> {
         let body = serde_json::to_string(&d.body).map_err(internal)?;
         self.tx(|tx| {
-            let n = tx
-                .execute(
-                    "UPDATE decisions SET state = ?2, body = ?3, version = version + 1, updated_at = ?4 WHERE id = ?1 AND version = ?5",
-                    params![b(d.id), d.state, body, now, version],
-                )
-                .map_err(internal)?;
-            if n == 0 {
-                return Err(stale_or_missing(tx, "decisions", d.id));
-            }
+            replace_decision(tx, d, &body, version, now)?;
             tx.execute(
                 "INSERT INTO decision_attachments (decision_id, sha256, name, media_type, content, added_by, created_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -2986,6 +2987,21 @@ type ReportRow = (
     i64,
 );
 
+/// A marking from its columns: the TLP wire name, `shared`, the organisations as JSON.
+fn stored_marking(tlp: &str, shared: bool, orgs: &str) -> StoreResult<jsms_domain::intel::Marking> {
+    let orgs: Vec<Uuid> = serde_json::from_str(orgs).map_err(internal)?;
+    Ok(jsms_domain::intel::Marking {
+        tlp: jsms_domain::intel::Tlp::parse(tlp).ok_or_else(|| internal(format!("unknown TLP {tlp}")))?,
+        shared,
+        orgs: orgs.into_iter().map(OrgId::from_uuid).collect(),
+    })
+}
+
+/// A marking's organisations as stored (a JSON array of ids).
+fn orgs_json(m: &jsms_domain::intel::Marking) -> StoreResult<String> {
+    serde_json::to_string(&m.orgs.iter().map(|o| o.uuid()).collect::<Vec<_>>()).map_err(internal)
+}
+
 const REPORT_COLS: &str =
     "id, stix_id, party_id, org_id, author, tlp, shared, orgs, body, version, created_at, updated_at";
 
@@ -3016,8 +3032,6 @@ impl SqliteStore {
         let (id, stix_id, party, org, author, tlp, shared, orgs, sealed, version, created_at, updated_at) = row;
         let id = Uuid::from_slice(&id).map_err(internal)?;
         let plain = self.key.open(&format!("report:{id}"), &sealed).map_err(internal)?;
-        let orgs: Vec<Uuid> = serde_json::from_str(&orgs).map_err(internal)?;
-        let tlp = jsms_domain::intel::Tlp::parse(&tlp).ok_or_else(|| internal(format!("unknown TLP {tlp}")))?;
         Ok(crate::ReportRecord {
             id,
             stix_id,
@@ -3027,11 +3041,7 @@ impl SqliteStore {
                 Some(a) => Some(UserId::from_uuid(Uuid::from_slice(&a).map_err(internal)?)),
                 None => None,
             },
-            marking: jsms_domain::intel::Marking {
-                tlp,
-                shared,
-                orgs: orgs.into_iter().map(OrgId::from_uuid).collect(),
-            },
+            marking: stored_marking(&tlp, shared, &orgs)?,
             body: serde_json::from_slice(&plain).map_err(internal)?,
             version,
             created_at,
@@ -3072,17 +3082,12 @@ impl SqliteStore {
             .map_err(internal)?;
         rows.map(|row| {
             let (id, stix_id, party, org, tlp, shared, orgs, created_at, updated_at) = row.map_err(internal)?;
-            let orgs: Vec<Uuid> = serde_json::from_str(&orgs).map_err(internal)?;
             Ok(crate::ReportMeta {
                 id: Uuid::from_slice(&id).map_err(internal)?,
                 stix_id,
                 party: PartyId::from_uuid(Uuid::from_slice(&party).map_err(internal)?),
                 org: OrgId::from_uuid(Uuid::from_slice(&org).map_err(internal)?),
-                marking: jsms_domain::intel::Marking {
-                    tlp: jsms_domain::intel::Tlp::parse(&tlp).ok_or_else(|| internal(format!("unknown TLP {tlp}")))?,
-                    shared,
-                    orgs: orgs.into_iter().map(OrgId::from_uuid).collect(),
-                },
+                marking: stored_marking(&tlp, shared, &orgs)?,
                 created_at,
                 updated_at,
             })
@@ -3094,8 +3099,7 @@ impl SqliteStore {
 impl crate::IntelStore for SqliteStore {
     fn create_report(&self, r: &crate::ReportRecord) -> StoreResult<()> {
         let body = self.seal_report(r)?;
-        let orgs =
-            serde_json::to_string(&r.marking.orgs.iter().map(|o| o.uuid()).collect::<Vec<_>>()).map_err(internal)?;
+        let orgs = orgs_json(&r.marking)?;
         self.tx(|tx| {
             tx.execute(
                 "INSERT INTO reports (id, stix_id, party_id, org_id, author, tlp, shared, orgs, body, version, created_at, updated_at) \
@@ -3151,8 +3155,7 @@ impl crate::IntelStore for SqliteStore {
 
     fn update_report(&self, r: &crate::ReportRecord, version: i64, now: i64) -> StoreResult<crate::ReportRecord> {
         let body = self.seal_report(r)?;
-        let orgs =
-            serde_json::to_string(&r.marking.orgs.iter().map(|o| o.uuid()).collect::<Vec<_>>()).map_err(internal)?;
+        let orgs = orgs_json(&r.marking)?;
         self.tx(|tx| {
             let n = tx
                 .execute(

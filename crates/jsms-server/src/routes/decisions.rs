@@ -10,7 +10,7 @@
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, ApiQuery, RequestMeta, expected_version, path_id};
+use crate::extract::{ApiJson, ApiQuery, RequestMeta, body_error, expected_version, path_id};
 use crate::routes::notifications::notify;
 use crate::routes::require;
 use crate::state::{AppState, Event};
@@ -808,17 +808,7 @@ async fn attach(
     let version = expected_version(&headers, query.version)?;
     let name = file_name(&query.name)?;
     let media_type = media_type(&headers)?;
-    let content = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge
-        } else {
-            ApiError::MalformedBody {
-                detail: e.body_text(),
-                field: None,
-                status: StatusCode::BAD_REQUEST,
-            }
-        }
-    })?;
+    let content = body.map_err(body_error)?;
     if content.is_empty() {
         return Err(ValidationError::new("/body", "the file is empty").into());
     }

@@ -21,8 +21,6 @@ use crate::routes::{referenced, require};
 use crate::state::{AppState, Event};
 use crate::wire::{GeoPoint, rfc3339};
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -389,14 +387,21 @@ pub struct ReportList {
     pub items: Vec<ReportView>,
 }
 
+/// The names of organisations, each read once.
+pub async fn org_names(state: &AppState, mut orgs: Vec<OrgId>) -> std::collections::HashMap<OrgId, String> {
+    orgs.sort_unstable();
+    orgs.dedup();
+    let mut names = std::collections::HashMap::new();
+    for id in orgs {
+        let name = state.db(move |s| s.org(id)).await.map(|o| o.name).unwrap_or_default();
+        names.insert(id, name);
+    }
+    names
+}
+
 async fn view(state: &AppState, principal: &Principal, r: &ReportRecord) -> ApiResult<ReportView> {
-    let org_id = r.org;
-    let org_name = state
-        .db(move |s| s.org(org_id))
-        .await
-        .map(|o| o.name)
-        .unwrap_or_default();
-    view_named(state, principal, r, org_name).await
+    let name = org_names(state, vec![r.org]).await.remove(&r.org).unwrap_or_default();
+    view_named(state, principal, r, name).await
 }
 
 /// A report as its reader sees it, the author organisation's name given.
@@ -495,12 +500,9 @@ async fn readable_reports(
         if tlp.is_some_and(|t| t != m.marking.tlp) || !state.decide(&principal.actor, meta_action(&m)).is_allow() {
             continue;
         }
-        let id = m.id;
-        let r = state.db(move |s| s.report(id)).await?;
-        // Decided again on the record opened, in case its marking changed meanwhile.
-        if !state.decide(&principal.actor, record_action(&r)).is_allow() {
+        let Some(r) = open_readable(state, principal, m.id).await? else {
             continue;
-        }
+        };
         if !words.is_empty() {
             let b = decode(&r)?;
             let hay = format!(
@@ -540,21 +542,23 @@ async fn list_reports(
     ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> ApiResult<Json<ReportList>> {
     let records = readable_reports(&state, &principal, &meta, &query, "report.read").await?;
-    // Organisation names read once for the whole list.
-    let mut names: std::collections::HashMap<OrgId, String> = std::collections::HashMap::new();
-    for r in &records {
-        if !names.contains_key(&r.org) {
-            let id = r.org;
-            let name = state.db(move |s| s.org(id)).await.map(|o| o.name).unwrap_or_default();
-            names.insert(id, name);
-        }
-    }
+    let names = org_names(&state, records.iter().map(|r| r.org).collect()).await;
     let mut items = Vec::new();
     for r in records.iter().rev() {
         let name = names.get(&r.org).cloned().unwrap_or_default();
         items.push(view_named(&state, &principal, r, name).await?);
     }
     Ok(Json(ReportList { items }))
+}
+
+/// Opens a report whose stored marking was found readable, and decides again on the record
+/// opened, in case its marking changed meanwhile: `None` when it may no longer be read.
+pub async fn open_readable(state: &AppState, principal: &Principal, id: Uuid) -> ApiResult<Option<ReportRecord>> {
+    let r = state.db(move |s| s.report(id)).await?;
+    Ok(state
+        .decide(&principal.actor, record_action(&r))
+        .is_allow()
+        .then_some(r))
 }
 
 /// One report; 404 when the caller may not read it (exactly like a missing one).
@@ -578,10 +582,7 @@ async fn readable(
         ApiError::NotFound,
     )
     .await?;
-    let r = state.db(move |s| s.report(id)).await?;
-    if !state.decide(&principal.actor, record_action(&r)).is_allow() {
-        return Err(ApiError::NotFound);
-    }
+    let r = open_readable(state, principal, id).await?.ok_or(ApiError::NotFound)?;
     state
         .audit(
             &principal.who,
@@ -1038,10 +1039,7 @@ async fn report_stream(
 
 /// The event for report `id` if the caller may read it now (the read audited).
 async fn report_event(state: &AppState, principal: &Principal, meta: &RequestMeta, id: Uuid) -> Option<ReportEvent> {
-    let r = state.db(move |s| s.report(id)).await.ok()?;
-    if !state.decide(&principal.actor, record_action(&r)).is_allow() {
-        return None;
-    }
+    let r = open_readable(state, principal, id).await.ok()??;
     let b = decode(&r).ok()?;
     let event = Event::allow("report.read", Some(format!("report:{id}")), "streamed");
     state.audit(&principal.who, meta, event).await.ok()?;
@@ -1052,13 +1050,6 @@ async fn report_event(state: &AppState, principal: &Principal, meta: &RequestMet
         grading: b.grading.map(Grading::code),
         reported_at: rfc3339(b.reported_at),
     })
-}
-
-/// Haversine distance, metres.
-fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
-    let (la1, lo1, la2, lo2) = (a.0.to_radians(), a.1.to_radians(), b.0.to_radians(), b.1.to_radians());
-    let h = ((la2 - la1) / 2.0).sin().powi(2) + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);
-    2.0 * 6_371_000.0 * h.sqrt().asin()
 }
 
 fn stix_zone(z: &ZoneRecord) -> jsms_stix::Zone {
@@ -1075,7 +1066,7 @@ fn stix_zone(z: &ZoneRecord) -> jsms_stix::Zone {
             );
             let far = ring
                 .iter()
-                .map(|p| distance_m(c, (p.lat(), p.lon())))
+                .map(|p| jsms_domain::tracking::distance_m(c, (p.lat(), p.lon())))
                 .fold(0.0, f64::max);
             (c, far)
         }
@@ -1094,11 +1085,15 @@ fn stix_zone(z: &ZoneRecord) -> jsms_stix::Zone {
     }
 }
 
-/// A report in the terms of STIX, for `principal`: linked zones only when it may read zones.
-pub async fn to_stix(state: &AppState, principal: &Principal, r: &ReportRecord) -> ApiResult<jsms_stix::Report> {
+/// A report in the terms of STIX, for `principal` (linked zones only when it may read
+/// zones), its author organisation's name given.
+pub async fn to_stix(
+    state: &AppState,
+    principal: &Principal,
+    r: &ReportRecord,
+    org_name: String,
+) -> ApiResult<jsms_stix::Report> {
     let b = decode(r)?;
-    let org = r.org;
-    let org_name = state.db(move |s| s.org(org)).await.map(|o| o.name).unwrap_or_default();
     let mut zones = Vec::new();
     let zones_readable = state.decide(&principal.actor, Action::ReadZones).is_allow();
     for z in b.zones.iter().filter(|_| zones_readable) {
@@ -1163,7 +1158,8 @@ async fn report_stix(
     Path(id): Path<String>,
 ) -> ApiResult<axum::response::Response> {
     let r = readable(&state, &principal, &meta, &id, "report.export").await?;
-    let report = to_stix(&state, &principal, &r).await?;
+    let name = org_names(&state, vec![r.org]).await.remove(&r.org).unwrap_or_default();
+    let report = to_stix(&state, &principal, &r, name).await?;
     Ok(stix_response(&jsms_stix::export(&[report])))
 }
 
@@ -1178,9 +1174,11 @@ async fn export_reports(
     ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> ApiResult<axum::response::Response> {
     let records = readable_reports(&state, &principal, &meta, &query, "report.export").await?;
+    let names = org_names(&state, records.iter().map(|r| r.org).collect()).await;
     let mut reports = Vec::new();
     for r in &records {
-        reports.push(to_stix(&state, &principal, r).await?);
+        let name = names.get(&r.org).cloned().unwrap_or_default();
+        reports.push(to_stix(&state, &principal, r, name).await?);
     }
     Ok(stix_response(&jsms_stix::export(&reports)))
 }
@@ -1433,28 +1431,8 @@ async fn import_reports(
     meta: RequestMeta,
     principal: Principal,
     ApiQuery(query): ApiQuery<ImportQuery>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    ApiJson(bundle): ApiJson<Value>,
 ) -> ApiResult<Json<ImportResult>> {
-    let kind = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let essence = kind.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    if essence != "application/json" && essence != "application/stix+json" {
-        return Err(ApiError::UnsupportedMediaType);
-    }
-    let bytes = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge
-        } else {
-            ApiError::MalformedBody {
-                detail: e.body_text(),
-                field: None,
-                status: StatusCode::BAD_REQUEST,
-            }
-        }
-    })?;
     let rules = require(
         &state,
         &principal,
@@ -1467,11 +1445,6 @@ async fn import_reports(
         ApiError::Forbidden("analysts, coordinators, liaison officers and intelligence tokens import reports"),
     )
     .await?;
-    let bundle: Value = serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedBody {
-        detail: format!("not JSON: {e}"),
-        field: None,
-        status: StatusCode::BAD_REQUEST,
-    })?;
     let objects = jsms_stix::bundle_objects(&bundle).map_err(|e| ValidationError::new(e.path, e.message))?;
     let (result, _) = import_objects(&state, &principal, &meta, objects, query.shared.unwrap_or(false)).await?;
     tracing::info!(created = result.created.len(), existing = result.existing.len(), rules = ?rules, "STIX import");

@@ -16,7 +16,7 @@
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::extract::RequestMeta;
-use crate::routes::reports::{INDEX_LIMIT, import_objects, read_action, to_stix};
+use crate::routes::reports::{INDEX_LIMIT, import_objects, open_readable, org_names, read_action, to_stix};
 use crate::state::AppState;
 use axum::Router;
 use axum::body::Bytes;
@@ -109,17 +109,23 @@ fn ok(status: StatusCode, body: &Value, extra: &[(&'static str, String)]) -> Res
 }
 
 /// Checks the `Accept` header asks for TAXII 2.1 (or any TAXII version).
+/// Whether a media type is TAXII (version 2.1 or unversioned); `extra` admits other
+/// parameters (an Accept header's `q=`).
+fn is_taxii(media: &str, extra: &str) -> bool {
+    let tokens: Vec<String> = media
+        .split(';')
+        .map(|t| t.trim().replace(' ', "").to_ascii_lowercase())
+        .collect();
+    tokens.first().is_some_and(|t| t == "application/taxii+json")
+        && tokens
+            .iter()
+            .skip(1)
+            .all(|t| t == "version=2.1" || (!extra.is_empty() && t.starts_with(extra)))
+}
+
 fn accepts(headers: &HeaderMap) -> Result<(), TaxiiError> {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let fine = accept.split(',').any(|part| {
-        let tokens: Vec<String> = part
-            .split(';')
-            .map(|t| t.trim().replace(' ', "").to_ascii_lowercase())
-            .collect();
-        tokens.first().is_some_and(|t| t == "application/taxii+json")
-            && tokens.iter().skip(1).all(|t| t == "version=2.1" || t.starts_with("q="))
-    });
-    if fine {
+    if accept.split(',').any(|part| is_taxii(part, "q=")) {
         Ok(())
     } else {
         Err(TaxiiError::new(
@@ -426,19 +432,16 @@ async fn compute_entries(
         .collect();
     // Added to the collection when created, or when a new marking moved it here.
     visible.sort_by_key(|m| (m.updated_at.max(m.created_at), m.id));
+    let names = org_names(state, visible.iter().map(|m| m.org).collect()).await;
     let mut out: Vec<Entry> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut audit = Vec::new();
     for m in visible {
-        let id = m.id;
-        let r = state.db(move |s| s.report(id)).await?;
-        if !state
-            .decide(&p.actor, read_action(r.id, r.party, r.org, &r.marking))
-            .is_allow()
-        {
+        let Some(r) = open_readable(state, p, m.id).await? else {
             continue;
-        }
-        let report = to_stix(state, p, &r).await?;
+        };
+        let name = names.get(&r.org).cloned().unwrap_or_default();
+        let report = to_stix(state, p, &r, name).await?;
         let added = r.updated_at.max(r.created_at);
         let mut objects = jsms_stix::jsms_extension_objects();
         objects.extend(jsms_stix::identities(std::slice::from_ref(&report)));
@@ -508,6 +511,47 @@ fn envelope(more: bool, f: &Filters, taken: usize, key: &str, items: Vec<Value>)
     Value::Object(body)
 }
 
+/// The answer of a listing endpoint: the page of matching entries of the collection (of one
+/// object when `object` is given: 404 when it has none), each shown by `item` under `key`.
+#[allow(clippy::too_many_arguments)]
+async fn listing(
+    state: &AppState,
+    meta: &RequestMeta,
+    headers: &HeaderMap,
+    p: Result<Principal, ApiError>,
+    collection: &str,
+    object: Option<String>,
+    query: Option<&str>,
+    key: &str,
+    item: fn(&Entry) -> Value,
+) -> Taxii {
+    accepts(headers)?;
+    let p = caller(p)?;
+    let scope = find_scope(&p, collection)?;
+    let mut f = filters(query)?;
+    if let Some(object) = &object {
+        if !f.ids.is_empty() || !f.types.is_empty() {
+            return Err(bad("match[id] and match[type] are not filters of one object"));
+        }
+        f.ids = vec![object.clone()];
+    }
+    let all = entries(state, &p, meta, scope).await?;
+    let (page, more, extra) = page(&all, &f);
+    if object.is_some() && page.is_empty() && f.next == 0 {
+        return Err(TaxiiError::new(
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            "no such object in this collection",
+        ));
+    }
+    let items: Vec<Value> = page.iter().map(|e| item(e)).collect();
+    Ok(ok(StatusCode::OK, &envelope(more, &f, page.len(), key, items), &extra))
+}
+
+fn whole(e: &Entry) -> Value {
+    e.object.clone()
+}
+
 async fn objects(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -516,18 +560,7 @@ async fn objects(
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Taxii {
-    accepts(&headers)?;
-    let p = caller(p)?;
-    let scope = find_scope(&p, &id)?;
-    let f = filters(q.as_deref())?;
-    let all = entries(&state, &p, &meta, scope).await?;
-    let (page, more, extra) = page(&all, &f);
-    let objects: Vec<Value> = page.iter().map(|e| e.object.clone()).collect();
-    Ok(ok(
-        StatusCode::OK,
-        &envelope(more, &f, page.len(), "objects", objects),
-        &extra,
-    ))
+    listing(&state, &meta, &headers, p, &id, None, q.as_deref(), "objects", whole).await
 }
 
 async fn manifest(
@@ -538,24 +571,11 @@ async fn manifest(
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Taxii {
-    accepts(&headers)?;
-    let p = caller(p)?;
-    let scope = find_scope(&p, &id)?;
-    let f = filters(q.as_deref())?;
-    let all = entries(&state, &p, &meta, scope).await?;
-    let (page, more, extra) = page(&all, &f);
-    let objects: Vec<Value> = page
-        .iter()
-        .map(|e| {
-            json!({"id": e.object.get("id"), "date_added": jsms_stix::timestamp_ms(e.added),
-                   "version": e.version, "media_type": STIX})
-        })
-        .collect();
-    Ok(ok(
-        StatusCode::OK,
-        &envelope(more, &f, page.len(), "objects", objects),
-        &extra,
-    ))
+    let record = |e: &Entry| {
+        json!({"id": e.object.get("id"), "date_added": jsms_stix::timestamp_ms(e.added),
+               "version": e.version, "media_type": STIX})
+    };
+    listing(&state, &meta, &headers, p, &id, None, q.as_deref(), "objects", record).await
 }
 
 async fn object(
@@ -566,29 +586,18 @@ async fn object(
     Path((id, object)): Path<(String, String)>,
     RawQuery(q): RawQuery,
 ) -> Taxii {
-    accepts(&headers)?;
-    let p = caller(p)?;
-    let scope = find_scope(&p, &id)?;
-    let mut f = filters(q.as_deref())?;
-    if !f.ids.is_empty() || !f.types.is_empty() {
-        return Err(bad("match[id] and match[type] are not filters of one object"));
-    }
-    f.ids = vec![object];
-    let all = entries(&state, &p, &meta, scope).await?;
-    let (page, more, extra) = page(&all, &f);
-    if page.is_empty() && f.next == 0 {
-        return Err(TaxiiError::new(
-            StatusCode::NOT_FOUND,
-            "Not Found",
-            "no such object in this collection",
-        ));
-    }
-    let objects: Vec<Value> = page.iter().map(|e| e.object.clone()).collect();
-    Ok(ok(
-        StatusCode::OK,
-        &envelope(more, &f, page.len(), "objects", objects),
-        &extra,
-    ))
+    listing(
+        &state,
+        &meta,
+        &headers,
+        p,
+        &id,
+        Some(object),
+        q.as_deref(),
+        "objects",
+        whole,
+    )
+    .await
 }
 
 async fn versions(
@@ -599,26 +608,19 @@ async fn versions(
     Path((id, object)): Path<(String, String)>,
     RawQuery(q): RawQuery,
 ) -> Taxii {
-    accepts(&headers)?;
-    let p = caller(p)?;
-    let scope = find_scope(&p, &id)?;
-    let mut f = filters(q.as_deref())?;
-    f.ids = vec![object];
-    let all = entries(&state, &p, &meta, scope).await?;
-    let (page, more, extra) = page(&all, &f);
-    if page.is_empty() && f.next == 0 {
-        return Err(TaxiiError::new(
-            StatusCode::NOT_FOUND,
-            "Not Found",
-            "no such object in this collection",
-        ));
-    }
-    let versions: Vec<Value> = page.iter().map(|e| json!(e.version)).collect();
-    Ok(ok(
-        StatusCode::OK,
-        &envelope(more, &f, page.len(), "versions", versions),
-        &extra,
-    ))
+    let version = |e: &Entry| json!(e.version);
+    listing(
+        &state,
+        &meta,
+        &headers,
+        p,
+        &id,
+        Some(object),
+        q.as_deref(),
+        "versions",
+        version,
+    )
+    .await
 }
 
 async fn add_objects(
@@ -636,30 +638,14 @@ async fn add_objects(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let tokens: Vec<String> = kind
-        .split(';')
-        .map(|t| t.trim().replace(' ', "").to_ascii_lowercase())
-        .collect();
-    if tokens.first().map(String::as_str) != Some("application/taxii+json")
-        || tokens.iter().skip(1).any(|t| t != "version=2.1")
-    {
+    if !is_taxii(kind, "") {
         return Err(TaxiiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "Unsupported Media Type",
             format!("send Content-Type: {TAXII}"),
         ));
     }
-    let bytes = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            TaxiiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "Payload Too Large",
-                format!("at most {MAX_CONTENT_LENGTH} bytes"),
-            )
-        } else {
-            bad(e.body_text())
-        }
-    })?;
+    let bytes = body.map_err(|e| TaxiiError::from(crate::extract::body_error(e)))?;
     let allowed = crate::routes::require(
         &state,
         &p,
