@@ -58,7 +58,47 @@ pub struct AuditEntry {
     pub justification: Option<String>,
 }
 
+impl Outcome {
+    /// The name stored in the index column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Allow => "allow",
+            Outcome::Deny => "deny",
+            Outcome::Info => "info",
+        }
+    }
+}
+
+/// The columns stored beside an entry so that the log can be searched by resource and
+/// principal. The Merkle tree covers only the entry itself: verification and start-up
+/// compare these columns with the entry, and queries re-check every row they return
+/// against the entry's own data, so an edited column cannot change an answer unnoticed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexColumns {
+    /// As in the entry.
+    pub time_ms: i64,
+    /// As in the entry.
+    pub principal: String,
+    /// As in the entry.
+    pub action: String,
+    /// As in the entry.
+    pub resource: Option<String>,
+    /// [`Outcome::as_str`] of the entry's outcome.
+    pub outcome: String,
+}
+
 impl AuditEntry {
+    /// The index columns this entry must be stored with.
+    pub fn index_columns(&self) -> IndexColumns {
+        IndexColumns {
+            time_ms: self.time_ms,
+            principal: self.principal.clone(),
+            action: self.action.clone(),
+            resource: self.resource.clone(),
+            outcome: self.outcome.as_str().to_owned(),
+        }
+    }
+
     /// The leaf data.
     pub fn to_bytes(&self) -> Vec<u8> {
         // PANIC SAFETY: serialising a struct of strings and numbers to JSON cannot fail.

@@ -2,9 +2,10 @@
 //! every signed checkpoint and cosignature checked against it, and optionally a witness's
 //! view (which is what catches a truncation that also removed the checkpoints).
 
-use crate::entry::AuditEntry;
+use crate::entry::{AuditEntry, IndexColumns};
 use crate::merkle::{Hash, MerkleTree, leaf_hash};
 use crate::note::{Checkpoint, Note, NoteVerifier, SignatureLine};
+use crate::tail::TailKey;
 use std::fmt;
 
 /// One thing found wrong.
@@ -58,20 +59,41 @@ pub enum Finding {
         /// The size.
         size: u64,
     },
+    /// The columns stored beside an entry (resource, principal, time, action, outcome) do
+    /// not match the entry: an edit aimed at the answers of "who knew".
+    IndexMismatch {
+        /// The entry.
+        index: u64,
+    },
+    /// The witness cosigned a checkpoint at `size` that the log no longer holds: checkpoints
+    /// were deleted.
+    CheckpointMissing {
+        /// The size the witness cosigned.
+        size: u64,
+    },
+    /// An entry after the last good checkpoint whose tag does not verify under the tail
+    /// key: appended or changed outside the server.
+    Unauthenticated {
+        /// The entry.
+        index: u64,
+    },
 }
 
 impl Finding {
     /// The first entry index this finding implicates.
     pub fn first_bad_entry(&self) -> Option<u64> {
         match self {
-            Finding::Missing { index } | Finding::Malformed { index } | Finding::OutOfPlace { index, .. } => {
-                Some(*index)
-            }
+            Finding::Missing { index }
+            | Finding::Malformed { index }
+            | Finding::OutOfPlace { index, .. }
+            | Finding::IndexMismatch { index }
+            | Finding::Unauthenticated { index } => Some(*index),
             Finding::Truncated { entries, .. } => Some(*entries),
             Finding::RootMismatch { after, .. } => Some(*after),
-            Finding::WitnessFork { .. } | Finding::BadCheckpointSignature { .. } | Finding::BadCosignature { .. } => {
-                None
-            }
+            Finding::WitnessFork { .. }
+            | Finding::BadCheckpointSignature { .. }
+            | Finding::BadCosignature { .. }
+            | Finding::CheckpointMissing { .. } => None,
         }
     }
 }
@@ -105,6 +127,19 @@ impl fmt::Display for Finding {
                 f,
                 "the witness cosigned a different root at size {size}: the log was rewritten"
             ),
+            Finding::CheckpointMissing { size } => write!(
+                f,
+                "the witness cosigned a checkpoint at size {size} that the log no longer holds (checkpoints deleted)"
+            ),
+            Finding::IndexMismatch { index } => write!(
+                f,
+                "the index columns of entry {index} differ from the entry (edited to change who-knew answers?)"
+            ),
+            Finding::Unauthenticated { index } => write!(
+                f,
+                "entry {index} is not under a checkpoint and its tag does not verify under the tail key \
+                 (appended or changed outside the server)"
+            ),
         }
     }
 }
@@ -118,6 +153,9 @@ pub struct Report {
     pub checkpoints: usize,
     /// Cosignatures checked.
     pub cosignatures: usize,
+    /// Entries after the last good checkpoint, each checked against the tail key (`None`
+    /// when no tail key was given: the tail was not checked).
+    pub tail: Option<u64>,
     /// Everything wrong, in the order found.
     pub findings: Vec<Finding>,
 }
@@ -138,6 +176,8 @@ impl Report {
                     | Finding::Malformed { .. }
                     | Finding::OutOfPlace { .. }
                     | Finding::Truncated { .. }
+                    | Finding::IndexMismatch { .. }
+                    | Finding::Unauthenticated { .. }
             )
         };
         let precise = self
@@ -156,12 +196,44 @@ pub struct LogVerifier {
     tree: MerkleTree,
     report: Report,
     broken_at: Option<u64>,
+    tail_key: Option<TailKey>,
+    /// Entries whose tag is missing or does not verify (only those after the last good
+    /// checkpoint are findings).
+    untagged: Vec<u64>,
+    /// The largest checkpoint size whose root matched.
+    covered: u64,
+    /// Sizes of the signed checkpoints read.
+    signed: Vec<u64>,
 }
 
 impl LogVerifier {
     /// A verifier with nothing read yet.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A verifier that also checks the tags of entries after the last good checkpoint.
+    pub fn with_tail_key(key: TailKey) -> Self {
+        Self {
+            tail_key: Some(key),
+            ..Self::default()
+        }
+    }
+
+    /// Reads one stored row: the entry at `index`, the index columns stored beside it, and
+    /// its tail tag (rows must come in increasing index order).
+    pub fn row(&mut self, index: u64, data: &[u8], columns: &IndexColumns, tag: Option<&[u8]>) {
+        if let Ok(e) = AuditEntry::from_bytes(data)
+            && e.index_columns() != *columns
+        {
+            self.report.findings.push(Finding::IndexMismatch { index });
+        }
+        if let Some(key) = &self.tail_key
+            && !tag.is_some_and(|t| key.verify(index, data, t))
+        {
+            self.untagged.push(index);
+        }
+        self.entry(index, data);
     }
 
     /// Reads the entry stored at `index` (entries must come in increasing index order).
@@ -198,6 +270,7 @@ impl LogVerifier {
         let mut last_good = 0u64;
         for (size, note_text, cosigs) in sorted {
             self.report.checkpoints += 1;
+            self.signed.push(*size);
             let parsed = Note::parse(note_text).ok().and_then(|note| {
                 let text = log.verify_note(&note).ok()?.to_owned();
                 Checkpoint::parse(&text)
@@ -220,7 +293,10 @@ impl LogVerifier {
                     after: last_good,
                     size: cp.size,
                 }),
-                Ok(_) => last_good = cp.size,
+                Ok(_) => {
+                    last_good = cp.size;
+                    self.covered = self.covered.max(cp.size);
+                }
             }
             for line in cosigs {
                 self.report.cosignatures += 1;
@@ -240,8 +316,12 @@ impl LogVerifier {
         }
     }
 
-    /// Checks a witness's latest cosigned view of this log.
+    /// Checks a witness's latest cosigned view of this log (after [`Self::checkpoints`]: the
+    /// log must still hold the checkpoint the witness cosigned).
     pub fn witness_view(&mut self, size: u64, root: &Hash) {
+        if !self.signed.contains(&size) {
+            self.report.findings.push(Finding::CheckpointMissing { size });
+        }
         match self.tree.root_at(size) {
             Err(_) => self.report.findings.push(Finding::Truncated {
                 size,
@@ -253,7 +333,14 @@ impl LogVerifier {
     }
 
     /// The report.
-    pub fn finish(self) -> Report {
+    pub fn finish(mut self) -> Report {
+        if self.tail_key.is_some() {
+            let covered = self.covered;
+            self.report.tail = Some(self.tree.len().saturating_sub(covered));
+            for index in self.untagged.into_iter().filter(|i| *i >= covered) {
+                self.report.findings.push(Finding::Unauthenticated { index });
+            }
+        }
         self.report
     }
 }
@@ -403,5 +490,50 @@ mod tests {
         let mut cps = f.checkpoints.clone();
         cps[2].1 = cps[2].1.replace("\n30\n", "\n31\n");
         assert!(!run(&f, &indexed(&f.entries), &cps).is_intact());
+    }
+
+    #[test]
+    fn edited_index_columns_and_forged_tail_rows_are_found() {
+        use crate::tail::TailKey;
+        let f = fixture(25, 10); // checkpoints at 10, 20, 25
+        let key = TailKey::from_bytes(&[9; 32]).unwrap();
+        // 3 entries after the last checkpoint, the last one forged without the key.
+        let mut entries = f.entries.clone();
+        entries.extend((25..28).map(entry));
+        type Row = (u64, Vec<u8>, IndexColumns, Option<[u8; 32]>);
+        let run_rows = |rows: &[Row]| {
+            let mut v = LogVerifier::with_tail_key(key.clone());
+            for (i, d, c, t) in rows {
+                v.row(*i, d, c, t.as_ref().map(|t| t.as_slice()));
+            }
+            v.checkpoints(&f.log.verifier(), &[f.witness.verifier()], &f.checkpoints);
+            v.finish()
+        };
+        let mut rows: Vec<Row> = entries
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let e = AuditEntry::from_bytes(d).unwrap();
+                (i as u64, d.clone(), e.index_columns(), Some(key.tag(i as u64, d)))
+            })
+            .collect();
+        let r = run_rows(&rows);
+        assert!(r.is_intact(), "{:?}", r.findings);
+        assert_eq!(r.tail, Some(3));
+        // A forged tail row: wrong tag, or none.
+        rows[27].3 = Some([0; 32]);
+        assert_eq!(run_rows(&rows).findings, vec![Finding::Unauthenticated { index: 27 }]);
+        rows[27].3 = None;
+        assert_eq!(run_rows(&rows).first_bad_entry(), Some(27));
+        rows[27].3 = Some(key.tag(27, &rows[27].1));
+        // Untagged entries under a good checkpoint are covered by its signature.
+        rows[3].3 = None;
+        assert!(run_rows(&rows).is_intact());
+        // A resource column changed to hide a reader from who-knew.
+        rows[12].2.resource = Some("person:someone-else".into());
+        assert_eq!(run_rows(&rows).findings, vec![Finding::IndexMismatch { index: 12 }]);
+        rows[12].2 = AuditEntry::from_bytes(&rows[12].1).unwrap().index_columns();
+        rows[26].2.time_ms += 1;
+        assert_eq!(run_rows(&rows).first_bad_entry(), Some(26));
     }
 }

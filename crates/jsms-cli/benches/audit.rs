@@ -47,12 +47,20 @@ async fn appends() {
     let path = dir.path().join("audit.db");
     // Baseline: one durable transaction per entry.
     let mut db = AuditDb::open(&dir.path().join("baseline.db")).unwrap();
+    let key = jsms_audit::tail::TailKey::from_bytes(&[3; 32]).unwrap();
     let started = Instant::now();
     let mut n = 0u64;
     while started.elapsed() < Duration::from_secs(2) {
         let e = entry(n);
         let bytes = e.to_bytes();
-        db.append(&[(n, &e, &bytes)]).unwrap();
+        let tag = key.tag(n, &bytes);
+        db.append(&[jsms_store::audit::NewEntry {
+            index: n,
+            entry: &e,
+            data: &bytes,
+            tag: &tag,
+        }])
+        .unwrap();
         n += 1;
     }
     let baseline = n as f64 / started.elapsed().as_secs_f64();
@@ -62,6 +70,7 @@ async fn appends() {
         Box::new(AuditDb::open(&path).unwrap()),
         AuditDb::open(&path).unwrap(),
         signer,
+        key,
         Arc::new(SystemClock),
     )
     .unwrap();
@@ -109,6 +118,7 @@ fn verify_million() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.db");
     let signer = NoteSigner::from_seed("jsms.bench/audit", TYPE_ED25519, [1; 32]).unwrap();
+    let key = jsms_audit::tail::TailKey::from_bytes(&[3; 32]).unwrap();
     let mut db = AuditDb::open(&path).unwrap();
     let mut tree = MerkleTree::new();
     let build = Instant::now();
@@ -121,7 +131,17 @@ fn verify_million() {
                 (e, b)
             })
             .collect();
-        let rows: Vec<(u64, &AuditEntry, &[u8])> = batch.iter().map(|(e, b)| (e.seq, e, b.as_slice())).collect();
+        let tags: Vec<[u8; 32]> = batch.iter().map(|(e, b)| key.tag(e.seq, b)).collect();
+        let rows: Vec<jsms_store::audit::NewEntry<'_>> = batch
+            .iter()
+            .zip(&tags)
+            .map(|((e, b), tag)| jsms_store::audit::NewEntry {
+                index: e.seq,
+                entry: e,
+                data: b,
+                tag,
+            })
+            .collect();
         db.append(&rows).unwrap();
         for (_, b) in &batch {
             tree.push(leaf_hash(b));
@@ -145,9 +165,9 @@ fn verify_million() {
     // What `jsms audit verify` does, timed from opening the database.
     let started = Instant::now();
     let db = AuditDb::open(&path).unwrap();
-    let mut v = LogVerifier::new();
-    db.for_each_entry(|i, d| {
-        v.entry(i, d);
+    let mut v = LogVerifier::with_tail_key(key);
+    db.for_each_row(0, |row| {
+        v.row(row.index, row.data, row.columns, row.tag);
         Ok(())
     })
     .unwrap();

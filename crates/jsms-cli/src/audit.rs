@@ -98,9 +98,16 @@ pub fn run(command: AuditCommand) -> Result<(), Failure> {
                 witnesses.push(NoteVerifier::from_text(k).map_err(|e| Failure::config(format!("--witness-key: {e}")))?);
             }
             let db = AuditDb::open(&dir.audit_database()).map_err(Failure::runtime)?;
-            let mut v = LogVerifier::new();
-            db.for_each_entry(|idx, data| {
-                v.entry(idx, data);
+            let tail_key = dir.existing_tail_key()?;
+            if tail_key.is_none() {
+                println!(
+                    "note: {} is missing: entries after the last checkpoint cannot be authenticated",
+                    dir.audit_key().display()
+                );
+            }
+            let mut v = tail_key.map_or_else(LogVerifier::new, LogVerifier::with_tail_key);
+            db.for_each_row(0, |row| {
+                v.row(row.index, row.data, row.columns, row.tag);
                 Ok(())
             })
             .map_err(Failure::runtime)?;
@@ -130,12 +137,22 @@ pub fn run(command: AuditCommand) -> Result<(), Failure> {
             let report = v.finish();
             if report.is_intact() {
                 println!(
-                    "audit log intact: {} entries, {} checkpoints, {} cosignatures verified ({})",
+                    "audit log intact: {} entries, {} checkpoints, {} cosignatures verified, {} ({})",
                     report.entries,
                     report.checkpoints,
                     report.cosignatures,
+                    report.tail.map_or_else(
+                        || "tail not authenticated (no key)".to_owned(),
+                        |n| format!("{n} entries after the last checkpoint authenticated")
+                    ),
                     log_key.name()
                 );
+                if report.cosignatures == 0 {
+                    println!(
+                        "warning: no checkpoint is cosigned by a witness: a truncation that also removed \
+                         checkpoints would go unnoticed (attach one: `jsms witness --help`)"
+                    );
+                }
                 Ok(())
             } else {
                 for f in &report.findings {

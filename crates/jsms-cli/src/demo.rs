@@ -463,6 +463,73 @@ pub fn import_demo_map(data: &DataDir) -> Result<(), Failure> {
     std::fs::write(&path, graph.to_bytes()).map_err(|e| Failure::runtime(format!("{}: {e}", path.display())))
 }
 
+/// The demo witness's name.
+const DEMO_WITNESS: &str = "partner.demo/witness";
+
+/// Where the demo keeps the partner's witness: beside the instance, never inside it (it is
+/// the other party's key and state).
+fn witness_dir(instance: &std::path::Path) -> PathBuf {
+    let mut name = instance.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".witness");
+    instance.with_file_name(name)
+}
+
+/// Starts the partner's witness for the demo on a loopback port: a fresh key (mode 0600) and
+/// state in `dir`; returns the endpoint the instance pushes its checkpoints to.
+async fn start_witness(dir: &std::path::Path, log_key: &str) -> Result<jsms_server::audit::WitnessEndpoint, Failure> {
+    use jsms_audit::note::{NoteSigner, NoteVerifier, TYPE_COSIGNATURE};
+    std::fs::create_dir_all(dir).map_err(|e| fail(format!("{}: {e}", dir.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| fail(format!("{}: {e}", dir.display())))?;
+    }
+    let seed = jsms_identity::random::bytes::<32>().map_err(fail)?;
+    let signer = NoteSigner::from_seed(DEMO_WITNESS, TYPE_COSIGNATURE, seed).map_err(fail)?;
+    let key_file = dir.join("witness.key");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    std::io::Write::write_all(
+        &mut options
+            .open(&key_file)
+            .map_err(|e| fail(format!("{}: {e}", key_file.display())))?,
+        signer.to_text().as_bytes(),
+    )
+    .map_err(fail)?;
+    let verifier = NoteVerifier::from_text(&signer.verifier_text()).map_err(fail)?;
+    let log = NoteVerifier::from_text(log_key).map_err(fail)?;
+    let logs = vec![jsms_audit::witness::WitnessedLog {
+        origin: log.name().to_owned(),
+        verifier: log,
+    }];
+    let router = jsms_server::witness::router(
+        signer,
+        logs,
+        dir.join("witness.json"),
+        std::sync::Arc::new(jsms_server::state::SystemClock),
+    )
+    .map_err(fail)?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| fail(format!("demo witness: {e}")))?;
+    let url = format!("http://{}", listener.local_addr().map_err(fail)?);
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::error!(error = %e, "demo witness stopped");
+        }
+    });
+    Ok(jsms_server::audit::WitnessEndpoint {
+        url: Some(url),
+        verifier,
+    })
+}
+
 /// Runs `jsms demo`.
 pub fn run(args: DemoArgs) -> Result<(), Failure> {
     let (dir, _guard) = match args.data_dir {
@@ -486,6 +553,11 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
     let rt = serve::runtime()?;
     let audit = data.open_audit(std::sync::Arc::new(jsms_server::state::SystemClock))?;
     let convoy_logins = logins.clone();
+    let witness_dir = witness_dir(&dir);
+    let witness = rt.block_on(start_witness(&witness_dir, &audit.verifier_text()))?;
+    let witness_url = witness.url.clone().unwrap_or_default();
+    let witness_key = witness.verifier.to_text();
+    config.witnesses = vec![witness];
     rt.block_on(serve::serve(config, store, audit, |url| {
         let (base, convoy_logins) = (url.to_owned(), convoy_logins);
         tokio::spawn(async move {
@@ -518,6 +590,18 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
         }
         println!();
         println!("  A current code: oathtool --totp -b SECRET (or any authenticator app).");
+        println!("  Witness: the Partner Nation's witness ({DEMO_WITNESS}) at {witness_url} cosigns every");
+        println!(
+            "    checkpoint of the audit log (its key and state: {}; in a real deployment it runs",
+            witness_dir.display()
+        );
+        println!("    on the partner's own machine). Auditors see the cosigned checkpoint on the Audit page;");
+        println!("    check it offline (after stopping the demo, with --data-dir to keep the instance):");
+        println!(
+            "    jsms audit verify --data-dir {} --witness-state {} --witness-key {witness_key}",
+            dir.display(),
+            witness_dir.join("witness.json").display()
+        );
         println!("  Road network: Karachi old city (© OpenStreetMap contributors, ODbL); try");
         println!(
             "    jsms route --data-dir {} --from 24.8548,66.9958 --to 24.8668,67.0105",

@@ -209,6 +209,20 @@ pub fn run(args: InitArgs) -> Result<(), Failure> {
         println!("  {:<24} {:<16} {}", l.role, l.username, l.password);
     }
     println!();
+    let log_key = dir.checkpoint_signer()?.verifier_text();
+    if cfg.witnesses.is_empty() {
+        println!("Attach the other party's witness, so that neither party alone can rewrite the audit log:");
+        println!("  on the other party's machine:");
+        println!("    jsms witness keygen --name partner.example/witness --key-file witness.key");
+        println!("    jsms witness serve --key-file witness.key --state witness.json --addr 0.0.0.0:9090 \\");
+        println!("        --log {log_key}");
+        println!("  then here, in jsms.toml:");
+        println!("    [[witnesses]]");
+        println!("    url = \"https://witness.partner.example:9090\"");
+        println!("    key = \"<the verifier key `jsms witness keygen` printed>\"");
+        println!("  (or JSMS_WITNESSES=URL=KEY). Until one is configured, /readyz and the log warn.");
+        println!();
+    }
     println!("Start it with: jsms serve --data-dir {}", cfg.data_dir.display());
     Ok(())
 }

@@ -79,6 +79,9 @@ pub async fn serve(
         );
     }
     let store: Arc<dyn Store> = Arc::new(store);
+    if config.witnesses.is_empty() {
+        tracing::warn!("{}", jsms_server::routes::ops::NO_WITNESS);
+    }
     jsms_server::audit::spawn_checkpointer(Arc::clone(&audit), config.witnesses.clone(), config.checkpoint_interval);
     let authz = Arc::new(
         config

@@ -599,7 +599,12 @@ async fn operational_endpoints_and_the_openapi_document_match_the_router() {
     let server = TestServer::start();
     let c = server.client();
     assert_eq!(c.get("/healthz").await.body["status"], "ok");
-    assert_eq!(c.get("/readyz").await.body["status"], "ok");
+    let ready = c.get("/readyz").await;
+    assert_eq!(ready.body["status"], "ok");
+    assert!(
+        ready.body["warnings"][0].as_str().unwrap().contains("no witness"),
+        "an instance without a witness says so: {ready:?}"
+    );
     let metrics = c.get("/metrics").await;
     assert!(
         metrics

@@ -301,7 +301,7 @@ async fn the_audit_log_is_witnessed_verifiable_and_tamper_evident() {
         let (copy, conn) = tampered_copy(&format!("insert{round}"));
         conn.execute_batch(&format!(
             "UPDATE audit_entries SET idx = -idx - 1 WHERE idx >= {k}; UPDATE audit_entries SET idx = -idx WHERE idx < 0; \
-             INSERT INTO audit_entries SELECT {k}, data, time_ms, principal, action, resource, outcome FROM audit_entries WHERE idx = {};",
+             INSERT INTO audit_entries SELECT {k}, data, time_ms, principal, action, resource, outcome, tag FROM audit_entries WHERE idx = {};",
             k + 1
         ))
         .unwrap();

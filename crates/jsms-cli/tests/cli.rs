@@ -79,7 +79,12 @@ fn init_creates_an_instance_once_with_valid_parties() {
         assert_eq!(mode(&dir), 0o700);
         assert_eq!(mode(&dir.join("keys")), 0o700);
         assert_eq!(mode(&dir.join("keys/pii.key")), 0o600);
+        assert_eq!(mode(&dir.join("keys/audit.key")), 0o600);
     }
+    assert!(
+        out.contains("Attach the other party's witness") && out.contains("[[witnesses]]"),
+        "init explains how to attach a witness: {out}"
+    );
     // Not twice into the same directory.
     let (code, _, err) = init(&dir);
     assert_eq!(code, 3, "{err}");

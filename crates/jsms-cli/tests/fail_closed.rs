@@ -7,12 +7,11 @@
 mod common;
 
 use common::{Client, assert_problem};
-use jsms_audit::entry::AuditEntry;
 use jsms_domain::access::PersonScope;
 use jsms_server::config::{KeySource, SessionPolicy};
 use jsms_server::instance::DataDir;
 use jsms_server::state::{AppState, SystemClock};
-use jsms_store::audit::{AuditDb, AuditSink};
+use jsms_store::audit::{AuditDb, AuditSink, NewEntry};
 use jsms_store::{PageRequest, Store, StoreError, StoreResult};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -25,7 +24,7 @@ struct Breakable {
 }
 
 impl AuditSink for Breakable {
-    fn append(&mut self, entries: &[(u64, &AuditEntry, &[u8])]) -> StoreResult<()> {
+    fn append(&mut self, entries: &[NewEntry<'_>]) -> StoreResult<()> {
         if self.broken.load(Ordering::SeqCst) {
             return Err(StoreError::Internal("disk I/O error (simulated)".into()));
         }
@@ -50,6 +49,7 @@ async fn protected_requests_fail_with_503_and_no_data_when_the_log_cannot_be_wri
         Box::new(sink),
         AuditDb::open(&data.audit_database()).unwrap(),
         data.checkpoint_signer().unwrap(),
+        data.tail_key().unwrap(),
         Arc::new(SystemClock),
     )
     .unwrap();

@@ -11,8 +11,9 @@ use crate::state::Clock;
 use jsms_audit::entry::AuditEntry;
 use jsms_audit::merkle::{Hash, MerkleTree, leaf_hash, verify_consistency};
 use jsms_audit::note::{Checkpoint, Note, NoteSigner, NoteVerifier, SignatureLine};
+use jsms_audit::tail::TailKey;
 use jsms_audit::witness::AddCheckpoint;
-use jsms_store::audit::{AuditDb, AuditSink};
+use jsms_store::audit::{AuditDb, AuditSink, NewEntry};
 use jsms_store::{StoreError, StoreResult};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
@@ -70,29 +71,45 @@ impl std::fmt::Debug for AuditLog {
 }
 
 impl AuditLog {
-    /// Opens the log: rebuilds the tree from `reader`'s entries, checks them against the
-    /// latest signed checkpoint, and starts the writer thread over `sink`.
+    /// Opens the log: rebuilds the tree from `reader`'s entries (each in its place, its
+    /// index columns equal to its contents), checks them against the latest signed
+    /// checkpoint, authenticates every entry after it with `tail_key`, and starts the writer
+    /// thread over `sink`. A log that fails any of these is refused: the server must not
+    /// serve, nor sign a checkpoint over, entries it cannot vouch for.
     pub fn start(
         sink: Box<dyn AuditSink>,
         reader: AuditDb,
         signer: NoteSigner,
+        tail_key: TailKey,
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<Self>, AuditOpenError> {
         let mut tree = MerkleTree::new();
+        // Entries whose tag does not verify; fatal only after the last checkpoint.
+        let mut untagged: Vec<u64> = Vec::new();
         reader
-            .for_each_entry(|idx, data| {
+            .for_each_row(0, |row| {
+                let idx = row.index;
                 if idx != tree.len() {
                     return Err(StoreError::Internal(format!("entry {} is missing", tree.len())));
                 }
-                match AuditEntry::from_bytes(data) {
-                    Ok(e) if e.seq == idx => {}
+                match AuditEntry::from_bytes(row.data) {
+                    Ok(e) if e.seq == idx => {
+                        if e.index_columns() != *row.columns {
+                            return Err(StoreError::Internal(format!(
+                                "the index columns of entry {idx} differ from the entry"
+                            )));
+                        }
+                    }
                     _ => {
                         return Err(StoreError::Internal(format!(
                             "entry {idx} is malformed or out of place"
                         )));
                     }
                 }
-                tree.push(leaf_hash(data));
+                if !row.tag.is_some_and(|t| tail_key.verify(idx, row.data, t)) {
+                    untagged.push(idx);
+                }
+                tree.push(leaf_hash(row.data));
                 Ok(())
             })
             .map_err(|e| AuditOpenError::Tampered(e.to_string()))?;
@@ -121,10 +138,18 @@ impl AuditLog {
                 Some((cp.size, cp.root))
             }
         };
+        let covered = latest.map_or(0, |(size, _)| size);
+        if let Some(first) = untagged.iter().find(|i| **i >= covered) {
+            return Err(AuditOpenError::Tampered(format!(
+                "entry {first} is not under a signed checkpoint and its tag does not verify under the \
+                 tail key (keys/audit.key): it was appended or changed outside the server; refusing to \
+                 sign a checkpoint over it"
+            )));
+        }
         let tree = Arc::new(RwLock::new(tree));
         let (tx, rx) = mpsc::channel::<Pending>();
         let appended = Arc::new(AtomicU64::new(0));
-        spawn_writer(sink, rx, Arc::clone(&tree), Arc::clone(&appended));
+        spawn_writer(sink, rx, Arc::clone(&tree), Arc::clone(&appended), tail_key);
         Ok(Arc::new(Self {
             queue: Mutex::new(tx),
             tree,
@@ -311,6 +336,7 @@ fn spawn_writer(
     rx: mpsc::Receiver<Pending>,
     tree: Arc<RwLock<MerkleTree>>,
     appended: Arc<AtomicU64>,
+    tail_key: TailKey,
 ) {
     let spawned = std::thread::Builder::new().name("audit-writer".into()).spawn(move || {
         while let Ok(first) = rx.recv() {
@@ -323,14 +349,23 @@ fn spawn_writer(
             }
             let base = tree.read().map(|t| t.len()).unwrap_or(0);
             let mut datas = Vec::with_capacity(batch.len());
+            let mut tags = Vec::with_capacity(batch.len());
             for (i, p) in batch.iter_mut().enumerate() {
                 p.entry.seq = base + i as u64;
-                datas.push(p.entry.to_bytes());
+                let data = p.entry.to_bytes();
+                tags.push(tail_key.tag(p.entry.seq, &data));
+                datas.push(data);
             }
-            let rows: Vec<(u64, &AuditEntry, &[u8])> = batch
+            let rows: Vec<NewEntry<'_>> = batch
                 .iter()
                 .zip(&datas)
-                .map(|(p, d)| (p.entry.seq, &p.entry, d.as_slice()))
+                .zip(&tags)
+                .map(|((p, data), tag)| NewEntry {
+                    index: p.entry.seq,
+                    entry: &p.entry,
+                    data,
+                    tag,
+                })
                 .collect();
             let result = sink.append(&rows);
             drop(rows);

@@ -7,6 +7,7 @@
 //!   keys/              0700
 //!     pii.key          32 random bytes, base64, 0600: seals personal data
 //!     checkpoint.key   Ed25519 note key (its name is the log origin), 0600: signs checkpoints
+//!     audit.key        32 random bytes, base64, 0600: tags entries not yet under a checkpoint
 //!   audit.db           the audit log (SQLite, WAL, synchronous=FULL)
 //!   map/graph.bin      the imported road graph (checksummed; replaced atomically)
 //! ```
@@ -17,6 +18,7 @@ use crate::state::Clock;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use jsms_audit::note::{NoteSigner, TYPE_ED25519};
+use jsms_audit::tail::TailKey;
 use jsms_identity::seal::SealingKey;
 use jsms_store::SqliteStore;
 use jsms_store::audit::AuditDb;
@@ -109,6 +111,38 @@ impl DataDir {
         self.keys().join("checkpoint.key")
     }
 
+    /// The audit tail key file.
+    pub fn audit_key(&self) -> PathBuf {
+        self.keys().join("audit.key")
+    }
+
+    /// Loads the audit tail key, checking permissions; creates it when the instance has
+    /// none yet (instances made before tail tags existed). Entries after the last
+    /// checkpoint must verify under it, so a new key opens no door.
+    pub fn tail_key(&self) -> Result<TailKey, InstanceError> {
+        if let Some(key) = self.existing_tail_key()? {
+            return Ok(key);
+        }
+        let key = jsms_identity::random::bytes::<32>().map_err(|e| InstanceError::Key(e.to_string()))?;
+        write_private_file(&self.audit_key(), STANDARD.encode(key).as_bytes())?;
+        TailKey::from_bytes(&key).map_err(|e| InstanceError::Key(e.to_string()))
+    }
+
+    /// The audit tail key, if the instance has one (read-only: for verification).
+    pub fn existing_tail_key(&self) -> Result<Option<TailKey>, InstanceError> {
+        let path = self.audit_key();
+        if !path.exists() {
+            return Ok(None);
+        }
+        let text = read_private_file(&path)?;
+        let bytes = STANDARD
+            .decode(text.trim())
+            .map_err(|e| InstanceError::Key(format!("{}: not base64: {e}", path.display())))?;
+        TailKey::from_bytes(&bytes)
+            .map(Some)
+            .map_err(|e| InstanceError::Key(format!("{}: {e}", path.display())))
+    }
+
     /// Loads the checkpoint signing key, checking permissions.
     pub fn checkpoint_signer(&self) -> Result<NoteSigner, InstanceError> {
         let text = read_private_file(&self.checkpoint_key())?;
@@ -119,9 +153,11 @@ impl DataDir {
     /// signed checkpoint.
     pub fn open_audit(&self, clock: Arc<dyn Clock>) -> Result<Arc<AuditLog>, InstanceError> {
         let signer = self.checkpoint_signer()?;
+        let tail_key = self.tail_key()?;
         let sink = AuditDb::open(&self.audit_database())?;
         let reader = AuditDb::open(&self.audit_database())?;
-        AuditLog::start(Box::new(sink), reader, signer, clock).map_err(|e| InstanceError::Audit(e.to_string()))
+        AuditLog::start(Box::new(sink), reader, signer, tail_key, clock)
+            .map_err(|e| InstanceError::Audit(e.to_string()))
     }
 
     /// The default sealing-key file.
@@ -150,6 +186,8 @@ impl DataDir {
         let signer =
             NoteSigner::from_seed(&origin, TYPE_ED25519, seed).map_err(|e| InstanceError::Key(e.to_string()))?;
         write_private_file(&self.checkpoint_key(), signer.to_text().as_bytes())?;
+        let tail = jsms_identity::random::bytes::<32>().map_err(|e| InstanceError::Key(e.to_string()))?;
+        write_private_file(&self.audit_key(), STANDARD.encode(tail).as_bytes())?;
         if *key_source == KeySource::DataDir {
             let key = SealingKey::generate().map_err(|e| InstanceError::Key(e.to_string()))?;
             write_private_file(&self.pii_key(), STANDARD.encode(key.as_bytes()).as_bytes())?;

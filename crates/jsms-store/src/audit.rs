@@ -1,10 +1,12 @@
 //! The audit log's storage: its own SQLite file (`audit.db`, WAL, `synchronous=FULL`), so
 //! an append is durable when its transaction commits and registry traffic never waits on it.
-//! Entries are stored as the exact leaf bytes; the columns beside them are an index for
-//! "who knew" queries and are never trusted by verification.
+//! Entries are stored as the exact leaf bytes with their tail tag (HMAC under a key outside
+//! the database, [`jsms_audit::tail`]); the columns beside them are an index for "who knew"
+//! queries: every row a query finds is re-checked against its own data, and verification
+//! and start-up compare the columns with the entries.
 
 use crate::{StoreError, StoreResult};
-use jsms_audit::entry::{AuditEntry, Outcome};
+use jsms_audit::entry::{AuditEntry, IndexColumns};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
 
@@ -16,7 +18,8 @@ CREATE TABLE IF NOT EXISTS audit_entries (
     principal  TEXT NOT NULL,
     action     TEXT NOT NULL,
     resource   TEXT,
-    outcome    TEXT NOT NULL
+    outcome    TEXT NOT NULL,
+    tag        BLOB                   -- HMAC-SHA256 of (idx, leaf hash) under keys/audit.key
 ) STRICT;
 CREATE INDEX IF NOT EXISTS audit_by_resource ON audit_entries (resource, time_ms);
 CREATE INDEX IF NOT EXISTS audit_by_principal ON audit_entries (principal, time_ms);
@@ -67,10 +70,36 @@ pub struct StoredCosignature {
     pub line: String,
 }
 
+/// One entry to append: its index (= `entry.seq`), the entry, its leaf bytes and tail tag.
+#[derive(Debug, Clone, Copy)]
+pub struct NewEntry<'a> {
+    /// Leaf index.
+    pub index: u64,
+    /// The entry (for the index columns).
+    pub entry: &'a AuditEntry,
+    /// The leaf bytes.
+    pub data: &'a [u8],
+    /// The tail tag of `data` at `index`.
+    pub tag: &'a [u8; 32],
+}
+
+/// One stored row as read for verification: the entry, its index columns and its tag.
+#[derive(Debug, Clone, Copy)]
+pub struct StoredRow<'a> {
+    /// Leaf index.
+    pub index: u64,
+    /// Leaf bytes.
+    pub data: &'a [u8],
+    /// The index columns stored beside it.
+    pub columns: &'a IndexColumns,
+    /// The tail tag, if any.
+    pub tag: Option<&'a [u8]>,
+}
+
 /// Where appends go. A trait so the fail-closed path can be tested with a sink that fails.
 pub trait AuditSink: Send + 'static {
     /// Appends entries (seq already assigned) in one durable transaction.
-    fn append(&mut self, entries: &[(u64, &AuditEntry, &[u8])]) -> StoreResult<()>;
+    fn append(&mut self, entries: &[NewEntry<'_>]) -> StoreResult<()>;
 }
 
 /// The SQLite audit database.
@@ -79,12 +108,11 @@ pub struct AuditDb {
     conn: Connection,
 }
 
-fn outcome_name(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Allow => "allow",
-        Outcome::Deny => "deny",
-        Outcome::Info => "info",
-    }
+/// Whether the stored data of a row found by an index query really is about `resource`
+/// within the time range: an edited index column cannot add a row to an answer.
+fn really_about(data: &[u8], resource: &str, from_ms: i64, to_ms: i64) -> bool {
+    AuditEntry::from_bytes(data)
+        .is_ok_and(|e| e.resource.as_deref() == Some(resource) && (from_ms..=to_ms).contains(&e.time_ms))
 }
 
 impl AuditDb {
@@ -96,6 +124,20 @@ impl AuditDb {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(internal)?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(internal)?;
         conn.execute_batch(SCHEMA).map_err(internal)?;
+        // Logs created before tail tags existed gain the column (their rows stay untagged
+        // and must be under a checkpoint).
+        let has_tag: bool = conn
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_table_info('audit_entries') WHERE name = 'tag'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(internal)?
+            > 0;
+        if !has_tag {
+            conn.execute_batch("ALTER TABLE audit_entries ADD COLUMN tag BLOB")
+                .map_err(internal)?;
+        }
         Ok(Self { conn })
     }
 
@@ -124,20 +166,45 @@ impl AuditDb {
 
     /// Calls `f` with every entry in index order (streaming, for verification and start-up).
     pub fn for_each_entry(&self, mut f: impl FnMut(u64, &[u8]) -> StoreResult<()>) -> StoreResult<()> {
+        self.for_each_row(0, |row| f(row.index, row.data))
+    }
+
+    /// Calls `f` with every stored row from index `from` on, in index order, with its index
+    /// columns and tag (streaming, for verification and start-up).
+    pub fn for_each_row(&self, from: u64, mut f: impl FnMut(StoredRow<'_>) -> StoreResult<()>) -> StoreResult<()> {
         let mut stmt = self
             .conn
-            .prepare("SELECT idx, data FROM audit_entries ORDER BY idx")
+            .prepare(
+                "SELECT idx, data, time_ms, principal, action, resource, outcome, tag FROM audit_entries \
+                 WHERE idx >= ?1 ORDER BY idx",
+            )
             .map_err(internal)?;
-        let mut rows = stmt.query([]).map_err(internal)?;
+        let mut rows = stmt
+            .query(params![i64::try_from(from).unwrap_or(i64::MAX)])
+            .map_err(internal)?;
         while let Some(row) = rows.next().map_err(internal)? {
             let idx: i64 = row.get(0).map_err(internal)?;
             let data = row.get_ref(1).map_err(internal)?.as_blob().map_err(internal)?;
-            f(idx as u64, data)?;
+            let columns = IndexColumns {
+                time_ms: row.get(2).map_err(internal)?,
+                principal: row.get(3).map_err(internal)?,
+                action: row.get(4).map_err(internal)?,
+                resource: row.get(5).map_err(internal)?,
+                outcome: row.get(6).map_err(internal)?,
+            };
+            let tag = row.get_ref(7).map_err(internal)?.as_blob_or_null().map_err(internal)?;
+            f(StoredRow {
+                index: idx as u64,
+                data,
+                columns: &columns,
+                tag,
+            })?;
         }
         Ok(())
     }
 
-    /// Entries about `resource` between two times (inclusive), oldest first.
+    /// Entries about `resource` between two times (inclusive), oldest first. Found through
+    /// the index columns, kept only if the entry itself says so.
     pub fn entries_about(&self, resource: &str, from_ms: i64, to_ms: i64) -> StoreResult<Vec<StoredEntry>> {
         let mut stmt = self
             .conn
@@ -153,7 +220,11 @@ impl AuditDb {
                 })
             })
             .map_err(internal)?;
-        rows.collect::<Result<_, _>>().map_err(internal)
+        let rows: Vec<StoredEntry> = rows.collect::<Result<_, _>>().map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .filter(|e| really_about(&e.data, resource, from_ms, to_ms))
+            .collect())
     }
 
     /// Stores a signed checkpoint (idempotent per size).
@@ -232,7 +303,7 @@ impl AuditDb {
 }
 
 impl AuditSink for AuditDb {
-    fn append(&mut self, entries: &[(u64, &AuditEntry, &[u8])]) -> StoreResult<()> {
+    fn append(&mut self, entries: &[NewEntry<'_>]) -> StoreResult<()> {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -240,19 +311,21 @@ impl AuditSink for AuditDb {
         {
             let mut stmt = tx
                 .prepare_cached(
-                    "INSERT INTO audit_entries (idx, data, time_ms, principal, action, resource, outcome) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    "INSERT INTO audit_entries (idx, data, time_ms, principal, action, resource, outcome, tag) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 )
                 .map_err(internal)?;
-            for (seq, e, data) in entries {
+            for n in entries {
+                let e = n.entry;
                 stmt.execute(params![
-                    *seq as i64,
-                    data,
+                    n.index as i64,
+                    n.data,
                     e.time_ms,
                     e.principal,
                     e.action,
                     e.resource,
-                    outcome_name(e.outcome)
+                    e.outcome.as_str(),
+                    n.tag.as_slice()
                 ])
                 .map_err(internal)?;
             }

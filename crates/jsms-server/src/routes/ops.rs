@@ -23,23 +23,47 @@ pub fn routes() -> OpenApiRouter<AppState> {
 pub struct Health {
     /// `ok` or `unavailable`.
     pub status: &'static str,
+    /// What an operator should fix although the instance serves (e.g. no witness).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
+
+/// The warning while no witness cosigns the audit log's checkpoints.
+pub const NO_WITNESS: &str = "no witness is configured: the other party does not cosign the audit log's checkpoints, \
+     so a truncation that also removed checkpoints would go unnoticed; configure [[witnesses]] (see `jsms init`)";
 
 /// Liveness: the process answers.
 #[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, body = Health)))]
 async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok" })
+    Json(Health {
+        status: "ok",
+        warnings: vec![],
+    })
 }
 
-/// Readiness: the database answers.
+/// Readiness: the database answers. Warnings name what weakens the instance although it
+/// serves (no witness).
 #[utoipa::path(get, path = "/readyz", tag = "ops",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 async fn readyz(State(state): State<AppState>) -> Response {
+    let warnings: Vec<String> = state
+        .witnesses
+        .is_empty()
+        .then(|| NO_WITNESS.to_owned())
+        .into_iter()
+        .collect();
     match state.db(|s| s.ping()).await {
-        Ok(()) => Json(Health { status: "ok" }).into_response(),
+        Ok(()) => Json(Health { status: "ok", warnings }).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable" })).into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(Health {
+                    status: "unavailable",
+                    warnings,
+                }),
+            )
+                .into_response()
         }
     }
 }
