@@ -89,16 +89,23 @@ pub async fn serve(
             .map_err(|e| Failure::config(format!("refusing to start: {e}")))?,
     );
     tracing::info!(policies = authz.len(), "authorization policies loaded and validated");
-    let state = AppState::new(
+    let clock: Arc<dyn jsms_server::state::Clock> = Arc::new(SystemClock);
+    let services = Arc::new(jsms_service::Services::new(
+        Arc::clone(&store),
+        Arc::clone(&audit),
+        Arc::clone(&authz),
+        Arc::new(jsms_server::anomaly::AnomalyDetector::new(config.anomalies)),
+        Arc::clone(&clock),
+    ));
+    let mut state = AppState::from_services(
+        services,
         store,
         audit,
         authz,
-        Arc::new(SystemClock),
+        clock,
         config.sessions,
         config.tls.is_some(),
     );
-    let mut state = state;
-    state.anomalies = Arc::new(jsms_server::anomaly::AnomalyDetector::new(config.anomalies));
     state.break_glass = config.break_glass;
     state.witnesses = Arc::new(config.witnesses.clone());
     state.webhooks = Arc::new(config.webhooks.clone());

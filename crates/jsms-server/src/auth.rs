@@ -22,6 +22,7 @@ use axum::response::{IntoResponse, Response};
 use jsms_domain::access::{Actor, ActorKind};
 use jsms_domain::user::User;
 use jsms_identity::{password, token, totp};
+use jsms_service::{Caller, Origin};
 use jsms_store::SessionRecord;
 use std::sync::atomic::Ordering;
 use subtle::ConstantTimeEq;
@@ -143,23 +144,22 @@ impl FromRequestParts<AppState> for SessionAuth {
     }
 }
 
-/// A fully authenticated caller: a user whose session passed MFA, or an API token.
+/// A fully authenticated caller (a user whose session passed MFA, or an API token), as the
+/// service layer takes it: attributes for decisions, the user, how the audit log names it,
+/// and where the request came from.
 #[derive(Debug, Clone)]
-pub struct Principal {
-    /// Attributes for access decisions.
-    pub actor: Actor,
-    /// The user, for human callers.
-    pub user: Option<User>,
-    /// How audit entries name this principal.
-    pub who: Who,
+pub struct Principal(pub Caller);
+
+impl std::ops::Deref for Principal {
+    type Target = Caller;
+    fn deref(&self) -> &Caller {
+        &self.0
+    }
 }
 
-impl Principal {
-    /// The human user, or 403 for machine callers.
-    pub fn human(&self) -> ApiResult<&User> {
-        self.user.as_ref().ok_or(ApiError::Forbidden(
-            "this endpoint is for signed-in users, not API tokens",
-        ))
+impl std::ops::DerefMut for Principal {
+    fn deref_mut(&mut self) -> &mut Caller {
+        &mut self.0
     }
 }
 
@@ -167,6 +167,25 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let meta = RequestMeta::from_request_parts(parts, state).await?;
+        let origin = Origin {
+            request_id: meta.request_id,
+            client: meta.client,
+            channel: "api",
+        };
+        let (actor, user, who) = authenticate(parts, state).await?;
+        Ok(Principal(Caller {
+            actor,
+            user,
+            who,
+            origin,
+        }))
+    }
+}
+
+/// The caller's attributes, user and audit name, from the API token or the session cookie.
+async fn authenticate(parts: &Parts, state: &AppState) -> ApiResult<(Actor, Option<User>, Who)> {
+    {
         if let Some(secret) = bearer(&parts.headers, parts.uri.path())? {
             let hash = token::hash(&secret);
             let now = state.clock.now();
@@ -182,9 +201,8 @@ impl FromRequestParts<AppState> for Principal {
                 name: Some(t.name.clone()),
                 party: Some(party.code.to_string()),
             };
-            return Ok(Principal {
-                who,
-                actor: Actor {
+            return Ok((
+                Actor {
                     party_id: t.party_id,
                     party_kind: party.kind,
                     org_id: t.org_id,
@@ -197,8 +215,9 @@ impl FromRequestParts<AppState> for Principal {
                     grants: vec![],
                     break_glass: vec![],
                 },
-                user: None,
-            });
+                None,
+                who,
+            ));
         }
         let session = load_session(parts, state).await?;
         if !session.record.mfa_verified {
@@ -213,9 +232,8 @@ impl FromRequestParts<AppState> for Principal {
             name: Some(user.username.to_string()),
             party: Some(party.code.to_string()),
         };
-        Ok(Principal {
-            who,
-            actor: Actor {
+        Ok((
+            Actor {
                 party_id: user.party_id,
                 party_kind: party.kind,
                 org_id: user.org_id,
@@ -228,8 +246,9 @@ impl FromRequestParts<AppState> for Principal {
                 grants,
                 break_glass,
             },
-            user: Some(user),
-        })
+            Some(user),
+            who,
+        ))
     }
 }
 

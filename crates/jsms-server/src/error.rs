@@ -316,5 +316,28 @@ impl From<jsms_identity::IdentityError> for ApiError {
     }
 }
 
+impl From<jsms_service::Error> for ApiError {
+    fn from(e: jsms_service::Error) -> Self {
+        use jsms_service::Error as E;
+        match e {
+            E::Validation(v) => ApiError::Validation(v),
+            E::InvalidParameter { field, detail } => ApiError::InvalidParameter { field, detail },
+            E::Unauthenticated => ApiError::Unauthenticated,
+            E::InvalidCredentials => ApiError::InvalidCredentials,
+            E::SessionExpired => ApiError::SessionExpired,
+            E::MfaRequired => ApiError::MfaRequired,
+            E::Forbidden(why) => ApiError::Forbidden(why),
+            E::NotFound => ApiError::NotFound,
+            E::Conflict(d) => ApiError::Conflict(d),
+            E::Stale { current } => ApiError::Stale { current },
+            E::InUse(d) => ApiError::InUse(d),
+            E::PreconditionRequired => ApiError::PreconditionRequired,
+            E::TooManyAttempts { retry_after } => ApiError::TooManyAttempts { retry_after },
+            E::Internal(d) => ApiError::Internal(d),
+            E::Unavailable(d) => ApiError::Unavailable(d),
+        }
+    }
+}
+
 /// Result alias for handlers.
 pub type ApiResult<T> = Result<T, ApiError>;

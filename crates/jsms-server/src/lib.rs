@@ -5,8 +5,7 @@
 //! Only this crate knows HTTP and JSON. Handlers are thin: extract, parse into domain
 //! types, ask `jsms_domain::access`, call the store, convert to wire types.
 
-pub mod anomaly;
-pub mod audit;
+pub use jsms_service::{anomaly, audit};
 pub mod auth;
 pub mod config;
 pub mod error;

@@ -11,29 +11,8 @@ use jsms_store::{Store, StoreError};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-/// The source of the current time, so tests and replays can drive it.
-pub trait Clock: Send + Sync + 'static {
-    /// Seconds since the Unix epoch.
-    fn now(&self) -> i64;
-    /// Milliseconds since the Unix epoch (where order within a second matters).
-    fn now_ms(&self) -> i64 {
-        self.now().saturating_mul(1000)
-    }
-}
-
-/// The operating system's clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> i64 {
-        time::OffsetDateTime::now_utc().unix_timestamp()
-    }
-
-    fn now_ms(&self) -> i64 {
-        i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-    }
-}
+pub use jsms_service::Who;
+pub use jsms_service::clock::{Clock, ManualClock, SystemClock};
 
 /// State shared by every handler.
 #[derive(Clone)]
@@ -44,8 +23,8 @@ pub struct AppState {
     pub audit: Arc<AuditLog>,
     /// The authorization component.
     pub authz: Arc<jsms_authz::Authz>,
-    /// Anomaly detection over audited events.
-    pub anomalies: Arc<crate::anomaly::AnomalyDetector>,
+    /// The service layer: the gate, the audit log and (as they move) every area's rules.
+    pub services: Arc<jsms_service::Services>,
     /// Break-glass rules.
     pub break_glass: BreakGlassPolicy,
     /// The imported road network, if any.
@@ -97,13 +76,33 @@ impl AppState {
         sessions: SessionPolicy,
         secure_cookies: bool,
     ) -> Self {
+        let services = Arc::new(jsms_service::Services::new(
+            Arc::clone(&store),
+            Arc::clone(&audit),
+            Arc::clone(&authz),
+            Arc::new(crate::anomaly::AnomalyDetector::default()),
+            Arc::clone(&clock),
+        ));
+        Self::from_services(services, store, audit, authz, clock, sessions, secure_cookies)
+    }
+
+    /// Builds the state around ready services (their gate, audit log and clock).
+    pub fn from_services(
+        services: Arc<jsms_service::Services>,
+        store: Arc<dyn Store>,
+        audit: Arc<AuditLog>,
+        authz: Arc<jsms_authz::Authz>,
+        clock: Arc<dyn Clock>,
+        sessions: SessionPolicy,
+        secure_cookies: bool,
+    ) -> Self {
         let risk_feed: Arc<dyn crate::planning::RiskFeed> =
             Arc::new(crate::planning::StoreFeed { store: store.clone() });
         Self {
             store,
             audit,
             authz,
-            anomalies: Arc::new(crate::anomaly::AnomalyDetector::default()),
+            services,
             break_glass: BreakGlassPolicy::default(),
             witnesses: Arc::new(Vec::new()),
             network: None,
@@ -162,37 +161,6 @@ impl AppState {
             *cache = parties.into_iter().map(|p| (p.id, p)).collect();
         }
         found.ok_or_else(|| ApiError::Internal(format!("user refers to unknown party {id}")))
-    }
-}
-
-/// Who an audit entry is about: the acting principal as recorded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Who {
-    /// `user:<id>`, `token:<id>`, `anonymous`.
-    pub principal: String,
-    /// Username or token name.
-    pub name: Option<String>,
-    /// Party code.
-    pub party: Option<String>,
-}
-
-impl Who {
-    /// A part of the server acting on its own (`system:<what>`), e.g. the release scheduler.
-    pub fn system(what: &str, name: &str) -> Self {
-        Self {
-            principal: format!("system:{what}"),
-            name: Some(name.to_owned()),
-            party: None,
-        }
-    }
-
-    /// An unauthenticated caller that claimed `name` (e.g. a failed sign-in).
-    pub fn anonymous(name: Option<&str>) -> Self {
-        Self {
-            principal: "anonymous".into(),
-            name: name.map(str::to_owned),
-            party: None,
-        }
     }
 }
 
@@ -281,14 +249,7 @@ impl AppState {
         actor: &jsms_domain::access::Actor,
         action: jsms_domain::access::Action,
     ) -> jsms_authz::Decision {
-        self.authz.decide(
-            actor,
-            action,
-            jsms_authz::RequestContext {
-                now: self.clock.now(),
-                channel: "api",
-            },
-        )
+        self.services.gate.decide(actor, action)
     }
 
     /// Builds the audit entry for `event` by `who` in the request `meta`.
@@ -318,23 +279,7 @@ impl AppState {
 
     /// Appends entries durably, then feeds them to the anomaly detector.
     pub async fn audit_all(&self, entries: Vec<jsms_audit::entry::AuditEntry>) -> Result<(), ApiError> {
-        let anomalies: Vec<_> = entries.iter().flat_map(|e| self.anomalies.observe(e)).collect();
-        self.audit.append_all(entries).await?;
-        for a in anomalies {
-            let alert = jsms_store::AuditorAlert {
-                id: uuid::Uuid::now_v7(),
-                kind: a.kind.to_owned(),
-                severity: "warning".into(),
-                principal: Some(a.principal),
-                resource: None,
-                message: a.message,
-                created_at: self.clock.now(),
-                acknowledged: None,
-            };
-            tracing::warn!(kind = %alert.kind, principal = ?alert.principal, "anomaly: alert raised for auditors");
-            self.db(move |s| s.create_alert(&alert)).await?;
-        }
-        Ok(())
+        Ok(self.services.gate.legacy_append(entries).await?)
     }
 }
 

@@ -6,8 +6,8 @@
 //! `synchronous=FULL`; if it cannot, the caller gets an error and must not return protected
 //! data or make the change.
 
-use crate::error::ApiError;
-use crate::state::Clock;
+use crate::clock::Clock;
+use crate::error::Error;
 use jsms_audit::entry::AuditEntry;
 use jsms_audit::merkle::{Hash, MerkleTree, leaf_hash, verify_consistency};
 use jsms_audit::note::{Checkpoint, Note, NoteSigner, NoteVerifier, SignatureLine};
@@ -163,7 +163,7 @@ impl AuditLog {
     }
 
     /// Appends `entry` durably; returns its index. The `seq` field is assigned here.
-    pub async fn append(&self, entry: AuditEntry) -> Result<u64, ApiError> {
+    pub async fn append(&self, entry: AuditEntry) -> Result<u64, Error> {
         let (reply, rx) = oneshot::channel();
         let sent = self
             .queue
@@ -179,23 +179,23 @@ impl AuditLog {
         result.map_err(|e| {
             self.failures.fetch_add(1, Ordering::Relaxed);
             tracing::error!(error = %e, "audit append failed: refusing the request");
-            ApiError::Unavailable(format!("audit log unavailable: {e}"))
+            Error::Unavailable(format!("audit log unavailable: {e}"))
         })
     }
 
     /// Appends several entries; all must be durable.
-    pub async fn append_all(&self, entries: Vec<AuditEntry>) -> Result<(), ApiError> {
+    pub async fn append_all(&self, entries: Vec<AuditEntry>) -> Result<(), Error> {
         let mut waits = Vec::with_capacity(entries.len());
         {
             let queue = self
                 .queue
                 .lock()
-                .map_err(|_| ApiError::Unavailable("audit queue poisoned".into()))?;
+                .map_err(|_| Error::Unavailable("audit queue poisoned".into()))?;
             for entry in entries {
                 let (reply, rx) = oneshot::channel();
                 if queue.send(Pending { entry, reply }).is_err() {
                     self.failures.fetch_add(1, Ordering::Relaxed);
-                    return Err(ApiError::Unavailable("audit writer stopped".into()));
+                    return Err(Error::Unavailable("audit writer stopped".into()));
                 }
                 waits.push(rx);
             }
@@ -204,7 +204,7 @@ impl AuditLog {
             if let Err(e) = w.await.unwrap_or_else(|_| Err("audit writer stopped".into())) {
                 self.failures.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(error = %e, "audit append failed: refusing the request");
-                return Err(ApiError::Unavailable(format!("audit log unavailable: {e}")));
+                return Err(Error::Unavailable(format!("audit log unavailable: {e}")));
             }
         }
         Ok(())

@@ -65,8 +65,12 @@ pub struct AnomalyDetector {
     windows: Mutex<HashMap<String, Window>>,
 }
 
+/// The fields whose disclosure counts as itinerary or personal-data access: the anomaly
+/// rules watch these, not the status views every board shows all day.
+pub const SENSITIVE_FIELDS: [&str; 3] = ["personal_data", "route", "escort"];
+
 fn is_protected_read(e: &AuditEntry) -> bool {
-    e.outcome == Outcome::Allow && !e.fields.is_empty()
+    e.outcome == Outcome::Allow && e.fields.iter().any(|f| SENSITIVE_FIELDS.contains(&f.as_str()))
 }
 
 impl AnomalyDetector {
@@ -164,7 +168,11 @@ mod tests {
             resource: Some("person:x".into()),
             outcome,
             reasons: vec![],
-            fields: if read { vec!["full_name".into()] } else { vec![] },
+            fields: if read {
+                vec!["full_name".into(), "personal_data".into()]
+            } else {
+                vec!["full_name".into()]
+            },
             request_id: None,
             client: None,
             channel: "api".into(),
@@ -183,6 +191,10 @@ mod tests {
         let kinds = |v: Vec<Anomaly>| v.into_iter().map(|a| a.kind).collect::<Vec<_>>();
         for i in 0..50 {
             assert!(kinds(d.observe(&entry("user:a", noon + i / 10, Outcome::Allow, true))).is_empty());
+            assert!(
+                kinds(d.observe(&entry("user:a", noon + i / 10, Outcome::Allow, false))).is_empty(),
+                "status views do not count"
+            );
         }
         assert_eq!(
             kinds(d.observe(&entry("user:a", noon + 5, Outcome::Allow, true))),
