@@ -386,12 +386,14 @@ impl Authz {
                 ),
             ),
             Action::ReadMovement { movement, org, party }
+            | Action::ReadMovementRequest { movement, org, party }
             | Action::ReadMovementPlan { movement, org, party }
             | Action::TransitionMovement {
                 movement, org, party, ..
             } => {
                 let (name, transition) = match action {
                     Action::ReadMovement { .. } => ("ReadMovement", ""),
+                    Action::ReadMovementRequest { .. } => ("ReadMovementRequest", ""),
                     Action::ReadMovementPlan { .. } => ("ReadMovementPlan", ""),
                     Action::TransitionMovement { transition, .. } => ("TransitionMovement", *transition),
                     _ => ("ReadMovement", ""),
@@ -412,6 +414,14 @@ impl Authz {
                     Some(Entity::new_no_attrs(uid("Jsms::Registry", "registry"), HashSet::new())),
                 ),
             ),
+            Action::ReadMeeting { meeting, party, parties } => {
+                let attrs = vec![
+                    ("id", string(format!("meeting:{meeting}"))),
+                    ("party", string(party.to_string())),
+                    ("parties", strings(parties.iter().map(|p| p.to_string()))),
+                ];
+                ("ReadMeeting", with("Jsms::Meeting", &meeting.to_string(), attrs))
+            }
             Action::OrganiseMeeting { party } => (
                 "OrganiseMeeting",
                 with(

@@ -148,14 +148,15 @@ async fn main() {
     let baseline = t.elapsed();
 
     let audit = data.open_audit(Arc::new(SystemClock)).unwrap();
-    let state = AppState::new(
+    let services = Arc::new(jsms_service::Services::new(
         Arc::clone(&store),
         audit,
         Arc::new(jsms_authz::Authz::builtin().unwrap()),
+        Arc::new(jsms_server::anomaly::AnomalyDetector::default()),
         Arc::new(SystemClock),
-        SessionPolicy::default(),
-        false,
-    );
+        jsms_service::Settings::default(),
+    ));
+    let state = AppState::new(services, SessionPolicy::default(), false);
     let url = jsms_server::spawn_on_loopback(jsms_server::app(state, 256 * 1024))
         .await
         .unwrap();

@@ -350,14 +350,6 @@ async fn main() {
     .unwrap();
 
     let audit = data.open_audit(Arc::new(SystemClock)).unwrap();
-    let mut state = AppState::new(
-        Arc::clone(&store),
-        audit,
-        Arc::new(jsms_authz::Authz::builtin().unwrap()),
-        Arc::new(SystemClock),
-        SessionPolicy::default(),
-        false,
-    );
     // Default thresholds, except the clock-driven ones: the drives are replayed 50× faster
     // than they happened (stamped in the last 15 minutes), so silence, lateness and missed
     // check-ins would be artefacts of the replay, not of the convoys.
@@ -367,10 +359,24 @@ async fn main() {
         check_in_s: 3600,
         ..Thresholds::default()
     };
-    state.tracking = Arc::new(jsms_server::routes::tracking::TrackingHub::new(thresholds, 3600));
-    let restored = jsms_server::routes::tracking::restore_trackers(&state).await.unwrap();
+    let services = Arc::new(jsms_service::Services::new(
+        Arc::clone(&store),
+        audit,
+        Arc::new(jsms_authz::Authz::builtin().unwrap()),
+        Arc::new(jsms_server::anomaly::AnomalyDetector::default()),
+        Arc::new(SystemClock),
+        jsms_service::Settings {
+            detectors: thresholds,
+            alert_escalation_secs: 3600,
+            ..Default::default()
+        },
+    ));
+    let restored = services.restore_trackers().await.unwrap();
     assert_eq!(restored, movements + 1);
-    jsms_server::routes::tracking::spawn_detector_ticks(state.clone(), Duration::from_secs(1));
+    jsms_service::runtime::every(&services, Duration::from_secs(1), "detector tick", |s| async move {
+        s.detector_tick().await
+    });
+    let state = AppState::new(services, SessionPolicy::default(), false);
     let url = jsms_server::spawn_on_loopback(jsms_server::app(state, 4 * 1024 * 1024))
         .await
         .unwrap();

@@ -6,7 +6,6 @@ use crate::config::{self, Overrides};
 use jsms_domain::geo::Coordinate;
 use jsms_routing::graph::Graph;
 use jsms_routing::import::{ImportReport, Progress, import};
-use jsms_server::error::ApiError;
 use jsms_server::instance::DataDir;
 use jsms_server::planning::{EmptyFeed, MAX_ALTERNATIVES, PlanInput, Profile, load_network, plan, write_atomically};
 use jsms_store::ZoneStore;
@@ -235,8 +234,8 @@ pub fn route(args: RouteArgs) -> Result<(), Failure> {
         unpredictable: args.unpredictable,
     };
     let routes = plan(&network, &zones, &EmptyFeed, &input).map_err(|e| match e {
-        ApiError::Validation(v) => Failure::config(format!("--{} {}", v.field.trim_start_matches('/'), v.message)),
-        ApiError::Conflict(m) => Failure::not_found(m),
+        jsms_service::Error::Validation(v) => Failure::config(format!("--{} {}", v.field.trim_start_matches('/'), v.message)),
+        jsms_service::Error::Conflict(m) => Failure::not_found(m),
         other => Failure::runtime(other),
     })?;
     println!("{}", serde_json::to_string_pretty(&routes).map_err(Failure::runtime)?);

@@ -82,49 +82,47 @@ pub async fn serve(
     if config.witnesses.is_empty() {
         tracing::warn!("{}", jsms_server::routes::ops::NO_WITNESS);
     }
-    jsms_server::audit::spawn_checkpointer(Arc::clone(&audit), config.witnesses.clone(), config.checkpoint_interval);
     let authz = Arc::new(
         config
             .authz()
             .map_err(|e| Failure::config(format!("refusing to start: {e}")))?,
     );
     tracing::info!(policies = authz.len(), "authorization policies loaded and validated");
-    let clock: Arc<dyn jsms_server::state::Clock> = Arc::new(SystemClock);
-    let services = Arc::new(jsms_service::Services::new(
-        Arc::clone(&store),
-        Arc::clone(&audit),
-        Arc::clone(&authz),
-        Arc::new(jsms_server::anomaly::AnomalyDetector::new(config.anomalies)),
-        Arc::clone(&clock),
-    ));
-    let mut state = AppState::from_services(
-        services,
-        store,
-        audit,
-        authz,
-        clock,
-        config.sessions,
-        config.tls.is_some(),
-    );
-    state.break_glass = config.break_glass;
-    state.witnesses = Arc::new(config.witnesses.clone());
-    state.webhooks = Arc::new(config.webhooks.clone());
-    state.tile_url = config.tile_url.as_deref().map(Arc::from);
-    state.tracking = Arc::new(jsms_server::routes::tracking::TrackingHub::new(
-        config.detectors,
-        config.alert_escalation_secs,
-    ));
-    state.movement_rules =
-        Arc::new(jsms_server::routes::movements::load_rules(&config.data_dir).map_err(Failure::config)?);
-    state.network =
+    let network =
         jsms_server::planning::load_network(&jsms_server::instance::DataDir::new(&config.data_dir).road_graph());
-    if let Some(n) = &state.network {
+    if let Some(n) = &network {
         tracing::info!(
             nodes = n.graph.node_count(),
             edges = n.graph.edge_count(),
             "road network loaded"
         );
     }
+    let settings = jsms_service::Settings {
+        movement_rules: jsms_service::movements::load_rules(&config.data_dir).map_err(Failure::config)?,
+        network,
+        detectors: config.detectors,
+        alert_escalation_secs: config.alert_escalation_secs,
+        webhooks: config.webhooks.clone(),
+    };
+    let services = Arc::new(jsms_service::Services::new(
+        store,
+        audit,
+        authz,
+        Arc::new(jsms_server::anomaly::AnomalyDetector::new(config.anomalies)),
+        Arc::new(SystemClock),
+        settings,
+    ));
+    let mut state = AppState::new(Arc::clone(&services), config.sessions, config.tls.is_some());
+    state.break_glass = config.break_glass;
+    state.witnesses = Arc::new(config.witnesses.clone());
+    state.tile_url = config.tile_url.as_deref().map(Arc::from);
+    let intervals = jsms_service::runtime::Intervals {
+        checkpoint: config.checkpoint_interval,
+        ..Default::default()
+    };
+    jsms_service::runtime::start(&services, config.witnesses.clone(), intervals)
+        .await
+        .map_err(|e| Failure::runtime(format!("background work not started: {e}")))?;
     let sweep = std::time::Duration::from_secs(
         u64::try_from(config.break_glass.review_deadline_secs / 4)
             .unwrap_or(1)
@@ -132,23 +130,10 @@ pub async fn serve(
     );
     jsms_server::routes::oversight::spawn_escalation(state.clone(), sweep);
     jsms_server::spawn_session_purger(state.clone());
-    let watched = jsms_server::routes::movements::watch_active(&state)
-        .await
-        .map_err(|e| Failure::runtime(format!("planned routes not loaded: {e}")))?;
-    tracing::info!(watched, "planned routes watched for zone changes");
-    // Releases missed while the server was down happen at the first tick, right now.
-    jsms_server::routes::movements::spawn_release_scheduler(state.clone(), std::time::Duration::from_secs(1));
-    let restored = jsms_server::routes::tracking::restore_trackers(&state)
-        .await
-        .map_err(|e| Failure::runtime(format!("movements under way not restored: {e}")))?;
-    tracing::info!(restored, "movements under way tracked");
-    jsms_server::routes::tracking::spawn_detector_ticks(state.clone(), std::time::Duration::from_secs(1));
     jsms_server::routes::meetings::spawn_reminders(
         state.clone(),
         std::time::Duration::from_secs(config.reminder_interval_secs),
     );
-    // Deliveries left in the outbox by a previous run go out now.
-    jsms_server::webhooks::spawn_outbox(state.clone());
     let router = jsms_server::app(state, config.max_body_bytes);
     on_ready(&format!("{scheme}://{local}"));
     tracing::info!(%local, scheme, "listening");

@@ -192,24 +192,25 @@ const MATRIX: &[(&str, &str, &str)] = &[
     (
         "GET",
         "/api/v1/reports/{R_AMBER}",
-        "hn.coordinator:200 hn.escort:200 hn.analyst:200 hn.auditor:200 *:404",
+        "hn.coordinator:200 hn.escort:200 hn.analyst:200 *:404",
     ),
     (
         "GET",
         "/api/v1/reports/{R_SHARED}",
-        "hn.coordinator:200 hn.escort:200 hn.analyst:200 hn.auditor:200 pn.liaison:200 pn.analyst:200 pn.auditor:200 *:404",
+        "hn.coordinator:200 hn.escort:200 hn.analyst:200 pn.liaison:200 pn.analyst:200 *:404",
     ),
     (
         "GET",
         "/api/v1/reports/{R_STRICT}",
-        "hn.analyst:200 pn.liaison:200 pn.analyst:200 pn.auditor:200 *:404",
+        "hn.analyst:200 pn.liaison:200 pn.analyst:200 *:404",
     ),
-    ("GET", "/api/v1/reports/{R_GREEN}", "hn.admin:404 pn.admin:404 *:200"),
+    // Auditors read metadata, never report bodies, whatever the marking.
+    ("GET", "/api/v1/reports/{R_GREEN}", "hn.admin:404 pn.admin:404 hn.auditor:404 pn.auditor:404 *:200"),
     ("GET", "/api/v1/reports/{R_RED}/stix", "hn.analyst:200 *:404"),
     (
         "GET",
         "/api/v1/reports/{R_GREEN}/stix",
-        "hn.admin:404 pn.admin:404 *:200",
+        "hn.admin:404 pn.admin:404 hn.auditor:404 pn.auditor:404 *:200",
     ),
     // Administrators read no report: their export is a bundle without reports.
     ("GET", "/api/v1/reports/export", "*:200"),
@@ -230,26 +231,27 @@ const MATRIX: &[(&str, &str, &str)] = &[
     (
         "POST",
         "/api/v1/reports/{R_GREEN}/marking",
-        "hn.coordinator:409 hn.analyst:409 hn.admin:404 pn.admin:404 *:403",
+        "hn.coordinator:409 hn.analyst:409 hn.admin:404 pn.admin:404 hn.auditor:404 pn.auditor:404 *:403",
     ),
     // Incidents of the host: one kept to the host, one released to the partner.
     ("GET", "/api/v1/incidents", "*:200"),
     (
         "GET",
         "/api/v1/incidents/{I_HOST}",
-        "hn.coordinator:200 hn.escort:200 hn.analyst:200 hn.auditor:200 *:404",
+        "hn.coordinator:200 hn.escort:200 hn.analyst:200 *:404",
     ),
-    ("GET", "/api/v1/incidents/{I_SHARED}", "hn.admin:404 pn.admin:404 *:200"),
+    // Auditors never read incident narratives.
+    ("GET", "/api/v1/incidents/{I_SHARED}", "hn.admin:404 pn.admin:404 hn.auditor:404 pn.auditor:404 *:200"),
     // Investigators answer 409 (stale version); readers learn they may not; others nothing.
     (
         "POST",
         "/api/v1/incidents/{I_SHARED}/updates",
-        "hn.coordinator:409 hn.analyst:409 hn.admin:404 pn.admin:404 *:403",
+        "hn.coordinator:409 hn.analyst:409 hn.admin:404 pn.admin:404 hn.auditor:404 pn.auditor:404 *:403",
     ),
     (
         "POST",
         "/api/v1/incidents/{I_HOST}/investigation",
-        "hn.coordinator:409 hn.analyst:409 hn.escort:403 hn.auditor:403 *:404",
+        "hn.coordinator:409 hn.analyst:409 hn.escort:403 *:404",
     ),
 ];
 

@@ -141,6 +141,16 @@ pub enum Action {
     ReadDecisions,
     /// Read coordination meetings and the joint dashboard.
     ReadMeetings,
+    /// Read one coordination meeting (agenda, attendance, minutes, actions): the organising
+    /// party's staff and those of the parties attending.
+    ReadMeeting {
+        /// The meeting.
+        meeting: uuid::Uuid,
+        /// The organising party.
+        party: PartyId,
+        /// The parties attending.
+        parties: PartySet,
+    },
     /// Organise a coordination meeting for `party` (the organiser's own).
     OrganiseMeeting {
         /// The organising party.
@@ -217,6 +227,16 @@ pub enum Action {
         /// Its party.
         party: PartyId,
     },
+    /// See a movement's request: persons, legs, window, purpose, assessment, approvals and
+    /// history (not the sealed plan).
+    ReadMovementRequest {
+        /// The movement.
+        movement: MovementId,
+        /// The requesting organisation.
+        org: OrgId,
+        /// Its party.
+        party: PartyId,
+    },
     /// See a movement's sealed plan (route, exact times, escort).
     ReadMovementPlan {
         /// The movement.
@@ -244,6 +264,47 @@ pub enum Action {
         /// The teams' party.
         party: PartyId,
     },
+}
+
+/// Most parties in a deployment that one request can name.
+pub const MAX_PARTIES: usize = 8;
+
+/// A small fixed-capacity set of parties (a meeting's attendance), so that an authorization
+/// request stays a plain value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct PartySet {
+    parties: [Option<PartyId>; MAX_PARTIES],
+}
+
+impl PartySet {
+    /// The set of these parties (duplicates kept once; more than [`MAX_PARTIES`] distinct
+    /// ones are refused).
+    pub fn new(parties: impl IntoIterator<Item = PartyId>) -> Result<Self, crate::ValidationError> {
+        let mut set = Self::default();
+        let mut n = 0;
+        for p in parties {
+            if set.contains(p) {
+                continue;
+            }
+            let slot = set
+                .parties
+                .get_mut(n)
+                .ok_or_else(|| crate::ValidationError::new("", format!("at most {MAX_PARTIES} parties")))?;
+            *slot = Some(p);
+            n += 1;
+        }
+        Ok(set)
+    }
+
+    /// The parties.
+    pub fn iter(&self) -> impl Iterator<Item = PartyId> + '_ {
+        self.parties.iter().flatten().copied()
+    }
+
+    /// Whether `party` is in the set.
+    pub fn contains(&self, party: PartyId) -> bool {
+        self.iter().any(|p| p == party)
+    }
 }
 
 /// Which protected persons a storage query may return before the authorization component

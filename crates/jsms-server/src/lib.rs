@@ -5,15 +5,13 @@
 //! Only this crate knows HTTP and JSON. Handlers are thin: extract, parse into domain
 //! types, ask `jsms_domain::access`, call the store, convert to wire types.
 
-pub use jsms_service::{anomaly, audit};
+pub use jsms_service::{anomaly, audit, planning, reeval};
 pub mod auth;
 pub mod config;
 pub mod error;
 pub mod extract;
 pub mod instance;
 pub mod metrics;
-pub mod planning;
-pub mod reeval;
 pub mod routes;
 pub mod state;
 pub mod throttle;

@@ -17,34 +17,20 @@ pub use jsms_service::clock::{Clock, ManualClock, SystemClock};
 /// State shared by every handler.
 #[derive(Clone)]
 pub struct AppState {
-    /// Storage.
+    /// Storage (legacy: the areas not yet behind a service function; removed with them).
     pub store: Arc<dyn Store>,
     /// The audit log.
     pub audit: Arc<AuditLog>,
-    /// The authorization component.
-    pub authz: Arc<jsms_authz::Authz>,
-    /// The service layer: the gate, the audit log and (as they move) every area's rules.
+    /// The service layer: the gate, the audit log and every area's rules.
     pub services: Arc<jsms_service::Services>,
     /// Break-glass rules.
     pub break_glass: BreakGlassPolicy,
-    /// The imported road network, if any.
-    pub network: Option<Arc<crate::planning::RoadNetwork>>,
-    /// Incidents and route history for route risk.
-    pub risk_feed: Arc<dyn crate::planning::RiskFeed>,
-    /// Planned routes re-evaluated when zones change.
-    pub route_watch: Arc<crate::reeval::RouteWatch>,
-    /// Trackers of movements under way and the live alert channel.
-    pub tracking: Arc<crate::routes::tracking::TrackingHub>,
     /// New and re-marked threat reports, for the report streams.
     pub intel: Arc<crate::routes::reports::IntelHub>,
     /// TAXII collection contents being paged through.
     pub taxii_cache: Arc<crate::routes::taxii::TaxiiCache>,
-    /// Webhook targets of alerts.
-    pub webhooks: Arc<Vec<crate::webhooks::WebhookTarget>>,
     /// The web map's raster tile URL template, if an operator configured one.
     pub tile_url: Option<Arc<str>>,
-    /// Movement assessment rules.
-    pub movement_rules: Arc<jsms_domain::movement::Rules>,
     /// The witnesses whose cosignatures this log accepts.
     pub witnesses: Arc<Vec<crate::audit::WitnessEndpoint>>,
     /// Time.
@@ -67,54 +53,18 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    /// Builds the state.
-    pub fn new(
-        store: Arc<dyn Store>,
-        audit: Arc<AuditLog>,
-        authz: Arc<jsms_authz::Authz>,
-        clock: Arc<dyn Clock>,
-        sessions: SessionPolicy,
-        secure_cookies: bool,
-    ) -> Self {
-        let services = Arc::new(jsms_service::Services::new(
-            Arc::clone(&store),
-            Arc::clone(&audit),
-            Arc::clone(&authz),
-            Arc::new(crate::anomaly::AnomalyDetector::default()),
-            Arc::clone(&clock),
-        ));
-        Self::from_services(services, store, audit, authz, clock, sessions, secure_cookies)
-    }
-
-    /// Builds the state around ready services (their gate, audit log and clock).
-    pub fn from_services(
-        services: Arc<jsms_service::Services>,
-        store: Arc<dyn Store>,
-        audit: Arc<AuditLog>,
-        authz: Arc<jsms_authz::Authz>,
-        clock: Arc<dyn Clock>,
-        sessions: SessionPolicy,
-        secure_cookies: bool,
-    ) -> Self {
-        let risk_feed: Arc<dyn crate::planning::RiskFeed> =
-            Arc::new(crate::planning::StoreFeed { store: store.clone() });
+    /// The state of the HTTP layer around the services of an instance.
+    pub fn new(services: Arc<jsms_service::Services>, sessions: SessionPolicy, secure_cookies: bool) -> Self {
         Self {
-            store,
-            audit,
-            authz,
+            store: services.legacy_store(),
+            audit: Arc::clone(&services.audit),
+            clock: Arc::clone(&services.clock),
             services,
             break_glass: BreakGlassPolicy::default(),
             witnesses: Arc::new(Vec::new()),
-            network: None,
-            risk_feed,
-            route_watch: Arc::new(crate::reeval::RouteWatch::default()),
-            tracking: Arc::new(crate::routes::tracking::TrackingHub::default()),
             intel: Arc::new(crate::routes::reports::IntelHub::default()),
             taxii_cache: Arc::new(crate::routes::taxii::TaxiiCache::default()),
-            webhooks: Arc::new(Vec::new()),
             tile_url: None,
-            movement_rules: Arc::new(crate::routes::movements::default_rules()),
-            clock,
             sessions,
             secure_cookies,
             throttle: Arc::new(Throttle::default()),
@@ -134,20 +84,6 @@ impl AppState {
             .await
             .map_err(|e| ApiError::Internal(format!("storage task failed: {e}")))?
             .map_err(ApiError::from)
-    }
-
-    /// Stores a changed movement (optimistic concurrency on `version`) and tells the parts
-    /// that cache movements (the devices' assignments) that it changed.
-    pub async fn save_movement(
-        &self,
-        m: jsms_store::MovementRecord,
-        version: i64,
-        now: i64,
-    ) -> Result<jsms_store::MovementRecord, ApiError> {
-        let id = m.id;
-        let result = self.db(move |s| s.update_movement(&m, version, now)).await;
-        self.tracking.movement_changed(id, result.as_ref().ok());
-        result
     }
 
     /// A party by id, from a cache filled from storage (parties change only at `init`).

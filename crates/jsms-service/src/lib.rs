@@ -14,7 +14,14 @@ pub mod caller;
 pub mod clock;
 pub mod error;
 pub mod gate;
+pub mod movements;
+pub mod planning;
+pub mod reeval;
 pub mod registry;
+pub mod runtime;
+pub mod tracking;
+pub mod webhooks;
+pub mod zones;
 
 pub use caller::{Caller, Origin, Who};
 pub use error::{Error, Result};
@@ -26,6 +33,40 @@ use crate::clock::Clock;
 use jsms_store::{Store, StoreError};
 use std::sync::Arc;
 
+/// How an instance is set up (defaults: the shipped rules, no road network, no webhooks).
+pub struct Settings {
+    /// Movement assessment rules.
+    pub movement_rules: jsms_domain::movement::Rules,
+    /// The imported road network, if any.
+    pub network: Option<Arc<planning::RoadNetwork>>,
+    /// Detector thresholds.
+    pub detectors: jsms_domain::tracking::Thresholds,
+    /// Alerts not acknowledged within this many seconds are escalated.
+    pub alert_escalation_secs: i64,
+    /// Webhook targets of alerts.
+    pub webhooks: Vec<webhooks::WebhookTarget>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            movement_rules: movements::default_rules(),
+            network: None,
+            detectors: jsms_domain::tracking::Thresholds::default(),
+            alert_escalation_secs: 300,
+            webhooks: Vec::new(),
+        }
+    }
+}
+
+/// A Unix time as RFC 3339 (UTC), for texts the service writes (history notes, logs).
+pub fn rfc3339(t: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|d| d.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
+
 /// The services of one instance.
 pub struct Services {
     store: Arc<dyn Store>,
@@ -35,6 +76,18 @@ pub struct Services {
     pub audit: Arc<AuditLog>,
     /// Time.
     pub clock: Arc<dyn Clock>,
+    /// Movement assessment rules.
+    pub movement_rules: Arc<jsms_domain::movement::Rules>,
+    /// The imported road network, if any.
+    pub network: Option<Arc<planning::RoadNetwork>>,
+    /// Incidents and route history for route risk.
+    pub risk_feed: Arc<dyn planning::RiskFeed>,
+    /// Planned routes re-evaluated when zones change.
+    pub route_watch: Arc<reeval::RouteWatch>,
+    /// Trackers of movements under way and the live channels.
+    pub tracking: Arc<tracking::TrackingHub>,
+    /// Webhook targets of alerts.
+    pub webhooks: Arc<Vec<webhooks::WebhookTarget>>,
 }
 
 impl std::fmt::Debug for Services {
@@ -51,6 +104,7 @@ impl Services {
         authz: Arc<jsms_authz::Authz>,
         anomalies: Arc<AnomalyDetector>,
         clock: Arc<dyn Clock>,
+        settings: Settings,
     ) -> Self {
         let gate = Gate::new(
             authz,
@@ -59,11 +113,21 @@ impl Services {
             Arc::clone(&store),
             Arc::clone(&clock),
         );
+        let risk_feed: Arc<dyn planning::RiskFeed> = Arc::new(planning::StoreFeed { store: Arc::clone(&store) });
         Self {
             store,
             gate,
             audit,
             clock,
+            movement_rules: Arc::new(settings.movement_rules),
+            network: settings.network,
+            risk_feed,
+            route_watch: Arc::new(reeval::RouteWatch::default()),
+            tracking: Arc::new(tracking::TrackingHub::new(
+                settings.detectors,
+                settings.alert_escalation_secs,
+            )),
+            webhooks: Arc::new(settings.webhooks),
         }
     }
 

@@ -98,6 +98,7 @@ fn geometry(net: &crate::planning::RoadNetwork) -> Roads {
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn roads(State(state): State<AppState>, _principal: Principal) -> ApiResult<Response> {
     let net = state
+        .services
         .network
         .clone()
         .ok_or_else(|| ApiError::Conflict("no road network imported (jsms map import)".into()))?;

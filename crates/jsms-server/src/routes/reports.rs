@@ -752,7 +752,7 @@ async fn create_report(
         let id = MovementId::from_uuid(*m);
         let found = state.db(move |s| s.movement(id)).await.and_then(|r| {
             if state
-                .decide(&principal.actor, crate::routes::movements::read_action(&r))
+                .decide(&principal.actor, jsms_domain::access::Action::ReadMovement { movement: r.id, org: r.org, party: r.party })
                 .is_allow()
             {
                 Ok(r)
@@ -1053,7 +1053,7 @@ async fn report_event(state: &AppState, principal: &Principal, meta: &RequestMet
 }
 
 fn stix_zone(z: &ZoneRecord) -> jsms_stix::Zone {
-    let feature = crate::routes::zones::to_feature(z.clone());
+    let feature = crate::routes::zones::to_feature(&z);
     let geometry = serde_json::to_value(&feature.geometry).unwrap_or(Value::Null);
     let (centre, extent) = match &z.zone.shape {
         ZoneShape::Circle { center, radius_m } => ((center.lat(), center.lon()), *radius_m),

@@ -7,7 +7,7 @@
 //! among the acceptable routes at random; and the answer as GeoJSON features with a
 //! per-segment breakdown (road, zones, risk reasons).
 
-use crate::error::ApiError;
+use crate::error::Error;
 use jsms_domain::ValidationError;
 use jsms_domain::geo::Coordinate;
 use jsms_routing::alternatives::{AlternativeOptions, alternatives};
@@ -363,10 +363,10 @@ pub fn plan(
     zones: &[ZoneRecord],
     feed: &dyn RiskFeed,
     input: &PlanInput,
-) -> Result<RouteCollection, ApiError> {
+) -> Result<RouteCollection, Error> {
     let g = &net.graph;
-    let (s, ds) = net.snap("/from", input.from).map_err(ApiError::Validation)?;
-    let (t, dt) = net.snap("/to", input.to).map_err(ApiError::Validation)?;
+    let (s, ds) = net.snap("/from", input.from).map_err(Error::Validation)?;
+    let (t, dt) = net.snap("/to", input.to).map_err(Error::Validation)?;
     let active: Vec<&ZoneRecord> = zones.iter().filter(|z| z.zone.active_at(input.depart)).collect();
     let mut risk = RiskWeights::new(g);
     risk.add_static(&net.static_risk);
@@ -423,7 +423,7 @@ pub fn plan(
         AlternativeOptions::default(),
     );
     if paths.is_empty() {
-        return Err(ApiError::Conflict("no route connects the two points".into()));
+        return Err(Error::Conflict("no route connects the two points".into()));
     }
     let mut unpredictable = None;
     if input.unpredictable {
