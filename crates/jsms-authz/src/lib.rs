@@ -414,7 +414,11 @@ impl Authz {
                     Some(Entity::new_no_attrs(uid("Jsms::Registry", "registry"), HashSet::new())),
                 ),
             ),
-            Action::ReadMeeting { meeting, party, parties } => {
+            Action::ReadMeeting {
+                meeting,
+                party,
+                parties,
+            } => {
                 let attrs = vec![
                     ("id", string(format!("meeting:{meeting}"))),
                     ("party", string(party.to_string())),

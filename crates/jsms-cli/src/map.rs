@@ -234,7 +234,9 @@ pub fn route(args: RouteArgs) -> Result<(), Failure> {
         unpredictable: args.unpredictable,
     };
     let routes = plan(&network, &zones, &EmptyFeed, &input).map_err(|e| match e {
-        jsms_service::Error::Validation(v) => Failure::config(format!("--{} {}", v.field.trim_start_matches('/'), v.message)),
+        jsms_service::Error::Validation(v) => {
+            Failure::config(format!("--{} {}", v.field.trim_start_matches('/'), v.message))
+        }
         jsms_service::Error::Conflict(m) => Failure::not_found(m),
         other => Failure::runtime(other),
     })?;

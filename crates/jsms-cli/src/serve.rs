@@ -118,6 +118,7 @@ pub async fn serve(
     state.tile_url = config.tile_url.as_deref().map(Arc::from);
     let intervals = jsms_service::runtime::Intervals {
         checkpoint: config.checkpoint_interval,
+        reminders: std::time::Duration::from_secs(config.reminder_interval_secs),
         ..Default::default()
     };
     jsms_service::runtime::start(&services, config.witnesses.clone(), intervals)
@@ -130,10 +131,6 @@ pub async fn serve(
     );
     jsms_server::routes::oversight::spawn_escalation(state.clone(), sweep);
     jsms_server::spawn_session_purger(state.clone());
-    jsms_server::routes::meetings::spawn_reminders(
-        state.clone(),
-        std::time::Duration::from_secs(config.reminder_interval_secs),
-    );
     let router = jsms_server::app(state, config.max_body_bytes);
     on_ready(&format!("{scheme}://{local}"));
     tracing::info!(%local, scheme, "listening");

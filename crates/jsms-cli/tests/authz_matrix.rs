@@ -155,9 +155,20 @@ const MATRIX: &[(&str, &str, &str)] = &[
     // Every signed-in user has their own notifications; another's answers like a missing one.
     ("GET", "/api/v1/me/notifications", "*:200"),
     ("POST", "/api/v1/me/notifications/{N}/read", "*:404"),
-    // Coordination: the operational staff of both parties and the auditors.
+    // Coordination: the operational staff of the parties involved. Auditors list meetings
+    // (metadata: none they may open) but never read minutes; one party's meetings are
+    // invisible to the other.
     ("GET", "/api/v1/meetings", "hn.admin:403 pn.admin:403 *:200"),
-    ("GET", "/api/v1/meetings/{MT}", "hn.admin:403 pn.admin:403 *:200"),
+    (
+        "GET",
+        "/api/v1/meetings/{MT}",
+        "hn.admin:404 pn.admin:404 hn.auditor:404 pn.auditor:404 *:200",
+    ),
+    (
+        "GET",
+        "/api/v1/meetings/{MT_HOST}",
+        "hn.coordinator:200 hn.escort:200 hn.analyst:200 *:404",
+    ),
     ("GET", "/api/v1/dashboard", "hn.admin:403 pn.admin:403 *:200"),
     // Organising: coordinators and liaison officers reach the validation (no attendance).
     ("POST", "/api/v1/meetings", "hn.coordinator:422 pn.liaison:422 *:403"),
@@ -165,24 +176,24 @@ const MATRIX: &[(&str, &str, &str)] = &[
     (
         "PUT",
         "/api/v1/meetings/{MT}/minutes",
-        "hn.coordinator:409 pn.liaison:409 *:403",
+        "hn.coordinator:409 pn.liaison:409 hn.admin:404 pn.admin:404 hn.auditor:404 pn.auditor:404 *:403",
     ),
     (
         "POST",
         "/api/v1/meetings/{MT}/minutes/approval",
-        "hn.coordinator:409 pn.liaison:409 *:403",
+        "hn.coordinator:409 pn.liaison:409 hn.admin:404 pn.admin:404 hn.auditor:404 pn.auditor:404 *:403",
     ),
     // Corrections: representatives learn the minutes are not final yet (409).
     (
         "POST",
         "/api/v1/meetings/{MT}/corrections",
-        "hn.coordinator:409 pn.liaison:409 *:403",
+        "hn.coordinator:409 pn.liaison:409 hn.admin:404 pn.admin:404 hn.auditor:404 pn.auditor:404 *:403",
     ),
     // An action item is closed by its owner (hn.escort) or a representative.
     (
         "POST",
         "/api/v1/meetings/{MT}/actions/0/done",
-        "hn.coordinator:409 pn.liaison:409 hn.escort:409 *:403",
+        "hn.coordinator:409 pn.liaison:409 hn.escort:409 hn.admin:404 pn.admin:404 hn.auditor:404 pn.auditor:404 *:403",
     ),
     ("GET", "/api/v1/map/config", "*:200"),
     // Threat reports of the host's analyst, one per marking: the marking alone decides.
@@ -205,7 +216,11 @@ const MATRIX: &[(&str, &str, &str)] = &[
         "hn.analyst:200 pn.liaison:200 pn.analyst:200 *:404",
     ),
     // Auditors read metadata, never report bodies, whatever the marking.
-    ("GET", "/api/v1/reports/{R_GREEN}", "hn.admin:404 pn.admin:404 hn.auditor:404 pn.auditor:404 *:200"),
+    (
+        "GET",
+        "/api/v1/reports/{R_GREEN}",
+        "hn.admin:404 pn.admin:404 hn.auditor:404 pn.auditor:404 *:200",
+    ),
     ("GET", "/api/v1/reports/{R_RED}/stix", "hn.analyst:200 *:404"),
     (
         "GET",
@@ -241,7 +256,11 @@ const MATRIX: &[(&str, &str, &str)] = &[
         "hn.coordinator:200 hn.escort:200 hn.analyst:200 *:404",
     ),
     // Auditors never read incident narratives.
-    ("GET", "/api/v1/incidents/{I_SHARED}", "hn.admin:404 pn.admin:404 hn.auditor:404 pn.auditor:404 *:200"),
+    (
+        "GET",
+        "/api/v1/incidents/{I_SHARED}",
+        "hn.admin:404 pn.admin:404 hn.auditor:404 pn.auditor:404 *:200",
+    ),
     // Investigators answer 409 (stale version); readers learn they may not; others nothing.
     (
         "POST",
@@ -376,6 +395,14 @@ async fn every_endpoint_role_and_resource_is_decided_as_the_table_says() {
         )
         .await;
     assert_eq!(minutes.status.as_u16(), 200, "{minutes:?}");
+    let host_meeting = coord
+        .post(
+            "/api/v1/meetings",
+            json!({"title": "host only", "starts_at": jsms_server::wire::rfc3339(soon), "place": "matrix",
+                   "attendance": [{"party": parties[0]["id"]}]}),
+        )
+        .await;
+    assert_eq!(host_meeting.status.as_u16(), 201, "{host_meeting:?}");
     let analyst = &clients["hn.analyst"];
     let embassy = org("Embassy");
     let mut reports = HashMap::new();
@@ -410,6 +437,7 @@ async fn every_endpoint_role_and_resource_is_decided_as_the_table_says() {
         ("{I_SHARED}", shared.body["id"].as_str().unwrap().to_owned()),
         ("{D}", decision.body["id"].as_str().unwrap().to_owned()),
         ("{MT}", meeting.body["id"].as_str().unwrap().to_owned()),
+        ("{MT_HOST}", host_meeting.body["id"].as_str().unwrap().to_owned()),
         ("{N}", uuid::Uuid::now_v7().to_string()),
     ]);
     ids.extend(reports);

@@ -51,6 +51,30 @@ async fn minutes_are_final_when_each_party_approved_and_corrections_are_linked()
         )
         .await;
     assert_eq!(created.status, 201, "{created:?}");
+    // A meeting of the host alone is invisible to the partner: not listed, not found.
+    let host_only = coordinator
+        .post(
+            "/api/v1/meetings",
+            json!({"title": "Host staffing", "starts_at": rfc(now()), "place": "Room 2", "attendance": [{"party": hn}]}),
+        )
+        .await;
+    assert_eq!(host_only.status, 201, "{host_only:?}");
+    let host_id = host_only.body["id"].as_str().unwrap().to_owned();
+    assert_problem(
+        &liaison.get(&format!("/api/v1/meetings/{host_id}")).await,
+        404,
+        "not-found",
+    );
+    let listed = liaison.get("/api/v1/meetings").await.body;
+    assert!(
+        !listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == host_id.as_str()),
+        "{listed}"
+    );
+    assert_eq!(escort.get(&format!("/api/v1/meetings/{host_id}")).await.status, 200);
     let id = created.body["id"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/meetings/{id}");
     assert_eq!(
@@ -74,7 +98,16 @@ async fn minutes_are_final_when_each_party_approved_and_corrections_are_linked()
         .await;
     assert_eq!(written.status, 200, "{written:?}");
     let v = |r: &common::Resp| r.body["version"].clone();
-    let once = coordinator
+    // The author of the minutes never approves them: another representative of the party does.
+    assert_problem(
+        &coordinator
+            .post(&format!("{path}/minutes/approval"), json!({"version": v(&written)}))
+            .await,
+        409,
+        "conflict",
+    );
+    let colleague = server.signed_in("hn.coordinator2").await;
+    let once = colleague
         .post(&format!("{path}/minutes/approval"), json!({"version": v(&written)}))
         .await;
     assert_eq!(once.body["final"], false, "{once:?}");

@@ -34,7 +34,10 @@ pub struct DeliveryView {
 #[utoipa::path(get, path = "/api/v1/webhooks/deliveries", tag = "tracking",
     responses((status = 200, body = [DeliveryView]),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
-pub async fn list_deliveries(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Vec<DeliveryView>>> {
+pub async fn list_deliveries(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<Vec<DeliveryView>>> {
     let list = state.services.webhook_deliveries(&principal).await?;
     Ok(Json(
         list.into_iter()
@@ -50,4 +53,3 @@ pub async fn list_deliveries(State(state): State<AppState>, principal: Principal
             .collect(),
     ))
 }
-

@@ -14,7 +14,9 @@ pub mod caller;
 pub mod clock;
 pub mod error;
 pub mod gate;
+pub mod meetings;
 pub mod movements;
+pub mod notifications;
 pub mod planning;
 pub mod reeval;
 pub mod registry;
@@ -113,7 +115,9 @@ impl Services {
             Arc::clone(&store),
             Arc::clone(&clock),
         );
-        let risk_feed: Arc<dyn planning::RiskFeed> = Arc::new(planning::StoreFeed { store: Arc::clone(&store) });
+        let risk_feed: Arc<dyn planning::RiskFeed> = Arc::new(planning::StoreFeed {
+            store: Arc::clone(&store),
+        });
         Self {
             store,
             gate,

@@ -280,7 +280,9 @@ pub fn apply(
                 return Err(Error::Conflict("only a coordinator approves".into()));
             };
             if m.requester == user {
-                return Err(Error::Conflict("the requester cannot approve their own movement".into()));
+                return Err(Error::Conflict(
+                    "the requester cannot approve their own movement".into(),
+                ));
             }
             if m.body.approvals.iter().any(|a| a.user == user) {
                 return Err(Error::Conflict("you have already approved this movement".into()));
@@ -311,7 +313,12 @@ pub fn apply(
         Actor::User(u) => (Some(u), reason),
         Actor::System(why) => (None, reason.or_else(|| Some(why.to_owned()))),
     };
-    m.body.history.push(MovementEvent { at: now, user, what, note });
+    m.body.history.push(MovementEvent {
+        at: now,
+        user,
+        what,
+        note,
+    });
     Ok(())
 }
 
@@ -542,10 +549,7 @@ impl Services {
             .into_iter()
             .filter(|m| self.gate.may_see(&caller.actor, m))
             .collect();
-        let allowed: Vec<Vec<Transition>> = visible
-            .iter()
-            .map(|m| self.allowed_transitions(caller, m))
-            .collect();
+        let allowed: Vec<Vec<Transition>> = visible.iter().map(|m| self.allowed_transitions(caller, m)).collect();
         let disclosed = self.gate.disclose_all(caller, visible).await?;
         Ok(disclosed
             .into_iter()
@@ -1077,9 +1081,7 @@ impl Services {
         let arrival = departure + driving;
         let grace = cfg.grant_grace_s;
         // The team must not be booked on another movement in an overlapping window.
-        let busy = self
-            .bookings(team.id, m.id, departure - grace, arrival + grace)
-            .await?;
+        let busy = self.bookings(team.id, m.id, departure - grace, arrival + grace).await?;
         if let Some(other) = busy.first() {
             return Err(Error::Conflict(format!(
                 "escort team {} is booked on movement {other} in an overlapping window (departure to arrival, \
@@ -1263,12 +1265,20 @@ impl Services {
     /// coordinators, and auditors — it is metadata).
     pub async fn exposure(&self, caller: &Caller, id: MovementId) -> Result<Exposure> {
         let m = self.db(move |s| s.movement(id)).await?;
-        let action = if self.gate.allows(&caller.actor, transition_action(&m, Transition::Assess)) {
+        let action = if self
+            .gate
+            .allows(&caller.actor, transition_action(&m, Transition::Assess))
+        {
             transition_action(&m, Transition::Assess)
         } else {
             Action::ReadAuditLog
         };
-        let change = Change::new("movement.exposure", Some(Resource::Movement(id)), action, Refusal::Hidden);
+        let change = Change::new(
+            "movement.exposure",
+            Some(Resource::Movement(id)),
+            action,
+            Refusal::Hidden,
+        );
         self.gate.permit(caller, change).await.map(drop)?;
         let now = self.clock.now();
         let resource = Resource::MovementPlan(id).to_string();
@@ -1306,7 +1316,8 @@ impl Services {
                 continue;
             }
             let late = now - m.release_at.unwrap_or(now);
-            let note = (late > 60).then(|| format!("released {late} s late (the server was not running at release time)"));
+            let note =
+                (late > 60).then(|| format!("released {late} s late (the server was not running at release time)"));
             if let Some(n) = &note {
                 tracing::warn!(movement = %id, late_s = late, "{n}");
             }

@@ -20,6 +20,8 @@ pub struct Intervals {
     pub release: Duration,
     /// The detectors' tick.
     pub detectors: Duration,
+    /// How often overdue action items are looked for.
+    pub reminders: Duration,
 }
 
 impl Default for Intervals {
@@ -28,6 +30,7 @@ impl Default for Intervals {
             checkpoint: Duration::from_secs(2),
             release: Duration::from_secs(1),
             detectors: Duration::from_secs(1),
+            reminders: Duration::from_secs(60),
         }
     }
 }
@@ -55,7 +58,11 @@ where
 /// Restores the state that lives in memory (watched routes, trackers of movements under
 /// way) and starts every background loop of the service layer. Releases missed while the
 /// server was down happen at the first tick, right away.
-pub async fn start(services: &Arc<Services>, witnesses: Vec<WitnessEndpoint>, intervals: Intervals) -> crate::Result<()> {
+pub async fn start(
+    services: &Arc<Services>,
+    witnesses: Vec<WitnessEndpoint>,
+    intervals: Intervals,
+) -> crate::Result<()> {
     crate::audit::spawn_checkpointer(Arc::clone(&services.audit), witnesses, intervals.checkpoint);
     let watched = services.watch_active().await?;
     tracing::info!(watched, "planned routes watched for zone changes");
@@ -66,6 +73,9 @@ pub async fn start(services: &Arc<Services>, witnesses: Vec<WitnessEndpoint>, in
     tracing::info!(restored, "movements under way tracked");
     every(services, intervals.detectors, "detector tick", |s| async move {
         s.detector_tick().await
+    });
+    every(services, intervals.reminders, "action item reminders", |s| async move {
+        s.remind_overdue().await.map(drop)
     });
     // Deliveries left in the outbox by a previous run go out now.
     crate::webhooks::spawn_outbox(Arc::clone(services));

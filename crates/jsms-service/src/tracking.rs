@@ -540,7 +540,11 @@ impl Services {
 
     /// Stores and evaluates positions from a device; returns the report. Good positions are
     /// kept even when others in the batch were refused.
-    pub async fn ingest(&self, device: &Device, items: Vec<std::result::Result<Position, Rejected>>) -> Result<IngestReport> {
+    pub async fn ingest(
+        &self,
+        device: &Device,
+        items: Vec<std::result::Result<Position, Rejected>>,
+    ) -> Result<IngestReport> {
         let m = self.movement_of(device).await?;
         let mut good: Vec<Position> = Vec::new();
         let mut rejected = Vec::new();
@@ -918,9 +922,12 @@ impl Services {
         reasons.push(to.to_owned());
         let permit = self.gate.record_permit(caller, &change, reasons).await?;
         let now = self.clock.now();
-        let entry = serde_json::json!({"at": crate::rfc3339(now), "user": user.username.as_str(), "action": to, "note": note});
+        let entry =
+            serde_json::json!({"at": crate::rfc3339(now), "user": user.username.as_str(), "action": to, "note": note});
         let updated = self
-            .write(caller, &change, permit, move |s| s.update_alert(id, from, to, entry, now))
+            .write(caller, &change, permit, move |s| {
+                s.update_alert(id, from, to, entry, now)
+            })
             .await?;
         let shown = MovementAlert {
             alert: updated,
@@ -1015,7 +1022,8 @@ impl Services {
                 "not acknowledged within {} s: escalated to the host movement coordinators",
                 self.tracking.escalate_after_s
             );
-            let entry = serde_json::json!({"at": crate::rfc3339(now), "user": null, "action": "escalated", "note": note});
+            let entry =
+                serde_json::json!({"at": crate::rfc3339(now), "user": null, "action": "escalated", "note": note});
             let id = a.id;
             match self
                 .db(move |s| s.update_alert(id, &["open"], "open", entry, now))

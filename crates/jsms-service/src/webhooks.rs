@@ -121,8 +121,12 @@ pub fn spawn_outbox(state: Arc<Services>) {
                         if !fresh {
                             continue;
                         }
-                        let (state, client, in_flight, wake) =
-                            (Arc::clone(&state), client.clone(), Arc::clone(&in_flight), Arc::clone(&wake));
+                        let (state, client, in_flight, wake) = (
+                            Arc::clone(&state),
+                            client.clone(),
+                            Arc::clone(&in_flight),
+                            Arc::clone(&wake),
+                        );
                         tokio::spawn(async move {
                             let delivery = item.delivery;
                             if let Err(e) = attempt(&state, &client, item).await {

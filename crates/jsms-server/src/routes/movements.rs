@@ -216,28 +216,32 @@ fn view(shown: &Shown) -> MovementView {
                 .collect::<Vec<_>>()
         ),
     });
-    let plan = m.plan.as_ref().filter(|_| m.sees(MovementPart::Plan)).map(|p| PlanView {
-        departure: rfc3339(p.departure),
-        arrival: rfc3339(p.arrival),
-        release_at: m.release_at.map(rfc3339),
-        legs: serde_json::json!(
-            p.legs
-                .iter()
-                .map(|l| serde_json::json!({
-                    "coordinates": l.points.iter().map(|c| [c.lon(), c.lat()]).collect::<Vec<_>>(),
-                    "roads": l.roads,
-                    "distance_m": l.distance_m,
-                    "duration_s": l.duration_s,
-                    "risk": l.risk,
-                }))
-                .collect::<Vec<_>>()
-        ),
-        escort_team: p.escort_team.uuid(),
-        call_sign: p.call_sign.clone(),
-        escort_members: p.escort_members.iter().map(|u| u.uuid()).collect(),
-        escort_vehicles: p.escort_vehicles.clone(),
-        warnings: p.warnings.clone(),
-    });
+    let plan = m
+        .plan
+        .as_ref()
+        .filter(|_| m.sees(MovementPart::Plan))
+        .map(|p| PlanView {
+            departure: rfc3339(p.departure),
+            arrival: rfc3339(p.arrival),
+            release_at: m.release_at.map(rfc3339),
+            legs: serde_json::json!(
+                p.legs
+                    .iter()
+                    .map(|l| serde_json::json!({
+                        "coordinates": l.points.iter().map(|c| [c.lon(), c.lat()]).collect::<Vec<_>>(),
+                        "roads": l.roads,
+                        "distance_m": l.distance_m,
+                        "duration_s": l.duration_s,
+                        "risk": l.risk,
+                    }))
+                    .collect::<Vec<_>>()
+            ),
+            escort_team: p.escort_team.uuid(),
+            call_sign: p.call_sign.clone(),
+            escort_members: p.escort_members.iter().map(|u| u.uuid()).collect(),
+            escort_vehicles: p.escort_vehicles.clone(),
+            warnings: p.warnings.clone(),
+        });
     MovementView {
         id: m.id.uuid(),
         state: m.state.as_str().to_owned(),
@@ -507,7 +511,11 @@ pub struct Exposure {
 #[utoipa::path(get, path = "/api/v1/movements/{id}/exposure", tag = "movements", params(("id" = String, Path, description = "Movement id")),
     responses((status = 200, body = Exposure),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
-async fn exposure(State(state): State<AppState>, principal: Principal, Path(id): Path<String>) -> ApiResult<Json<Exposure>> {
+async fn exposure(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Exposure>> {
     let id = MovementId::from_uuid(path_id(&id)?);
     let e = state.services.exposure(&principal, id).await?;
     Ok(Json(Exposure {

@@ -11,8 +11,6 @@ use crate::wire::rfc3339;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use jsms_domain::ids::UserId;
-use jsms_store::Notification;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -21,9 +19,6 @@ use uuid::Uuid;
 
 const PROBLEM: &str = "application/problem+json";
 
-/// Notifications kept per user in the list.
-const LIST_LIMIT: usize = 100;
-
 /// The notification routes.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -31,30 +26,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(mark_read))
 }
 
-/// Sends `text` with `link` to each of `users` (duplicates once). Failures are logged, not
-/// returned: a notification is a courtesy on top of a change already made and audited.
-pub async fn notify(state: &AppState, users: &[UserId], kind: &'static str, text: &str, link: &str) {
-    let now = state.clock.now();
-    let mut seen = std::collections::HashSet::new();
-    let notes: Vec<Notification> = users
-        .iter()
-        .filter(|u| seen.insert(**u))
-        .map(|&user| Notification {
-            id: Uuid::now_v7(),
-            user,
-            kind: kind.to_owned(),
-            text: text.to_owned(),
-            link: link.to_owned(),
-            created_at: now,
-            read_at: None,
-        })
-        .collect();
-    if notes.is_empty() {
-        return;
-    }
-    if let Err(e) = state.db(move |s| s.notify(&notes)).await {
-        tracing::error!(error = %e, kind, "notifications not stored");
-    }
+/// Sends `text` with `link` to each of `users` (the service's notifier; failures are logged).
+pub async fn notify(state: &AppState, users: &[jsms_domain::ids::UserId], kind: &'static str, text: &str, link: &str) {
+    state.services.notify(users, kind, text, link).await;
 }
 
 /// A notification as its recipient sees it.
@@ -88,9 +62,9 @@ pub struct NotificationList {
     responses((status = 200, body = NotificationList),
               (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
 async fn list_notifications(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<NotificationList>> {
-    let me = principal.human()?.id;
     let items: Vec<NotificationView> = state
-        .db(move |s| s.notifications(me, LIST_LIMIT))
+        .services
+        .my_notifications(&principal)
         .await?
         .into_iter()
         .map(|n| NotificationView {
@@ -116,9 +90,6 @@ async fn mark_read(
     principal: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let me = principal.human()?.id;
-    let id = path_id(&id)?;
-    let now = state.clock.now();
-    state.db(move |s| s.mark_notification_read(me, id, now)).await?;
+    state.services.mark_notification_read(&principal, path_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }

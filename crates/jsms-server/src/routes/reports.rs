@@ -752,7 +752,14 @@ async fn create_report(
         let id = MovementId::from_uuid(*m);
         let found = state.db(move |s| s.movement(id)).await.and_then(|r| {
             if state
-                .decide(&principal.actor, jsms_domain::access::Action::ReadMovement { movement: r.id, org: r.org, party: r.party })
+                .decide(
+                    &principal.actor,
+                    jsms_domain::access::Action::ReadMovement {
+                        movement: r.id,
+                        org: r.org,
+                        party: r.party,
+                    },
+                )
                 .is_allow()
             {
                 Ok(r)

@@ -103,11 +103,10 @@ async fn plan_route(
         alternatives,
         unpredictable: req.unpredictable,
     };
-    let network = state
-        .services
-        .network
-        .clone()
-        .ok_or_else(|| ApiError::Conflict("no road network is imported: run `jsms map import FILE.osm.pbf`".into()))?;
+    let network =
+        state.services.network.clone().ok_or_else(|| {
+            ApiError::Conflict("no road network is imported: run `jsms map import FILE.osm.pbf`".into())
+        })?;
     let zones = state.db(|s| s.zones()).await?;
     let feed = state.services.risk_feed.clone();
     tokio::task::spawn_blocking(move || plan(&network, &zones, feed.as_ref(), &input))

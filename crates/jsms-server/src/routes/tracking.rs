@@ -369,7 +369,11 @@ async fn sos(
 #[utoipa::path(post, path = "/api/v1/movements/{id}/check-in", tag = "tracking", params(("id" = String, Path, description = "Movement id")),
     responses((status = 204, description = "Checked in"),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
-async fn check_in(State(state): State<AppState>, principal: Principal, Path(id): Path<String>) -> ApiResult<StatusCode> {
+async fn check_in(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     let id = MovementId::from_uuid(path_id(&id)?);
     state.services.check_in(&principal, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -387,7 +391,11 @@ pub struct TrackView {
 #[utoipa::path(get, path = "/api/v1/movements/{id}/track", tag = "tracking", params(("id" = String, Path, description = "Movement id")),
     responses((status = 200, body = TrackView),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
-async fn track(State(state): State<AppState>, principal: Principal, Path(id): Path<String>) -> ApiResult<Json<TrackView>> {
+async fn track(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TrackView>> {
     let id = MovementId::from_uuid(path_id(&id)?);
     let track = state.services.track(&principal, id).await?;
     Ok(Json(TrackView {

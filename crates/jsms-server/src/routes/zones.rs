@@ -12,9 +12,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use jsms_domain::ValidationError;
 use jsms_domain::text;
+use jsms_domain::zone::{ThreatZone, ZoneKind, ZoneShape};
 use jsms_service::Disclosed;
 use jsms_service::zones::ZoneInput;
-use jsms_domain::zone::{ThreatZone, ZoneKind, ZoneShape};
 use jsms_store::ZoneRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -228,10 +228,7 @@ pub(crate) async fn raise(
     field: &str,
     why: &str,
 ) -> ApiResult<ZoneRecord> {
-    Ok(state
-        .services
-        .raise_zone(principal, id, severity, field, why)
-        .await?)
+    Ok(state.services.raise_zone(principal, id, severity, field, why).await?)
 }
 
 /// Checks that the principal may raise zone `id` to `severity` without changing anything.
@@ -250,7 +247,11 @@ pub(crate) async fn check_raise(
 #[utoipa::path(get, path = "/api/v1/zones/{id}", tag = "zones", params(("id" = String, Path, description = "Zone id")),
     responses((status = 200, body = ZoneFeature),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
-async fn get_zone(State(state): State<AppState>, principal: Principal, Path(id): Path<String>) -> ApiResult<Json<ZoneFeature>> {
+async fn get_zone(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ZoneFeature>> {
     let zone = state.services.zone(&principal, path_id(&id)?).await?;
     Ok(Json(to_feature(&zone)))
 }
