@@ -328,9 +328,24 @@ try {
   await admin.getByLabel('Username').fill('hn.duty');
   await admin.getByLabel('Display name').fill('Duty Officer Example');
   await admin.getByRole('checkbox', { name: 'movement coordinator', exact: true }).check();
-  await admin.getByRole('button', { name: 'Add the user' }).click();
-  await admin.locator('table[aria-label="Users"] td', { hasText: 'hn.duty' }).waitFor();
+  await admin.getByRole('button', { name: 'Ask for the user' }).click();
+  // Two persons for privilege: the new user waits for the party's second administrator.
+  await admin.locator('table[aria-label="Privilege requests"] td', { hasText: 'new user hn.duty' }).waitFor();
+  await admin.locator('table[aria-label="Privilege requests"] td', { hasText: 'awaits another administrator' }).waitFor();
   await shot(admin, '14-administration');
+  const admin2 = await newPage(b, errors);
+  await visit(admin2, `#/sign-in`);
+  await admin2.getByLabel('Username').fill(logins['hn.admin2'].username);
+  await admin2.getByLabel('Password').fill(logins['hn.admin2'].password);
+  await admin2.getByRole('button', { name: 'Sign in' }).click();
+  await admin2.getByText('Cannot scan? Enter the key by hand').click();
+  const secret2 = (await admin2.locator('code.secret').innerText()).trim();
+  await admin2.getByLabel('Code from the app').fill(totp(secret2, Math.floor(Date.now() / 30000)));
+  await admin2.getByRole('button', { name: 'Confirm' }).click();
+  await admin2.locator('#bar:not([hidden])').waitFor();
+  await visit(admin2, `#/admin`);
+  await admin2.locator('table[aria-label="Privilege requests"]').getByRole('button', { name: 'Approve' }).first().click();
+  await admin2.locator('table[aria-label="Users"] td', { hasText: 'hn.duty' }).waitFor();
 
   // 8. The registry: a site placed on the map, a protected person.
   step('coordinator registers a site on the map; officer registers a person');

@@ -138,38 +138,49 @@ pub fn create_parties(
                 now,
             )
             .map_err(Failure::runtime)?;
-        let username =
-            Username::parse(&format!("{}.admin", spec.code.as_str().to_lowercase())).map_err(Failure::config)?;
-        let pw = generate_password()?;
-        let profile = UserProfile::new(
-            &format!("{} administrator", spec.code),
-            vec![Role::PartyAdmin],
-            Clearance::Restricted,
-            vec![],
-            spec.kind,
-        )
-        .map_err(Failure::config)?;
-        let hash = password::hash(&pw).map_err(Failure::runtime)?;
-        store
-            .create_user(
-                &NewUser {
-                    org_id: org.id,
-                    username: username.clone(),
-                    profile,
-                    password_hash: hash,
-                    enrolled_totp: None,
-                },
-                now,
+        // Two administrators: privilege (a new user, a role, a raised clearance) needs a
+        // second one to approve, so a party with one could never grow.
+        for (suffix, label, shown) in [
+            ("admin", "administrator", true),
+            ("admin2", "second administrator", true),
+        ] {
+            let username =
+                Username::parse(&format!("{}.{suffix}", spec.code.as_str().to_lowercase())).map_err(Failure::config)?;
+            let pw = generate_password()?;
+            let profile = UserProfile::new(
+                &format!("{} {label}", spec.code),
+                vec![Role::PartyAdmin],
+                Clearance::Restricted,
+                vec![],
+                spec.kind,
             )
-            .map_err(Failure::runtime)?;
+            .map_err(Failure::config)?;
+            let hash = password::hash(&pw).map_err(Failure::runtime)?;
+            store
+                .create_user(
+                    &NewUser {
+                        org_id: org.id,
+                        username: username.clone(),
+                        profile,
+                        password_hash: hash,
+                        enrolled_totp: None,
+                    },
+                    now,
+                )
+                .map_err(Failure::runtime)?;
+            logins.push(Login {
+                role: if suffix == "admin" {
+                    format!("party_admin ({})", spec.code)
+                } else {
+                    format!("party_admin ({}, second)", spec.code)
+                },
+                username: username.to_string(),
+                password: pw,
+                totp_secret: None,
+                shown,
+            });
+        }
         ids.push(party.id);
-        logins.push(Login {
-            role: format!("party_admin ({})", spec.code),
-            username: username.to_string(),
-            password: pw,
-            totp_secret: None,
-            shown: true,
-        });
     }
     Ok((ids, logins))
 }
@@ -204,7 +215,8 @@ pub fn run(args: InitArgs) -> Result<(), Failure> {
         dir.pii_key().display()
     );
     println!();
-    println!("First administrators (they enrol a TOTP app at first sign-in; change these passwords):");
+    println!("Each party's two administrators (privilege needs both: one asks, the other approves; they enrol a");
+    println!("TOTP app at first sign-in; change these passwords):");
     for l in &logins {
         println!("  {:<24} {:<16} {}", l.role, l.username, l.password);
     }

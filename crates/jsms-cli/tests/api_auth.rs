@@ -442,14 +442,33 @@ async fn password_change_and_profile_changes_end_sessions() {
     let officer = server.signed_in("pn.officer2").await;
     let me = officer.get("/api/v1/me").await.body;
     let path = format!("/api/v1/users/{}", me["id"].as_str().unwrap());
-    let changed = admin
+    // Raising a clearance waits for a second administrator; once approved it applies.
+    let requested = admin
         .patch(
             &path,
             json!({"version": me["version"], "clearance": "secret", "compartments": ["karachi-ops"]}),
         )
         .await;
-    assert_eq!(changed.status, StatusCode::OK, "{changed:?}");
-    assert_eq!(changed.body["clearance"], "secret");
+    assert_eq!(requested.status, StatusCode::ACCEPTED, "{requested:?}");
+    assert_eq!(
+        officer.get("/api/v1/me").await.body["clearance"],
+        me["clearance"],
+        "not yet"
+    );
+    let second = enrolled_admin(&server, "pn.admin2").await;
+    let approved = second
+        .send(
+            Method::POST,
+            &format!(
+                "/api/v1/privilege-requests/{}/approval",
+                requested.body["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::OK, "{approved:?}");
+    let changed = approved.body["user"].clone();
+    assert_eq!(changed["clearance"], "secret");
     assert_problem(&officer.get("/api/v1/me").await, 401, "unauthenticated");
     let stale = admin
         .patch(&path, json!({"version": me["version"], "display_name": "X"}))
@@ -458,7 +477,7 @@ async fn password_change_and_profile_changes_end_sessions() {
     let bad = admin
         .patch(
             &path,
-            json!({"version": changed.body["version"], "compartments": ["Not Valid"]}),
+            json!({"version": changed["version"], "compartments": ["Not Valid"]}),
         )
         .await;
     assert_eq!(assert_problem(&bad, 422, "validation")["field"], "/compartments/0");

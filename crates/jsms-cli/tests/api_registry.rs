@@ -462,9 +462,21 @@ async fn administrators_manage_only_their_own_party_and_see_no_operational_data(
         assert_problem(&wrong_party_role, 422, "validation")["field"],
         "/roles/0"
     );
-    let created = pn_admin.post("/api/v1/users", new_user(&embassy)).await;
-    assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
-    assert_eq!(created.body["mfa_enrolled"], false);
+    let requested = pn_admin.post("/api/v1/users", new_user(&embassy)).await;
+    assert_eq!(requested.status, StatusCode::ACCEPTED, "{requested:?}");
+    let second = enrolled_admin(&server, "pn.admin2").await;
+    let created = second
+        .send(
+            Method::POST,
+            &format!(
+                "/api/v1/privilege-requests/{}/approval",
+                requested.body["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{created:?}");
+    assert_eq!(created.body["user"]["mfa_enrolled"], false);
     assert_problem(
         &pn_admin.post("/api/v1/users", new_user(&embassy)).await,
         409,

@@ -359,7 +359,7 @@ impl User {
 }
 
 /// The validated profile of a user, for creation and update.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserProfile {
     /// Name shown to others.
     pub display_name: String,
@@ -369,6 +369,38 @@ pub struct UserProfile {
     pub clearance: Clearance,
     /// Compartments: no duplicates, sorted.
     pub compartments: Vec<Compartment>,
+}
+
+/// What `after` grants that `before` did not (for a user that does not exist yet,
+/// everything): each role added, a raised clearance, each compartment added. A change that
+/// grants nothing (a new display name, roles or compartments taken away, a lowered
+/// clearance) is empty. Privilege needs a second administrator; taking it away does not.
+pub fn privileges_gained(before: Option<&UserProfile>, after: &UserProfile) -> Vec<String> {
+    let mut gained = Vec::new();
+    for r in &after.roles {
+        if before.is_none_or(|b| !b.roles.contains(r)) {
+            gained.push(format!("role {r}"));
+        }
+    }
+    match before {
+        Some(b) if after.clearance > b.clearance => {
+            gained.push(format!(
+                "clearance raised from {} to {}",
+                b.clearance.as_str(),
+                after.clearance.as_str()
+            ));
+        }
+        None if after.clearance > Clearance::Unclassified => {
+            gained.push(format!("clearance {}", after.clearance.as_str()));
+        }
+        _ => {}
+    }
+    for c in &after.compartments {
+        if before.is_none_or(|b| !b.compartments.contains(c)) {
+            gained.push(format!("compartment {}", c.as_str()));
+        }
+    }
+    gained
 }
 
 impl UserProfile {
@@ -494,5 +526,38 @@ mod tests {
         assert!(Compartment::parse("Port").is_err());
         assert_eq!("auditor".parse::<Role>(), Ok(Role::Auditor));
         assert!("root".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn privilege_is_what_a_change_adds() {
+        let p = |roles: Vec<Role>, clearance: Clearance| {
+            UserProfile::new("X", roles, clearance, vec![], PartyKind::Host).unwrap()
+        };
+        let coordinator = p(vec![Role::MovementCoordinator], Clearance::Confidential);
+        assert_eq!(
+            privileges_gained(None, &coordinator),
+            ["role movement_coordinator", "clearance confidential"]
+        );
+        assert!(privileges_gained(Some(&coordinator), &coordinator).is_empty());
+        let renamed = UserProfile {
+            display_name: "Y".into(),
+            ..coordinator.clone()
+        };
+        assert!(
+            privileges_gained(Some(&coordinator), &renamed).is_empty(),
+            "a name is no privilege"
+        );
+        let lower = p(vec![Role::MovementCoordinator], Clearance::Restricted);
+        assert!(
+            privileges_gained(Some(&coordinator), &lower).is_empty(),
+            "less is no privilege"
+        );
+        let raised = p(vec![Role::MovementCoordinator], Clearance::Secret);
+        assert_eq!(
+            privileges_gained(Some(&coordinator), &raised),
+            ["clearance raised from confidential to secret"]
+        );
+        let admin = p(vec![Role::PartyAdmin], Clearance::Confidential);
+        assert_eq!(privileges_gained(Some(&coordinator), &admin), ["role party_admin"]);
     }
 }

@@ -22,6 +22,7 @@ pub mod reeval;
 pub mod registry;
 pub mod runtime;
 pub mod tracking;
+pub mod users;
 pub mod webhooks;
 pub mod zones;
 

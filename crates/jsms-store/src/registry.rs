@@ -35,6 +35,81 @@ pub struct NewUser {
     pub enrolled_totp: Option<TotpSecret>,
 }
 
+/// A change that grants privilege, waiting for a second administrator.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PrivilegeChange {
+    /// A new user.
+    CreateUser {
+        /// Organisation.
+        org_id: OrgId,
+        /// Sign-in name.
+        username: Username,
+        /// Profile.
+        profile: UserProfile,
+        /// Argon2id PHC string of the initial password.
+        password_hash: String,
+    },
+    /// A user's new profile, requested against `version`.
+    UpdateProfile {
+        /// The user.
+        user: UserId,
+        /// The version the requester saw.
+        version: i64,
+        /// The new profile.
+        profile: UserProfile,
+    },
+}
+
+/// Where a privilege request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrivilegeState {
+    /// Waiting for a second administrator.
+    Pending,
+    /// Approved and applied.
+    Approved,
+    /// Refused by a second administrator.
+    Rejected,
+}
+
+/// A request for a change that grants privilege.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrivilegeRequest {
+    /// Identifier.
+    pub id: Uuid,
+    /// The party whose administrators decide.
+    pub party: PartyId,
+    /// The change.
+    pub change: PrivilegeChange,
+    /// What it grants, in words.
+    pub reasons: Vec<String>,
+    /// Who asked.
+    pub requested_by: UserId,
+    /// When (Unix seconds).
+    pub created_at: i64,
+    /// Pending requests lapse at this time.
+    pub expires_at: i64,
+    /// Where it stands.
+    pub state: PrivilegeState,
+    /// Who decided.
+    pub decided_by: Option<UserId>,
+    /// When.
+    pub decided_at: Option<i64>,
+    /// Why (a rejection's note).
+    pub note: Option<String>,
+}
+
+impl PrivilegeRequest {
+    /// The user the change is about, once it exists.
+    pub fn target(&self) -> Option<UserId> {
+        match &self.change {
+            PrivilegeChange::UpdateProfile { user, .. } => Some(*user),
+            PrivilegeChange::CreateUser { .. } => None,
+        }
+    }
+}
+
 /// A session as stored (by token hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {
@@ -128,6 +203,19 @@ pub trait Store:
     // --- users and credentials ---
     /// Creates a user.
     fn create_user(&self, user: &NewUser, now: i64) -> StoreResult<User>;
+    /// Stores a pending privilege request.
+    fn create_privilege_request(&self, request: &PrivilegeRequest) -> StoreResult<()>;
+    /// One privilege request.
+    fn privilege_request(&self, id: Uuid) -> StoreResult<PrivilegeRequest>;
+    /// A party's privilege requests, newest first, at most `limit`.
+    fn privilege_requests(&self, party: PartyId, limit: usize) -> StoreResult<Vec<PrivilegeRequest>>;
+    /// Approves a pending, unexpired request by `by` at `now` and applies its change — the
+    /// new user created, or the profile replaced if the user is still at the requested
+    /// version (sessions end) — in one transaction. `Conflict` when it is not pending or has
+    /// lapsed, `Stale` when the user changed since, `Conflict` when the username is taken.
+    fn approve_privilege_request(&self, id: Uuid, by: UserId, now: i64) -> StoreResult<(PrivilegeRequest, User)>;
+    /// Rejects a pending request.
+    fn reject_privilege_request(&self, id: Uuid, by: UserId, note: &str, now: i64) -> StoreResult<PrivilegeRequest>;
     /// One user.
     fn user(&self, id: UserId) -> StoreResult<User>;
     /// A user by name with credentials, for sign-in.

@@ -1,27 +1,29 @@
-//! Administration of a party's own users and API tokens. Every endpoint asks
-//! the authorization component for `ManageUsers`/`ManageApiTokens` of the target's party; another
-//! party's user answers exactly like a missing one.
+//! Administration of a party's own users and API tokens over HTTP. The rules — each party
+//! manages only itself, nobody changes their own privileges, privilege needs a second
+//! administrator — live in the service (`jsms_service::users`).
 
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, ApiQuery, RequestMeta, expected_version, path_id};
-use crate::routes::{page_request, page_view, require};
-use crate::state::{AppState, Event};
+use crate::error::{ApiResult, Problem};
+use crate::extract::{ApiJson, ApiQuery, expected_version, path_id};
+use crate::routes::{page_request, page_view};
+use crate::state::AppState;
 use crate::wire::{
     ApiTokenView, IssuedApiToken, ListQuery, NewApiToken, NewUserRequest, PageOf, UserPatch, UserView, rfc3339,
 };
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use jsms_domain::ValidationError;
-use jsms_domain::access::Action;
 use jsms_domain::ids::{ApiTokenId, UserId};
-use jsms_domain::text;
-use jsms_domain::user::{ApiScope, Compartment, Role, User, UserProfile, Username};
-use jsms_identity::{password, token};
-use jsms_store::{ApiTokenRecord, NewUser};
+use jsms_domain::user::{Compartment, Role};
+use jsms_service::users::{NewToken, NewUserInput, UserChanges, UserUpdate};
+use jsms_store::{ApiTokenRecord, PrivilegeChange, PrivilegeRequest};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 
 /// The administration routes.
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -32,6 +34,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(disable_user))
         .routes(routes!(enable_user))
         .routes(routes!(reset_user_mfa))
+        .routes(routes!(list_privilege_requests))
+        .routes(routes!(approve_privilege_request))
+        .routes(routes!(reject_privilege_request))
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
 }
@@ -44,29 +49,69 @@ fn parse_compartments(values: &[String]) -> Result<Vec<Compartment>, ValidationE
         .collect()
 }
 
-/// Loads a user the principal may administer; anything else is `NotFound` (and audited).
-async fn administered_user(
-    state: &AppState,
-    principal: &Principal,
-    meta: &RequestMeta,
-    audit_action: &'static str,
-    raw_id: &str,
-) -> ApiResult<(User, Vec<String>)> {
-    let id = UserId::from_uuid(path_id(raw_id)?);
-    let user = state.db(move |s| s.user(id)).await?;
-    let action = Action::ManageUsers { party: user.party_id };
-    let resource = Some(format!("user:{id}"));
-    let rule = require(
-        state,
-        principal,
-        meta,
-        audit_action,
-        resource,
-        action,
-        ApiError::NotFound,
-    )
-    .await?;
-    Ok((user, rule))
+/// A change that grants privilege, waiting for (or decided by) a second administrator.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PrivilegeRequestView {
+    /// Identifier.
+    pub id: Uuid,
+    /// `create_user` or `update_profile`.
+    pub kind: &'static str,
+    /// The user concerned (none yet for a new user).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<Uuid>,
+    /// The username concerned (for a new user).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// The roles the change gives.
+    #[schema(value_type = Vec<String>)]
+    pub roles: Vec<Role>,
+    /// What it grants, in words.
+    pub grants: Vec<String>,
+    /// Who asked.
+    pub requested_by: Uuid,
+    /// When.
+    pub requested_at: String,
+    /// Lapses at.
+    pub expires_at: String,
+    /// `pending`, `approved`, `rejected`, or `lapsed` (pending past its time).
+    pub state: String,
+    /// Who decided.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<Uuid>,
+    /// A rejection's note.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+fn request_view(r: &PrivilegeRequest, now: i64) -> PrivilegeRequestView {
+    let (kind, user, username, roles) = match &r.change {
+        PrivilegeChange::CreateUser { username, profile, .. } => {
+            ("create_user", None, Some(username.to_string()), profile.roles.clone())
+        }
+        PrivilegeChange::UpdateProfile { user, profile, .. } => {
+            ("update_profile", Some(user.uuid()), None, profile.roles.clone())
+        }
+    };
+    let state = match r.state {
+        jsms_store::PrivilegeState::Pending if now >= r.expires_at => "lapsed",
+        jsms_store::PrivilegeState::Pending => "pending",
+        jsms_store::PrivilegeState::Approved => "approved",
+        jsms_store::PrivilegeState::Rejected => "rejected",
+    };
+    PrivilegeRequestView {
+        id: r.id,
+        kind,
+        user,
+        username,
+        roles,
+        grants: r.reasons.clone(),
+        requested_by: r.requested_by.uuid(),
+        requested_at: rfc3339(r.created_at),
+        expires_at: rfc3339(r.expires_at),
+        state: state.to_owned(),
+        decided_by: r.decided_by.map(|u| u.uuid()),
+        note: r.note.clone(),
+    }
 }
 
 /// The signed-in user.
@@ -83,70 +128,37 @@ async fn me(principal: Principal) -> ApiResult<Json<UserView>> {
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn list_users(
     State(state): State<AppState>,
-    meta: RequestMeta,
     principal: Principal,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<PageOf<UserView>>> {
-    let party = principal.actor.party_id;
-    let forbidden = ApiError::Forbidden("only party administrators list users");
-    let action = Action::ManageUsers { party };
-    require(&state, &principal, &meta, "user.list", None, action, forbidden).await?;
     let page = page_request(&query)?;
-    let result = state.db(move |s| s.users(Some(party), &page)).await?;
-    Ok(Json(page_view(result, |u| UserView::from(&u))))
+    let result = state.services.users(&principal, page).await?;
+    Ok(Json(page_view(result, |u| UserView::from(&*u))))
 }
 
-/// Creates a user in the administrator's party. The user enrols TOTP at first sign-in.
+/// Asks for a user in the administrator's party: a new user holds a role, so it is created
+/// only when a second administrator approves (202 with the request). The user enrols TOTP
+/// at first sign-in.
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUserRequest,
-    responses((status = 201, body = UserView),
+    responses((status = 202, body = PrivilegeRequestView),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn create_user(
     State(state): State<AppState>,
-    meta: RequestMeta,
     principal: Principal,
     ApiJson(req): ApiJson<NewUserRequest>,
-) -> ApiResult<(StatusCode, Json<UserView>)> {
-    let party = principal.actor.party_id;
-    let forbidden = ApiError::Forbidden("only party administrators create users");
-    let action = Action::ManageUsers { party };
-    let rule = require(&state, &principal, &meta, "user.create", None, action, forbidden).await?;
-    let username = Username::parse(&req.username)?;
-    let org_id = crate::wire::org_id(req.org_id);
-    let org = state
-        .db(move |s| s.org(org_id))
-        .await
-        .ok()
-        .filter(|o| o.party_id == party)
-        .ok_or_else(|| ApiError::Validation(ValidationError::new("/org_id", "no such organisation in your party")))?;
-    let party_kind = state.party(party).await?.kind;
-    let roles: Vec<Role> = req.roles.iter().copied().map(Role::from).collect();
-    let profile = UserProfile::new(
-        &req.display_name,
-        roles,
-        req.clearance.into(),
-        parse_compartments(&req.compartments)?,
-        party_kind,
-    )?;
-    password::check_policy(&req.password)
-        .map_err(|e| ApiError::Validation(ValidationError::new("/password", e.to_string())))?;
-    let pw = req.password;
-    let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
-    let new = NewUser {
-        org_id: org.id,
-        username,
-        profile,
-        password_hash: hash,
-        enrolled_totp: None,
+) -> ApiResult<(StatusCode, Json<PrivilegeRequestView>)> {
+    let input = NewUserInput {
+        username: req.username,
+        display_name: req.display_name,
+        org_id: crate::wire::org_id(req.org_id),
+        roles: req.roles.iter().copied().map(Role::from).collect(),
+        clearance: req.clearance.into(),
+        compartments: parse_compartments(&req.compartments)?,
+        password: req.password,
     };
-    let mut event = Event::allow("user.create", None, rule);
-    event.justification = Some(format!("username {}", new.username));
-    state.audit(&principal.who, &meta, event).await?;
+    let request = state.services.request_user(&principal, input).await?;
     let now = state.clock.now();
-    let user = state.db(move |s| s.create_user(&new, now)).await?;
-    tracing::info!(admin = ?principal.actor.user_id(), user = %user.username, "user created");
-    Ok((StatusCode::CREATED, Json(UserView::from(&user))))
+    Ok((StatusCode::ACCEPTED, Json(request_view(&request, now))))
 }
 
 /// One user of the administrator's party.
@@ -155,54 +167,45 @@ async fn create_user(
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn get_user(
     State(state): State<AppState>,
-    meta: RequestMeta,
     principal: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<UserView>> {
-    let (user, _) = administered_user(&state, &principal, &meta, "user.read", &id).await?;
-    Ok(Json(UserView::from(&user)))
+    let id = UserId::from_uuid(path_id(&id)?);
+    let user = state.services.user(&principal, id).await?;
+    Ok(Json(UserView::from(&*user)))
 }
 
-/// Changes a user's profile; the user's sessions end so the change takes effect at once.
+/// Changes a user's profile. A change that grants nothing applies at once (200; the user's
+/// sessions end); one that grants a role, a clearance or a compartment waits for a second
+/// administrator (202 with the request). Nobody changes their own roles, clearance or
+/// compartments (409).
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UserPatch,
     params(("id" = String, Path, description = "User id")),
-    responses((status = 200, body = UserView),
+    responses((status = 200, body = UserView), (status = 202, body = PrivilegeRequestView),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn patch_user(
     State(state): State<AppState>,
-    meta: RequestMeta,
     principal: Principal,
     Path(id): Path<String>,
     headers: HeaderMap,
     ApiJson(patch): ApiJson<UserPatch>,
-) -> ApiResult<Json<UserView>> {
-    let (user, rule) = administered_user(&state, &principal, &meta, "user.update", &id).await?;
+) -> ApiResult<Response> {
+    let id = UserId::from_uuid(path_id(&id)?);
     let version = expected_version(&headers, patch.version)?;
-    let party_kind = state.party(user.party_id).await?.kind;
-    let compartments = match &patch.compartments {
-        Some(c) => parse_compartments(c)?,
-        None => user.compartments.clone(),
+    let changes = UserChanges {
+        display_name: patch.display_name,
+        roles: patch.roles.map(|r| r.into_iter().map(Role::from).collect()),
+        clearance: patch.clearance.map(Into::into),
+        compartments: patch.compartments.as_deref().map(parse_compartments).transpose()?,
     };
-    let profile = UserProfile::new(
-        patch.display_name.as_deref().unwrap_or(&user.display_name),
-        patch
-            .roles
-            .map(|r| r.into_iter().map(Role::from).collect())
-            .unwrap_or_else(|| user.roles.clone()),
-        patch.clearance.map(Into::into).unwrap_or(user.clearance),
-        compartments,
-        party_kind,
-    )?;
-    let resource = Some(format!("user:{}", user.id));
-    state
-        .audit(&principal.who, &meta, Event::allow("user.update", resource, rule))
-        .await?;
-    let now = state.clock.now();
-    let uid = user.id;
-    let updated = state
-        .db(move |s| s.update_user_profile(uid, version, &profile, now))
-        .await?;
-    Ok(Json(UserView::from(&updated)))
+    Ok(
+        match state.services.update_user(&principal, id, version, changes).await? {
+            UserUpdate::Applied(user) => Json(UserView::from(&*user)).into_response(),
+            UserUpdate::Requested(r) => {
+                (StatusCode::ACCEPTED, Json(request_view(&r, state.clock.now()))).into_response()
+            }
+        },
+    )
 }
 
 /// Disables a user: sign-in refused, every session ended at once.
@@ -211,24 +214,12 @@ async fn patch_user(
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn disable_user(
     State(state): State<AppState>,
-    meta: RequestMeta,
     principal: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<UserView>> {
-    let (user, rule) = administered_user(&state, &principal, &meta, "user.disable", &id).await?;
-    if Some(user.id) == principal.actor.user_id() {
-        return Err(ApiError::Conflict(
-            "administrators cannot disable their own account".into(),
-        ));
-    }
-    let resource = Some(format!("user:{}", user.id));
-    state
-        .audit(&principal.who, &meta, Event::allow("user.disable", resource, rule))
-        .await?;
-    let now = state.clock.now();
-    let updated = state.db(move |s| s.set_user_disabled(user.id, true, now)).await?;
-    tracing::info!(admin = ?principal.actor.user_id(), user = %updated.username, "user disabled");
-    Ok(Json(UserView::from(&updated)))
+    let id = UserId::from_uuid(path_id(&id)?);
+    let user = state.services.set_user_disabled(&principal, id, true).await?;
+    Ok(Json(UserView::from(&*user)))
 }
 
 /// Re-enables a user.
@@ -237,18 +228,12 @@ async fn disable_user(
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn enable_user(
     State(state): State<AppState>,
-    meta: RequestMeta,
     principal: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<UserView>> {
-    let (user, rule) = administered_user(&state, &principal, &meta, "user.enable", &id).await?;
-    let resource = Some(format!("user:{}", user.id));
-    state
-        .audit(&principal.who, &meta, Event::allow("user.enable", resource, rule))
-        .await?;
-    let now = state.clock.now();
-    let updated = state.db(move |s| s.set_user_disabled(user.id, false, now)).await?;
-    Ok(Json(UserView::from(&updated)))
+    let id = UserId::from_uuid(path_id(&id)?);
+    let user = state.services.set_user_disabled(&principal, id, false).await?;
+    Ok(Json(UserView::from(&*user)))
 }
 
 /// Removes a user's TOTP enrolment (lost phone); the user enrols again at next sign-in.
@@ -257,24 +242,78 @@ async fn enable_user(
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn reset_user_mfa(
     State(state): State<AppState>,
-    meta: RequestMeta,
     principal: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<UserView>> {
-    let (user, rule) = administered_user(&state, &principal, &meta, "user.reset_mfa", &id).await?;
-    if Some(user.id) == principal.actor.user_id() {
-        return Err(ApiError::Conflict(
-            "another administrator must reset your second factor".into(),
-        ));
-    }
-    let resource = Some(format!("user:{}", user.id));
-    state
-        .audit(&principal.who, &meta, Event::allow("user.reset_mfa", resource, rule))
-        .await?;
+    let id = UserId::from_uuid(path_id(&id)?);
+    let user = state.services.reset_user_mfa(&principal, id).await?;
+    Ok(Json(UserView::from(&*user)))
+}
+
+/// The party's privilege requests, newest first (administrators).
+#[utoipa::path(get, path = "/api/v1/privilege-requests", tag = "users",
+    responses((status = 200, body = [PrivilegeRequestView]),
+              (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+async fn list_privilege_requests(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<Vec<PrivilegeRequestView>>> {
+    let list = state.services.privilege_requests(&principal).await?;
     let now = state.clock.now();
-    let updated = state.db(move |s| s.reset_mfa(user.id, now)).await?;
-    tracing::info!(admin = ?principal.actor.user_id(), user = %updated.username, "MFA reset");
-    Ok(Json(UserView::from(&updated)))
+    Ok(Json(list.iter().map(|r| request_view(r, now)).collect()))
+}
+
+/// A decided privilege request and the user it created or changed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PrivilegeApproval {
+    /// The request, approved.
+    pub request: PrivilegeRequestView,
+    /// The user as it is now.
+    pub user: UserView,
+}
+
+/// Approves a privilege request (a second administrator of the party: neither the
+/// requester nor the user concerned) and applies it.
+#[utoipa::path(post, path = "/api/v1/privilege-requests/{id}/approval", tag = "users",
+    params(("id" = String, Path, description = "Request id")),
+    responses((status = 200, body = PrivilegeApproval),
+              (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+async fn approve_privilege_request(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<PrivilegeApproval>> {
+    let (request, user) = state.services.approve_privilege(&principal, path_id(&id)?).await?;
+    Ok(Json(PrivilegeApproval {
+        request: request_view(&request, state.clock.now()),
+        user: UserView::from(&*user),
+    }))
+}
+
+/// Why a privilege request is rejected.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RejectionIn {
+    /// The reason (1–500 characters).
+    pub note: String,
+}
+
+/// Rejects a privilege request (a second administrator of the party).
+#[utoipa::path(post, path = "/api/v1/privilege-requests/{id}/rejection", tag = "users", request_body = RejectionIn,
+    params(("id" = String, Path, description = "Request id")),
+    responses((status = 200, body = PrivilegeRequestView),
+              (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+async fn reject_privilege_request(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<RejectionIn>,
+) -> ApiResult<Json<PrivilegeRequestView>> {
+    let r = state
+        .services
+        .reject_privilege(&principal, path_id(&id)?, &input.note)
+        .await?;
+    Ok(Json(request_view(&r, state.clock.now())))
 }
 
 fn token_view(t: &ApiTokenRecord) -> ApiTokenView {
@@ -294,16 +333,8 @@ fn token_view(t: &ApiTokenRecord) -> ApiTokenView {
 #[utoipa::path(get, path = "/api/v1/api-tokens", tag = "api-tokens",
     responses((status = 200, body = Vec<ApiTokenView>),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
-async fn list_tokens(
-    State(state): State<AppState>,
-    meta: RequestMeta,
-    principal: Principal,
-) -> ApiResult<Json<Vec<ApiTokenView>>> {
-    let party = principal.actor.party_id;
-    let forbidden = ApiError::Forbidden("only party administrators manage API tokens");
-    let action = Action::ManageApiTokens { party };
-    require(&state, &principal, &meta, "api_token.list", None, action, forbidden).await?;
-    let tokens = state.db(move |s| s.api_tokens(party)).await?;
+async fn list_tokens(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<Vec<ApiTokenView>>> {
+    let tokens = state.services.api_tokens(&principal).await?;
     Ok(Json(tokens.iter().map(token_view).collect()))
 }
 
@@ -313,58 +344,21 @@ async fn list_tokens(
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn create_token(
     State(state): State<AppState>,
-    meta: RequestMeta,
     principal: Principal,
     ApiJson(req): ApiJson<NewApiToken>,
 ) -> ApiResult<(StatusCode, Json<IssuedApiToken>)> {
-    let party = principal.actor.party_id;
-    let forbidden = ApiError::Forbidden("only party administrators issue API tokens");
-    let action = Action::ManageApiTokens { party };
-    let rule = require(&state, &principal, &meta, "api_token.create", None, action, forbidden).await?;
-    let admin = principal.human()?.id;
-    let name = text::required("/name", &req.name, 100)?;
-    if req.scopes.is_empty() {
-        return Err(ValidationError::new("/scopes", "a token needs at least one scope").into());
-    }
-    if !(1..=365).contains(&req.expires_in_days) {
-        return Err(ValidationError::new("/expires_in_days", "a token lives 1 to 365 days").into());
-    }
-    let org_id = crate::wire::org_id(req.org_id);
-    let org = state
-        .db(move |s| s.org(org_id))
-        .await
-        .ok()
-        .filter(|o| o.party_id == party)
-        .ok_or_else(|| ApiError::Validation(ValidationError::new("/org_id", "no such organisation in your party")))?;
-    let mut scopes: Vec<ApiScope> = req.scopes.iter().copied().map(Into::into).collect();
-    scopes.sort();
-    scopes.dedup();
-    let issued = token::issue("jsms_at_")?;
-    let now = state.clock.now();
-    let record = ApiTokenRecord {
-        id: ApiTokenId::generate(),
-        token_hash: issued.hash,
-        party_id: party,
-        org_id: org.id,
-        name,
-        scopes,
-        created_by: admin,
-        created_at: now,
-        expires_at: now + i64::from(req.expires_in_days) * 86_400,
-        revoked_at: None,
-        last_used_at: None,
+    let input = NewToken {
+        name: req.name,
+        org_id: crate::wire::org_id(req.org_id),
+        scopes: req.scopes.iter().copied().map(Into::into).collect(),
+        expires_in_days: req.expires_in_days,
     };
-    let view = token_view(&record);
-    let resource = Some(format!("api_token:{}", record.id));
-    state
-        .audit(&principal.who, &meta, Event::allow("api_token.create", resource, rule))
-        .await?;
-    state.db(move |s| s.create_api_token(&record)).await?;
+    let (record, secret) = state.services.create_api_token(&principal, input).await?;
     Ok((
         StatusCode::CREATED,
         Json(IssuedApiToken {
-            token: view,
-            secret: issued.text,
+            token: token_view(&record),
+            secret,
         }),
     ))
 }
@@ -375,28 +369,10 @@ async fn create_token(
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn revoke_token(
     State(state): State<AppState>,
-    meta: RequestMeta,
     principal: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ApiTokenView>> {
     let id = ApiTokenId::from_uuid(path_id(&id)?);
-    let t = state.db(move |s| s.api_token(id)).await?;
-    let resource = Some(format!("api_token:{id}"));
-    let action = Action::ManageApiTokens { party: t.party_id };
-    let rule = require(
-        &state,
-        &principal,
-        &meta,
-        "api_token.revoke",
-        resource.clone(),
-        action,
-        ApiError::NotFound,
-    )
-    .await?;
-    state
-        .audit(&principal.who, &meta, Event::allow("api_token.revoke", resource, rule))
-        .await?;
-    let now = state.clock.now();
-    let revoked = state.db(move |s| s.revoke_api_token(id, now)).await?;
+    let revoked = state.services.revoke_api_token(&principal, id).await?;
     Ok(Json(token_view(&revoked)))
 }

@@ -1060,7 +1060,7 @@ async fn report_event(state: &AppState, principal: &Principal, meta: &RequestMet
 }
 
 fn stix_zone(z: &ZoneRecord) -> jsms_stix::Zone {
-    let feature = crate::routes::zones::to_feature(&z);
+    let feature = crate::routes::zones::to_feature(z);
     let geometry = serde_json::to_value(&feature.geometry).unwrap_or(Value::Null);
     let (centre, extent) = match &z.zone.shape {
         ZoneShape::Circle { center, radius_m } => ((center.lat(), center.lon()), *radius_m),

@@ -1,5 +1,6 @@
 // Administration (party administrators): users of the administrator's own party (enable,
-// disable, MFA reset) and API tokens.
+// disable, MFA reset), the privilege requests a second administrator decides (a new user,
+// a role, a raised clearance: never one's own), and API tokens.
 import { get, post, put, del } from '../api.js';
 import { h, mount, when, loading, failure, clear, table, words, field, act, toast } from '../ui.js';
 
@@ -7,7 +8,41 @@ export async function adminPage() {
   const users = h('section', { class: 'card' }, h('h2', {}, 'Users of your party'), loading());
   const tokens = h('section', { class: 'card' }, h('h2', {}, 'API tokens'), loading());
   const authorities = h('section', { class: 'card' }, h('h2', {}, 'Decision authorities'), loading());
-  mount(h('h1', {}, 'Administration'), users, authorities, tokens);
+  const requests = h('section', { class: 'card' }, h('h2', {}, 'Privilege requests'), loading());
+  mount(h('h1', {}, 'Administration'), requests, users, authorities, tokens);
+  // Changes that grant privilege wait here for a second administrator of the party, who is
+  // neither the requester nor the user concerned.
+  const loadRequests = async () => {
+    try {
+      const [me, list] = await Promise.all([get('/api/v1/me'), get('/api/v1/privilege-requests')]);
+      const decide = (r) => {
+        if (r.state !== 'pending') return words(r.state);
+        if (r.requested_by === me.id || r.user === me.id) return 'awaits another administrator';
+        const ok = h('button', { type: 'button' }, 'Approve');
+        ok.addEventListener('click', () => act(ok, async () => {
+          await post(`/api/v1/privilege-requests/${r.id}/approval`);
+          await Promise.all([loadRequests(), loadUsers()]);
+        }, 'Approved and applied'));
+        const no = h('button', { type: 'button', class: 'danger' }, 'Reject');
+        no.addEventListener('click', () => act(no, async () => {
+          await post(`/api/v1/privilege-requests/${r.id}/rejection`, { note: 'rejected by a second administrator' });
+          await loadRequests();
+        }, 'Rejected'));
+        return h('span', {}, ok, ' ', no);
+      };
+      clear(requests).append(h('h2', {}, 'Privilege requests'),
+        h('p', { class: 'muted' }, 'A new user, a role, a raised clearance or a compartment takes effect only when a second administrator of your party approves it.'),
+        table([
+          { title: 'Change', cell: (r) => (r.kind === 'create_user' ? `new user ${r.username}` : 'profile change') },
+          { title: 'Grants', cell: (r) => r.grants.join(', ') },
+          { title: 'Asked', cell: (r) => when(r.requested_at) },
+          { title: 'Decision', cell: decide },
+        ], list, { label: 'Privilege requests' }));
+    } catch (e) {
+      clear(requests).append(h('h2', {}, 'Privilege requests'), failure(e));
+    }
+  };
+  loadRequests();
   // Who approves bilateral decisions for this party: named coordinators and liaison
   // officers, or (none named) all of them.
   const loadAuthorities = async () => {
@@ -69,7 +104,7 @@ export async function adminPage() {
       h('div', { class: 'grid2' }, field('Username', username), field('Display name', display), field('Organisation', org), field('Clearance', clearance),
         field('Compartments', compartments), field('Initial password (give it to the user; TOTP is enrolled at first sign-in)', password)),
       h('fieldset', {}, h('legend', {}, 'Roles'), roles.map((r) => h('label', { class: 'check' }, r, ` ${words(r.value)}`))),
-      msg, h('button', { type: 'submit' }, 'Add the user'));
+      msg, h('button', { type: 'submit' }, 'Ask for the user'));
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       clear(msg);
@@ -79,9 +114,9 @@ export async function adminPage() {
           roles: roles.filter((r) => r.checked).map((r) => r.value), clearance: clearance.value,
           compartments: compartments.value.split(',').map((c) => c.trim()).filter(Boolean), password: password.value,
         });
-        toast('User added', 'ok');
+        toast('Requested: a second administrator of your party approves the new user', 'ok');
         form.remove();
-        await loadUsers();
+        await Promise.all([loadUsers(), loadRequests()]);
       } catch (err) {
         msg.append(failure(err));
       }

@@ -2,8 +2,8 @@
 //! readers over a WAL database, `synchronous=FULL` so an acknowledged write survives a crash.
 
 use crate::{
-    ApiTokenRecord, NewUser, Page, PageRequest, PersonRecord, SessionRecord, Store, StoreError, StoreResult,
-    UserCredentials,
+    ApiTokenRecord, NewUser, Page, PageRequest, PersonRecord, PrivilegeChange, PrivilegeRequest, PrivilegeState,
+    SessionRecord, Store, StoreError, StoreResult, UserCredentials,
 };
 use jsms_domain::access::PersonScope;
 use jsms_domain::geo::{Coordinate, Polygon};
@@ -36,6 +36,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../migrations/0012_meetings.sql")),
     (13, include_str!("../migrations/0013_coordination.sql")),
     (14, include_str!("../migrations/0014_intelligence.sql")),
+    (15, include_str!("../migrations/0015_privilege_requests.sql")),
 ];
 const READERS: usize = 4;
 

@@ -129,6 +129,47 @@ fn pii_place(id: Uuid, field: &str) -> String {
 }
 
 impl SqliteStore {
+    /// Inserts a new user in `tx`.
+    fn insert_user(&self, tx: &Transaction<'_>, user: &NewUser, now: i64) -> StoreResult<User> {
+        let id = UserId::generate();
+        {
+            let party: Vec<u8> = tx
+                .query_row(
+                    "SELECT party_id FROM organisations WHERE id = ?1",
+                    [b(user.org_id.uuid())],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(internal)?
+                .ok_or_else(|| StoreError::UnknownReference("no such organisation".into()))?;
+            let totp = self.seal(
+                &format!("user:{}:totp", id.uuid()),
+                user.enrolled_totp.as_ref().map(TotpSecret::as_bytes),
+            )?;
+            tx.execute(
+                "INSERT INTO users (id, party_id, org_id, username, display_name, roles, clearance, compartments, \
+                 password_hash, totp_secret, totp_enrolled, version, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 1, ?12, ?12)",
+                params![
+                    b(id.uuid()),
+                    party,
+                    b(user.org_id.uuid()),
+                    user.username.as_str(),
+                    user.profile.display_name,
+                    json(&user.profile.roles)?,
+                    name_of(&user.profile.clearance)?,
+                    json(&user.profile.compartments)?,
+                    user.password_hash,
+                    totp,
+                    user.enrolled_totp.is_some(),
+                    now
+                ],
+            )
+            .map_err(write_err("this username is taken"))?;
+            user_in(tx, id)
+        }
+    }
+
     fn unseal_person(&self, p: SealedPerson) -> StoreResult<PersonRecord> {
         let [passport, phone, dob, address] = p.sealed;
         let dob = self
@@ -210,6 +251,91 @@ fn user_in(conn: &Connection, id: UserId) -> StoreResult<User> {
         .optional()
         .map_err(internal)?
         .ok_or(StoreError::NotFound)
+}
+
+/// Replaces a user's profile if still at `version`; a change of roles, clearance or
+/// compartments ends the user's sessions (it takes effect at once).
+fn replace_profile(
+    tx: &Transaction<'_>,
+    id: UserId,
+    version: i64,
+    profile: &UserProfile,
+    now: i64,
+) -> StoreResult<User> {
+    let before = user_in(tx, id)?;
+    let n = tx
+        .execute(
+            "UPDATE users SET display_name = ?1, roles = ?2, clearance = ?3, compartments = ?4, \
+             version = version + 1, updated_at = ?5 WHERE id = ?6 AND version = ?7",
+            params![
+                profile.display_name,
+                json(&profile.roles)?,
+                name_of(&profile.clearance)?,
+                json(&profile.compartments)?,
+                now,
+                b(id.uuid()),
+                version
+            ],
+        )
+        .map_err(internal)?;
+    if n == 0 {
+        return Err(stale_or_missing(tx, "users", id.uuid()));
+    }
+    let access_changed = before.roles != profile.roles
+        || before.clearance != profile.clearance
+        || before.compartments != profile.compartments;
+    if access_changed {
+        tx.execute("DELETE FROM sessions WHERE user_id = ?1", [b(id.uuid())])
+            .map_err(internal)?;
+    }
+    user_in(tx, id)
+}
+
+const PRIVILEGE_COLS: &str = "id, party_id, change, reasons, requested_by, created_at, expires_at, state, \
+                              decided_by, decided_at, note";
+
+fn privilege_row(r: &Row<'_>) -> rusqlite::Result<PrivilegeRequest> {
+    Ok(PrivilegeRequest {
+        id: uuid_at(r, 0)?,
+        party: PartyId::from_uuid(uuid_at(r, 1)?),
+        change: json_at(r, 2)?,
+        reasons: json_at(r, 3)?,
+        requested_by: UserId::from_uuid(uuid_at(r, 4)?),
+        created_at: r.get(5)?,
+        expires_at: r.get(6)?,
+        state: enum_at(r, 7)?,
+        decided_by: opt_uuid_at(r, 8)?.map(UserId::from_uuid),
+        decided_at: r.get(9)?,
+        note: r.get(10)?,
+    })
+}
+
+fn privilege_request_in(conn: &Connection, id: Uuid) -> StoreResult<PrivilegeRequest> {
+    conn.query_row(
+        &format!("SELECT {PRIVILEGE_COLS} FROM privilege_requests WHERE id = ?1"),
+        [b(id)],
+        privilege_row,
+    )
+    .optional()
+    .map_err(internal)?
+    .ok_or(StoreError::NotFound)
+}
+
+fn decide(
+    tx: &Transaction<'_>,
+    id: Uuid,
+    state: PrivilegeState,
+    by: UserId,
+    note: Option<&str>,
+    now: i64,
+) -> StoreResult<()> {
+    tx.execute(
+        "UPDATE privilege_requests SET state = ?1, decided_by = ?2, decided_at = ?3, note = ?4 \
+         WHERE id = ?5 AND state = 'pending'",
+        params![name_of(&state)?, b(by.uuid()), now, note, b(id)],
+    )
+    .map_err(internal)?;
+    Ok(())
 }
 
 fn party_row(row: &Row<'_>) -> rusqlite::Result<Party> {
@@ -355,42 +481,104 @@ impl Store for SqliteStore {
     }
 
     fn create_user(&self, user: &NewUser, now: i64) -> StoreResult<User> {
-        let id = UserId::generate();
+        self.tx(|tx| self.insert_user(tx, user, now))
+    }
+
+    fn create_privilege_request(&self, r: &PrivilegeRequest) -> StoreResult<()> {
         self.tx(|tx| {
-            let party: Vec<u8> = tx
-                .query_row(
-                    "SELECT party_id FROM organisations WHERE id = ?1",
-                    [b(user.org_id.uuid())],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(internal)?
-                .ok_or_else(|| StoreError::UnknownReference("no such organisation".into()))?;
-            let totp = self.seal(
-                &format!("user:{}:totp", id.uuid()),
-                user.enrolled_totp.as_ref().map(TotpSecret::as_bytes),
-            )?;
             tx.execute(
-                "INSERT INTO users (id, party_id, org_id, username, display_name, roles, clearance, compartments, \
-                 password_hash, totp_secret, totp_enrolled, version, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 1, ?12, ?12)",
+                "INSERT INTO privilege_requests (id, party_id, target_user, change, reasons, requested_by, \
+                 created_at, expires_at, state, decided_by, decided_at, note) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, NULL, NULL)",
                 params![
-                    b(id.uuid()),
-                    party,
-                    b(user.org_id.uuid()),
-                    user.username.as_str(),
-                    user.profile.display_name,
-                    json(&user.profile.roles)?,
-                    name_of(&user.profile.clearance)?,
-                    json(&user.profile.compartments)?,
-                    user.password_hash,
-                    totp,
-                    user.enrolled_totp.is_some(),
-                    now
+                    b(r.id),
+                    b(r.party.uuid()),
+                    r.target().map(|u| b(u.uuid())),
+                    json(&r.change)?,
+                    json(&r.reasons)?,
+                    b(r.requested_by.uuid()),
+                    r.created_at,
+                    r.expires_at,
+                    name_of(&r.state)?
                 ],
             )
-            .map_err(write_err("this username is taken"))?;
-            user_in(tx, id)
+            .map_err(write_err("this privilege request exists"))?;
+            Ok(())
+        })
+    }
+
+    fn privilege_request(&self, id: Uuid) -> StoreResult<PrivilegeRequest> {
+        privilege_request_in(&*self.read()?, id)
+    }
+
+    fn privilege_requests(&self, party: PartyId, limit: usize) -> StoreResult<Vec<PrivilegeRequest>> {
+        let conn = self.read()?;
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {PRIVILEGE_COLS} FROM privilege_requests WHERE party_id = ?1 \
+                 ORDER BY created_at DESC, id DESC LIMIT ?2"
+            ))
+            .map_err(internal)?;
+        let rows = stmt
+            .query_map(
+                params![b(party.uuid()), i64::try_from(limit).unwrap_or(i64::MAX)],
+                privilege_row,
+            )
+            .map_err(internal)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(internal)
+    }
+
+    fn approve_privilege_request(&self, id: Uuid, by: UserId, now: i64) -> StoreResult<(PrivilegeRequest, User)> {
+        self.tx(|tx| {
+            let mut r = privilege_request_in(tx, id)?;
+            if r.state != PrivilegeState::Pending {
+                return Err(StoreError::Conflict(format!(
+                    "the request is {} already",
+                    name_of(&r.state)?
+                )));
+            }
+            if now >= r.expires_at {
+                return Err(StoreError::Conflict("the request has lapsed: ask again".into()));
+            }
+            let user = match &r.change {
+                PrivilegeChange::CreateUser {
+                    org_id,
+                    username,
+                    profile,
+                    password_hash,
+                } => {
+                    let new = NewUser {
+                        org_id: *org_id,
+                        username: username.clone(),
+                        profile: profile.clone(),
+                        password_hash: password_hash.clone(),
+                        enrolled_totp: None,
+                    };
+                    self.insert_user(tx, &new, now)?
+                }
+                PrivilegeChange::UpdateProfile { user, version, profile } => {
+                    replace_profile(tx, *user, *version, profile, now)?
+                }
+            };
+            decide(tx, id, PrivilegeState::Approved, by, None, now)?;
+            r.state = PrivilegeState::Approved;
+            r.decided_by = Some(by);
+            r.decided_at = Some(now);
+            Ok((r, user))
+        })
+    }
+
+    fn reject_privilege_request(&self, id: Uuid, by: UserId, note: &str, now: i64) -> StoreResult<PrivilegeRequest> {
+        self.tx(|tx| {
+            let r = privilege_request_in(tx, id)?;
+            if r.state != PrivilegeState::Pending {
+                return Err(StoreError::Conflict(format!(
+                    "the request is {} already",
+                    name_of(&r.state)?
+                )));
+            }
+            decide(tx, id, PrivilegeState::Rejected, by, Some(note), now)?;
+            privilege_request_in(tx, id)
         })
     }
 
@@ -475,30 +663,7 @@ impl Store for SqliteStore {
     }
 
     fn update_user_profile(&self, id: UserId, version: i64, profile: &UserProfile, now: i64) -> StoreResult<User> {
-        self.tx(|tx| {
-            let n = tx
-                .execute(
-                    "UPDATE users SET display_name = ?1, roles = ?2, clearance = ?3, compartments = ?4, \
-                     version = version + 1, updated_at = ?5 WHERE id = ?6 AND version = ?7",
-                    params![
-                        profile.display_name,
-                        json(&profile.roles)?,
-                        name_of(&profile.clearance)?,
-                        json(&profile.compartments)?,
-                        now,
-                        b(id.uuid()),
-                        version
-                    ],
-                )
-                .map_err(internal)?;
-            if n == 0 {
-                return Err(stale_or_missing(tx, "users", id.uuid()));
-            }
-            // A change of roles or compartments takes effect at once: sessions end.
-            tx.execute("DELETE FROM sessions WHERE user_id = ?1", [b(id.uuid())])
-                .map_err(internal)?;
-            user_in(tx, id)
-        })
+        self.tx(|tx| replace_profile(tx, id, version, profile, now))
     }
 
     fn set_user_disabled(&self, id: UserId, disabled: bool, now: i64) -> StoreResult<User> {
