@@ -103,6 +103,8 @@ pub async fn serve(
         detectors: config.detectors,
         alert_escalation_secs: config.alert_escalation_secs,
         webhooks: config.webhooks.clone(),
+        break_glass: config.break_glass,
+        witnesses: config.witnesses.clone(),
     };
     let services = Arc::new(jsms_service::Services::new(
         store,
@@ -113,8 +115,6 @@ pub async fn serve(
         settings,
     ));
     let mut state = AppState::new(Arc::clone(&services), config.sessions, config.tls.is_some());
-    state.break_glass = config.break_glass;
-    state.witnesses = Arc::new(config.witnesses.clone());
     state.tile_url = config.tile_url.as_deref().map(Arc::from);
     let intervals = jsms_service::runtime::Intervals {
         checkpoint: config.checkpoint_interval,
@@ -124,12 +124,6 @@ pub async fn serve(
     jsms_service::runtime::start(&services, config.witnesses.clone(), intervals)
         .await
         .map_err(|e| Failure::runtime(format!("background work not started: {e}")))?;
-    let sweep = std::time::Duration::from_secs(
-        u64::try_from(config.break_glass.review_deadline_secs / 4)
-            .unwrap_or(1)
-            .clamp(1, 600),
-    );
-    jsms_server::routes::oversight::spawn_escalation(state.clone(), sweep);
     jsms_server::spawn_session_purger(state.clone());
     let router = jsms_server::app(state, config.max_body_bytes);
     on_ready(&format!("{scheme}://{local}"));

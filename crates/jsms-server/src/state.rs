@@ -23,16 +23,12 @@ pub struct AppState {
     pub audit: Arc<AuditLog>,
     /// The service layer: the gate, the audit log and every area's rules.
     pub services: Arc<jsms_service::Services>,
-    /// Break-glass rules.
-    pub break_glass: BreakGlassPolicy,
     /// New and re-marked threat reports, for the report streams.
     pub intel: Arc<crate::routes::reports::IntelHub>,
     /// TAXII collection contents being paged through.
     pub taxii_cache: Arc<crate::routes::taxii::TaxiiCache>,
     /// The web map's raster tile URL template, if an operator configured one.
     pub tile_url: Option<Arc<str>>,
-    /// The witnesses whose cosignatures this log accepts.
-    pub witnesses: Arc<Vec<crate::audit::WitnessEndpoint>>,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Session lifetimes.
@@ -60,8 +56,6 @@ impl AppState {
             audit: Arc::clone(&services.audit),
             clock: Arc::clone(&services.clock),
             services,
-            break_glass: BreakGlassPolicy::default(),
-            witnesses: Arc::new(Vec::new()),
             intel: Arc::new(crate::routes::reports::IntelHub::default()),
             taxii_cache: Arc::new(crate::routes::taxii::TaxiiCache::default()),
             tile_url: None,
@@ -219,21 +213,4 @@ impl AppState {
     }
 }
 
-/// Break-glass rules (PRODUCT §3.8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BreakGlassPolicy {
-    /// Longest grant, seconds (at most 4 hours).
-    pub max_secs: i64,
-    /// Unreviewed after this many seconds, a use is escalated.
-    pub review_deadline_secs: i64,
-}
-
-impl Default for BreakGlassPolicy {
-    /// Grants up to 4 h, escalation after 72 h without review.
-    fn default() -> Self {
-        Self {
-            max_secs: 4 * 3600,
-            review_deadline_secs: 72 * 3600,
-        }
-    }
-}
+pub use jsms_service::oversight::BreakGlassPolicy;

@@ -14,9 +14,12 @@ pub mod caller;
 pub mod clock;
 pub mod error;
 pub mod gate;
+pub mod incidents;
+pub mod logbook;
 pub mod meetings;
 pub mod movements;
 pub mod notifications;
+pub mod oversight;
 pub mod planning;
 pub mod reeval;
 pub mod registry;
@@ -48,6 +51,10 @@ pub struct Settings {
     pub alert_escalation_secs: i64,
     /// Webhook targets of alerts.
     pub webhooks: Vec<webhooks::WebhookTarget>,
+    /// Break-glass rules.
+    pub break_glass: oversight::BreakGlassPolicy,
+    /// The witnesses whose cosignatures the log accepts.
+    pub witnesses: Vec<audit::WitnessEndpoint>,
 }
 
 impl Default for Settings {
@@ -58,6 +65,8 @@ impl Default for Settings {
             detectors: jsms_domain::tracking::Thresholds::default(),
             alert_escalation_secs: 300,
             webhooks: Vec::new(),
+            break_glass: oversight::BreakGlassPolicy::default(),
+            witnesses: Vec::new(),
         }
     }
 }
@@ -91,6 +100,10 @@ pub struct Services {
     pub tracking: Arc<tracking::TrackingHub>,
     /// Webhook targets of alerts.
     pub webhooks: Arc<Vec<webhooks::WebhookTarget>>,
+    /// Break-glass rules.
+    pub break_glass: oversight::BreakGlassPolicy,
+    /// The witnesses whose cosignatures the log accepts.
+    pub witnesses: Arc<Vec<audit::WitnessEndpoint>>,
 }
 
 impl std::fmt::Debug for Services {
@@ -133,6 +146,8 @@ impl Services {
                 settings.alert_escalation_secs,
             )),
             webhooks: Arc::new(settings.webhooks),
+            break_glass: settings.break_glass,
+            witnesses: Arc::new(settings.witnesses),
         }
     }
 

@@ -77,6 +77,14 @@ pub async fn start(
     every(services, intervals.reminders, "action item reminders", |s| async move {
         s.remind_overdue().await.map(drop)
     });
+    let sweep = Duration::from_secs(
+        u64::try_from(services.break_glass.review_deadline_secs / 4)
+            .unwrap_or(1)
+            .clamp(1, 600),
+    );
+    every(services, sweep, "break-glass escalation", |s| async move {
+        s.escalate_break_glass().await.map(drop)
+    });
     // Deliveries left in the outbox by a previous run go out now.
     crate::webhooks::spawn_outbox(Arc::clone(services));
     Ok(())

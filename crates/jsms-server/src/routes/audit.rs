@@ -1,20 +1,19 @@
 //! The audit log over HTTP: the latest checkpoint with its cosignatures, consistency and
-//! inclusion proofs, entries by range and "who knew" — for auditors of either party. Reads
-//! of the log are themselves audited.
+//! inclusion proofs, entries by range and "who knew" — for auditors of either party. The
+//! reads are the service's (`jsms_service::logbook`), recorded like every other.
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiQuery, RequestMeta};
-use crate::routes::require;
-use crate::state::{AppState, Event};
+use crate::extract::ApiQuery;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use jsms_audit::entry::AuditEntry;
-use jsms_domain::access::Action;
+use jsms_service::Resource;
+pub use jsms_service::logbook::Access;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -58,21 +57,10 @@ pub struct CosignatureAccepted {
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn add_cosignature(
     State(state): State<AppState>,
-    meta: RequestMeta,
     principal: Principal,
     ApiQuery(q): ApiQuery<CosignatureQuery>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<CosignatureAccepted>> {
-    let rules = require(
-        &state,
-        &principal,
-        &meta,
-        "audit.cosignature",
-        None,
-        Action::ReadCheckpoints,
-        ApiError::NotFound,
-    )
-    .await?;
     let line = std::str::from_utf8(&body)
         .map_err(|_| ApiError::MalformedBody {
             detail: "the body is not UTF-8 text".into(),
@@ -80,37 +68,12 @@ async fn add_cosignature(
             status: axum::http::StatusCode::BAD_REQUEST,
         })?
         .to_owned();
-    let (audit, witnesses, size) = (
-        std::sync::Arc::clone(&state.audit),
-        std::sync::Arc::clone(&state.witnesses),
-        q.size,
-    );
-    let accepted = tokio::task::spawn_blocking(move || audit.accept_cosignature(size, &line, &witnesses))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(|e| ApiError::Validation(jsms_domain::ValidationError::new("", e)))?;
-    state
-        .audit(
-            &principal.who,
-            &meta,
-            Event::allow("audit.cosignature", Some(format!("checkpoint:{size}")), rules),
-        )
-        .await?;
-    Ok(Json(CosignatureAccepted {
-        witness: accepted,
-        size,
-    }))
+    let witness = state.services.add_cosignature(&principal, q.size, line).await?;
+    Ok(Json(CosignatureAccepted { witness, size: q.size }))
 }
 
 fn b64(h: &[u8; 32]) -> String {
     STANDARD.encode(h)
-}
-
-fn proof_error(e: jsms_audit::ProofError) -> ApiError {
-    ApiError::InvalidParameter {
-        field: "/size".into(),
-        detail: e.to_string(),
-    }
 }
 
 /// The latest signed checkpoint (C2SP tlog-checkpoint signed note) with every cosignature
@@ -118,22 +81,12 @@ fn proof_error(e: jsms_audit::ProofError) -> ApiError {
 #[utoipa::path(get, path = "/api/v1/audit/checkpoint", tag = "audit",
     responses((status = 200, description = "Signed note", content_type = "text/plain"),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
-async fn checkpoint(State(state): State<AppState>, meta: RequestMeta, principal: Principal) -> ApiResult<Response> {
-    require(
-        &state,
-        &principal,
-        &meta,
-        "audit.checkpoint",
-        None,
-        Action::ReadCheckpoints,
-        ApiError::NotFound,
-    )
-    .await?;
-    let audit = std::sync::Arc::clone(&state.audit);
-    let note = tokio::task::spawn_blocking(move || audit.checkpoint_with_cosignatures())
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
-    let note = note.ok_or(ApiError::NotFound)?;
+async fn checkpoint(State(state): State<AppState>, principal: Principal) -> ApiResult<Response> {
+    let note = state
+        .services
+        .checkpoint_note(&principal)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note).into_response())
 }
 
@@ -152,21 +105,12 @@ pub struct LogKey {
 #[utoipa::path(get, path = "/api/v1/audit/key", tag = "audit",
     responses((status = 200, body = LogKey),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
-async fn log_key(State(state): State<AppState>, meta: RequestMeta, principal: Principal) -> ApiResult<Json<LogKey>> {
-    require(
-        &state,
-        &principal,
-        &meta,
-        "audit.key",
-        None,
-        Action::ReadCheckpoints,
-        ApiError::NotFound,
-    )
-    .await?;
+async fn log_key(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<LogKey>> {
+    let (origin, verifier_key, size) = state.services.log_key(&principal).await?;
     Ok(Json(LogKey {
-        origin: state.audit.origin().to_owned(),
-        verifier_key: state.audit.verifier_text(),
-        size: state.audit.size(),
+        origin,
+        verifier_key,
+        size,
     }))
 }
 
@@ -198,21 +142,10 @@ pub struct ConsistencyProof {
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn consistency(
     State(state): State<AppState>,
-    meta: RequestMeta,
     principal: Principal,
     ApiQuery(q): ApiQuery<ConsistencyQuery>,
 ) -> ApiResult<Json<ConsistencyProof>> {
-    require(
-        &state,
-        &principal,
-        &meta,
-        "audit.consistency",
-        None,
-        Action::ReadCheckpoints,
-        ApiError::NotFound,
-    )
-    .await?;
-    let proof = state.audit.consistency_proof(q.old, q.new).map_err(proof_error)?;
+    let proof = state.services.consistency_proof(&principal, q.old, q.new).await?;
     Ok(Json(ConsistencyProof {
         old: q.old,
         new: q.new,
@@ -252,23 +185,10 @@ pub struct InclusionProof {
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn inclusion(
     State(state): State<AppState>,
-    meta: RequestMeta,
     principal: Principal,
     ApiQuery(q): ApiQuery<InclusionQuery>,
 ) -> ApiResult<Json<InclusionProof>> {
-    let forbidden = ApiError::Forbidden("only auditors read the audit log");
-    require(
-        &state,
-        &principal,
-        &meta,
-        "audit.inclusion",
-        None,
-        Action::ReadAuditLog,
-        forbidden,
-    )
-    .await?;
-    let size = q.size.unwrap_or_else(|| state.audit.size());
-    let (leaf, proof, root) = state.audit.inclusion_proof(q.index, size).map_err(proof_error)?;
+    let (size, leaf, proof, root) = state.services.inclusion_proof(&principal, q.index, q.size).await?;
     Ok(Json(InclusionProof {
         index: q.index,
         size,
@@ -328,38 +248,15 @@ fn entry_views(stored: Vec<jsms_store::audit::StoredEntry>) -> ApiResult<Vec<Ent
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn entries(
     State(state): State<AppState>,
-    meta: RequestMeta,
     principal: Principal,
     ApiQuery(q): ApiQuery<EntriesQuery>,
 ) -> ApiResult<Json<EntriesPage>> {
-    let forbidden = ApiError::Forbidden("only auditors read the audit log");
-    let rule = require(
-        &state,
-        &principal,
-        &meta,
-        "audit.entries",
-        None,
-        Action::ReadAuditLog,
-        forbidden,
-    )
-    .await?;
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::InvalidParameter {
-            field: "/limit".into(),
-            detail: "limit must be 1 to 1000".into(),
-        });
-    }
     let from = q.from.unwrap_or(0);
-    let size = state.audit.size();
-    let to = from.saturating_add(limit).min(size);
-    state
-        .audit(&principal.who, &meta, Event::allow("audit.entries", None, rule))
+    let (stored, size) = state
+        .services
+        .log_entries(&principal, from, q.limit.unwrap_or(100))
         .await?;
-    let audit = std::sync::Arc::clone(&state.audit);
-    let stored = tokio::task::spawn_blocking(move || audit.with_reader(|db| db.entries(from, to)))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let to = stored.last().map_or(from, |e| e.idx + 1);
     Ok(Json(EntriesPage {
         entries: entry_views(stored)?,
         size,
@@ -378,29 +275,6 @@ struct WhoKnewQuery {
     from: Option<String>,
     /// To (RFC 3339; default: now).
     to: Option<String>,
-}
-
-/// One access to a resource's protected fields.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Access {
-    /// Who (`user:<id>`, `token:<id>`).
-    pub principal: String,
-    /// Their name at the time.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Their party.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub party: Option<String>,
-    /// When (RFC 3339).
-    pub time: String,
-    /// What (`person.read`, …).
-    pub action: String,
-    /// Channel (`api`, `cli`, …).
-    pub channel: String,
-    /// Fields disclosed.
-    pub fields: Vec<String>,
-    /// The audit entry, for an inclusion proof.
-    pub index: u64,
 }
 
 /// The "who knew" report.
@@ -427,59 +301,26 @@ fn parse_time(field: &str, text: Option<&str>, default: i64) -> ApiResult<i64> {
 }
 
 /// Every principal who accessed a resource's fields, through which channel and when
-/// (auditors of either party).
+/// (auditors of either party), from the entries' own data.
 #[utoipa::path(get, path = "/api/v1/audit/who-knew", tag = "audit", params(WhoKnewQuery),
     responses((status = 200, body = WhoKnew),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn who_knew(
     State(state): State<AppState>,
-    meta: RequestMeta,
     principal: Principal,
     ApiQuery(q): ApiQuery<WhoKnewQuery>,
 ) -> ApiResult<Json<WhoKnew>> {
-    let forbidden = ApiError::Forbidden("only auditors read the audit log");
-    let rule = require(
-        &state,
-        &principal,
-        &meta,
-        "audit.who_knew",
-        Some(q.resource.clone()),
-        Action::ReadAuditLog,
-        forbidden,
-    )
-    .await?;
-    // `<kind>:<uuid>`, or `<kind>:<uuid>:plan` for a movement's sealed plan alone.
-    let parts: Vec<&str> = q.resource.split(':').collect();
-    let valid = match parts.as_slice() {
-        [kind, id] => !kind.is_empty() && uuid::Uuid::parse_str(id).is_ok(),
-        ["movement", id, "plan"] => uuid::Uuid::parse_str(id).is_ok(),
-        _ => false,
-    };
-    if !valid {
-        return Err(ApiError::InvalidParameter {
-            field: "/resource".into(),
-            detail: "a resource is <kind>:<uuid> (or movement:<uuid>:plan), e.g. person:0193…".into(),
-        });
-    }
-    // A movement's details are its sealed plan: who knew the movement is who read either.
-    let mut resources = vec![q.resource.clone()];
-    if parts.first() == Some(&"movement") && parts.len() == 2 {
-        resources.push(format!("{}:plan", q.resource));
-    }
+    let resource: Resource = q.resource.parse().map_err(|e: String| ApiError::InvalidParameter {
+        field: "/resource".into(),
+        detail: e,
+    })?;
     let from = parse_time("/from", q.from.as_deref(), 0)?;
     let to = parse_time(
         "/to",
         q.to.as_deref(),
         state.clock.now().saturating_add(1).saturating_mul(1000),
     )?;
-    state
-        .audit(
-            &principal.who,
-            &meta,
-            Event::allow("audit.who_knew", Some(q.resource.clone()), rule),
-        )
-        .await?;
-    let accesses = accesses(&state, resources, from, to).await?;
+    let accesses = state.services.who_knew(&principal, resource, from, to).await?;
     let mut principals: Vec<String> = accesses.iter().map(|a| a.principal.clone()).collect();
     principals.sort();
     principals.dedup();
@@ -488,47 +329,4 @@ async fn who_knew(
         accesses,
         principals,
     }))
-}
-
-/// The accesses to `resources` (protected fields disclosed, or a movement's sealed plan
-/// opened) between `from` and `to` (Unix milliseconds), in log order.
-pub async fn accesses(state: &AppState, resources: Vec<String>, from: i64, to: i64) -> ApiResult<Vec<Access>> {
-    let audit = std::sync::Arc::clone(&state.audit);
-    let stored = tokio::task::spawn_blocking(move || {
-        audit.with_reader(|db| {
-            let mut all = Vec::new();
-            for r in &resources {
-                all.extend(db.entries_about(r, from, to)?);
-            }
-            all.sort_by_key(|e| e.idx);
-            Ok(all)
-        })
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))??;
-    let mut accesses = Vec::new();
-    for s in stored {
-        let e = AuditEntry::from_bytes(&s.data)
-            .map_err(|err| ApiError::Internal(format!("audit entry {}: {err}", s.idx)))?;
-        let plan = e.resource.as_deref().is_some_and(|r| r.ends_with(":plan"));
-        if e.outcome != jsms_audit::entry::Outcome::Allow || (e.fields.is_empty() && !plan) {
-            continue;
-        }
-        let fields = if e.fields.is_empty() {
-            vec!["plan".to_owned()]
-        } else {
-            e.fields
-        };
-        accesses.push(Access {
-            principal: e.principal,
-            name: e.principal_name,
-            party: e.party,
-            time: crate::wire::rfc3339(e.time_ms.div_euclid(1000)),
-            action: e.action,
-            channel: e.channel,
-            fields,
-            index: s.idx,
-        });
-    }
-    Ok(accesses)
 }

@@ -1,24 +1,17 @@
-//! Incidents and lessons learned (PRODUCT §3.7): reports with their links, a timeline,
-//! the investigation (status, findings), lessons with follow-up actions, and the "who knew"
-//! report of every linked movement attached with one action. Reports are sealed at rest;
-//! the reporting party reads them, the other party when they are released to it; the
-//! reporting party's coordinators and analysts investigate. Incidents feed the route risk
-//! (see [`crate::planning::StoreFeed`]).
+//! Incidents and lessons learned over HTTP (PRODUCT §3.7). The rules — who reads, who
+//! investigates, the "who knew" report of linked movements — live in the service
+//! (`jsms_service::incidents`); every incident shown is disclosed by it.
 
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, RequestMeta, path_id};
-use crate::routes::{referenced, require};
-use crate::state::{AppState, Event};
+use crate::error::{ApiResult, Problem};
+use crate::extract::{ApiJson, path_id};
+use crate::state::AppState;
 use crate::wire::{GeoPoint, rfc3339};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use jsms_domain::ValidationError;
-use jsms_domain::access::Action;
-use jsms_domain::ids::{MovementId, PersonId, SiteId};
-use jsms_domain::incident::{FollowUp, IncidentKind, IncidentReport, InvestigationStatus, Lesson, TimelineEntry};
-use jsms_store::IncidentRecord;
+use jsms_domain::ids::UserId;
+use jsms_service::incidents::{NewFollowUp, NewIncident, ShownIncident};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -123,23 +116,8 @@ pub struct IncidentList {
     pub items: Vec<IncidentView>,
 }
 
-pub(crate) fn read_action(i: &IncidentRecord) -> Action {
-    Action::ReadIncident {
-        incident: i.id,
-        party: i.party,
-        shared: i.report.shared,
-    }
-}
-
-fn investigate_action(i: &IncidentRecord) -> Action {
-    Action::InvestigateIncident {
-        incident: i.id,
-        party: i.party,
-        shared: i.report.shared,
-    }
-}
-
-fn view(state: &AppState, principal: &Principal, i: &IncidentRecord) -> IncidentView {
+fn view(shown: &ShownIncident) -> IncidentView {
+    let i = &shown.incident;
     let r = &i.report;
     IncidentView {
         id: i.id,
@@ -176,7 +154,7 @@ fn view(state: &AppState, principal: &Principal, i: &IncidentRecord) -> Incident
                 .collect::<Vec<_>>()
         ),
         version: i.version,
-        may_investigate: state.decide(&principal.actor, investigate_action(i)).is_allow(),
+        may_investigate: shown.may_investigate,
     }
 }
 
@@ -188,176 +166,35 @@ const PROBLEM: &str = "application/problem+json";
               (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
 async fn report_incident(
     State(state): State<AppState>,
-    meta: RequestMeta,
     principal: Principal,
     ApiJson(input): ApiJson<IncidentIn>,
 ) -> ApiResult<(StatusCode, Json<IncidentView>)> {
-    let user = principal.human()?.clone();
-    let party = principal.actor.party_id;
-    let rules = require(
-        &state,
-        &principal,
-        &meta,
-        "incident.report",
-        None,
-        Action::ReportIncident { party },
-        ApiError::Forbidden("operational staff report incidents"),
-    )
-    .await?;
-    let now = state.clock.now();
-    let kind = IncidentKind::parse(&input.kind).ok_or_else(|| {
-        ValidationError::new(
-            "/kind",
-            "attack, threat, suspicious_activity, breach_of_procedure or accident",
-        )
-    })?;
-    let occurred_at = crate::wire::parse_rfc3339("/occurred_at", &input.occurred_at)?;
-    let place = input.place.to_coordinate("/place")?;
-    for (i, p) in input.persons.iter().enumerate() {
-        let id = PersonId::from_uuid(*p);
-        referenced(
-            state.db(move |s| s.person(id)).await,
-            format!("/persons/{i}"),
-            "protected person",
-        )?;
-    }
-    for (i, m) in input.movements.iter().enumerate() {
-        let id = MovementId::from_uuid(*m);
-        referenced(
-            state.db(move |s| s.movement(id)).await,
-            format!("/movements/{i}"),
-            "movement",
-        )?;
-    }
-    for (i, s) in input.sites.iter().enumerate() {
-        let id = SiteId::from_uuid(*s);
-        referenced(state.db(move |st| st.site(id)).await, format!("/sites/{i}"), "site")?;
-    }
-    for (i, z) in input.zones.iter().enumerate() {
-        let id = *z;
-        referenced(
-            state.db(move |s| s.zone(id)).await,
-            format!("/zones/{i}"),
-            "threat zone",
-        )?;
-    }
-    let report = IncidentReport::new(
-        kind,
-        &input.title,
-        occurred_at,
-        place,
-        input.severity,
-        &input.narrative,
-        (
-            input.persons.into_iter().map(PersonId::from_uuid).collect(),
-            input.movements.into_iter().map(MovementId::from_uuid).collect(),
-            input.sites.into_iter().map(SiteId::from_uuid).collect(),
-            input.zones,
-        ),
-        input.shared,
-        now,
-    )?;
-    let record = IncidentRecord {
-        id: Uuid::now_v7(),
-        party,
-        reporter: user.id,
-        report,
-        status: InvestigationStatus::Reported,
-        timeline: vec![TimelineEntry {
-            at: now,
-            user: Some(user.id),
-            text: "reported".into(),
-        }],
-        findings: None,
-        lessons: Vec::new(),
-        version: 1,
-        created_at: now,
+    let new = NewIncident {
+        kind: input.kind,
+        title: input.title,
+        occurred_at: crate::wire::parse_rfc3339("/occurred_at", &input.occurred_at)?,
+        place: input.place.to_coordinate("/place")?,
+        severity: input.severity,
+        narrative: input.narrative,
+        persons: input.persons,
+        movements: input.movements,
+        sites: input.sites,
+        zones: input.zones,
+        shared: input.shared,
     };
-    state
-        .audit(
-            &principal.who,
-            &meta,
-            Event::allow("incident.report", Some(format!("incident:{}", record.id)), rules),
-        )
-        .await?;
-    let r = record.clone();
-    state.db(move |s| s.create_incident(&r, now)).await?;
-    Ok((StatusCode::CREATED, Json(view(&state, &principal, &record))))
+    let shown = state.services.report_incident(&principal, new).await?;
+    Ok((StatusCode::CREATED, Json(view(&shown))))
 }
 
 /// Incidents the caller may read, newest first.
 #[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents",
     responses((status = 200, body = IncidentList),
               (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
-async fn list_incidents(
-    State(state): State<AppState>,
-    meta: RequestMeta,
-    principal: Principal,
-) -> ApiResult<Json<IncidentList>> {
-    let all = state.db(|s| s.incidents()).await?;
-    let visible: Vec<&IncidentRecord> = all
-        .iter()
-        .filter(|i| state.decide(&principal.actor, read_action(i)).is_allow())
-        .collect();
-    let entries = visible
-        .iter()
-        .map(|i| {
-            let event = Event::allow(
-                "incident.read",
-                Some(format!("incident:{}", i.id)),
-                "listed: allowed to read the incident",
-            );
-            state.entry(&principal.who, &meta, event.fields(&["narrative"]))
-        })
-        .collect();
-    state.audit_all(entries).await?;
+async fn list_incidents(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<IncidentList>> {
+    let all = state.services.incidents(&principal).await?;
     Ok(Json(IncidentList {
-        items: visible.into_iter().map(|i| view(&state, &principal, i)).collect(),
+        items: all.iter().map(view).collect(),
     }))
-}
-
-/// The incident, for the caller; 404 when it is not theirs to read.
-async fn readable(
-    state: &AppState,
-    principal: &Principal,
-    meta: &RequestMeta,
-    raw: &str,
-    what: &'static str,
-    investigate: bool,
-) -> ApiResult<IncidentRecord> {
-    let id = path_id(raw)?;
-    let i = state.db(move |s| s.incident(id)).await?;
-    let resource = Some(format!("incident:{id}"));
-    if investigate {
-        // Those who may only read it learn that they may not investigate; others learn nothing.
-        let otherwise = if state.decide(&principal.actor, read_action(&i)).is_allow() {
-            ApiError::Forbidden("the reporting party's coordinators and analysts investigate")
-        } else {
-            ApiError::NotFound
-        };
-        require(
-            state,
-            principal,
-            meta,
-            what,
-            resource,
-            investigate_action(&i),
-            otherwise,
-        )
-        .await?;
-    } else {
-        require(
-            state,
-            principal,
-            meta,
-            what,
-            resource,
-            read_action(&i),
-            ApiError::NotFound,
-        )
-        .await?;
-    }
-    Ok(i)
 }
 
 /// One incident.
@@ -366,31 +203,10 @@ async fn readable(
               (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
 async fn get_incident(
     State(state): State<AppState>,
-    meta: RequestMeta,
     principal: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<IncidentView>> {
-    let i = readable(&state, &principal, &meta, &id, "incident.read", false).await?;
-    let event =
-        Event::allow("incident.read", Some(format!("incident:{}", i.id)), "need to know").fields(&["narrative"]);
-    state.audit(&principal.who, &meta, event).await?;
-    Ok(Json(view(&state, &principal, &i)))
-}
-
-async fn save(
-    state: &AppState,
-    mut i: IncidentRecord,
-    version: i64,
-    entry: String,
-    user: jsms_domain::ids::UserId,
-) -> ApiResult<IncidentRecord> {
-    let now = state.clock.now();
-    i.timeline.push(TimelineEntry {
-        at: now,
-        user: Some(user),
-        text: entry,
-    });
-    state.db(move |s| s.update_incident(&i, version, now)).await
+    Ok(Json(view(&state.services.incident(&principal, path_id(&id)?).await?)))
 }
 
 /// An update on the timeline.
@@ -410,23 +226,15 @@ pub struct UpdateIn {
               (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
 async fn add_update(
     State(state): State<AppState>,
-    meta: RequestMeta,
     principal: Principal,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<UpdateIn>,
 ) -> ApiResult<Json<IncidentView>> {
-    let user = principal.human()?.clone();
-    let i = readable(&state, &principal, &meta, &id, "incident.update", true).await?;
-    let text = jsms_domain::text::required("/text", &input.text, 5000)?;
-    state
-        .audit(
-            &principal.who,
-            &meta,
-            Event::allow("incident.update", Some(format!("incident:{}", i.id)), "timeline"),
-        )
+    let shown = state
+        .services
+        .add_incident_update(&principal, path_id(&id)?, input.version, &input.text)
         .await?;
-    let saved = save(&state, i, input.version, text, user.id).await?;
-    Ok(Json(view(&state, &principal, &saved)))
+    Ok(Json(view(&shown)))
 }
 
 /// A step of the investigation.
@@ -449,50 +257,21 @@ pub struct InvestigationIn {
               (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
 async fn investigate(
     State(state): State<AppState>,
-    meta: RequestMeta,
     principal: Principal,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<InvestigationIn>,
 ) -> ApiResult<Json<IncidentView>> {
-    let user = principal.human()?.clone();
-    let mut i = readable(&state, &principal, &meta, &id, "incident.investigate", true).await?;
-    let to = InvestigationStatus::parse(&input.status)
-        .ok_or_else(|| ValidationError::new("/status", "under_investigation or closed"))?;
-    if !i.status.may_become(to) {
-        return Err(ApiError::Conflict(format!(
-            "the investigation is {}; it cannot become {}",
-            i.status.as_str(),
-            to.as_str()
-        )));
-    }
-    let findings = input
-        .findings
-        .as_deref()
-        .map(|f| jsms_domain::text::required("/findings", f, 10_000))
-        .transpose()?;
-    if to == InvestigationStatus::Closed && findings.is_none() && i.findings.is_none() {
-        return Err(ValidationError::new("/findings", "say what the investigation found to close it").into());
-    }
-    state
-        .audit(
-            &principal.who,
-            &meta,
-            Event::allow("incident.investigate", Some(format!("incident:{}", i.id)), to.as_str()),
+    let shown = state
+        .services
+        .investigate(
+            &principal,
+            path_id(&id)?,
+            input.version,
+            &input.status,
+            input.findings.as_deref(),
         )
         .await?;
-    i.status = to;
-    if findings.is_some() {
-        i.findings = findings;
-    }
-    let saved = save(
-        &state,
-        i,
-        input.version,
-        format!("investigation: {}", to.as_str().replace('_', " ")),
-        user.id,
-    )
-    .await?;
-    Ok(Json(view(&state, &principal, &saved)))
+    Ok(Json(view(&shown)))
 }
 
 /// A follow-up action.
@@ -529,52 +308,27 @@ pub struct LessonIn {
               (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
 async fn add_lesson(
     State(state): State<AppState>,
-    meta: RequestMeta,
     principal: Principal,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<LessonIn>,
 ) -> ApiResult<Json<IncidentView>> {
-    let user = principal.human()?.clone();
-    let mut i = readable(&state, &principal, &meta, &id, "incident.lesson", true).await?;
-    let text = jsms_domain::text::required("/text", &input.text, 5000)?;
-    if input.actions.len() > 20 {
-        return Err(ValidationError::new("/actions", "at most 20 follow-up actions").into());
-    }
-    let mut actions = Vec::with_capacity(input.actions.len());
-    for (k, a) in input.actions.iter().enumerate() {
-        let owner = match a.owner {
-            Some(u) => {
-                let uid = jsms_domain::ids::UserId::from_uuid(u);
-                referenced(
-                    state.db(move |s| s.user(uid)).await,
-                    format!("/actions/{k}/owner"),
-                    "user",
-                )?;
-                Some(uid)
-            }
-            None => None,
-        };
-        actions.push(FollowUp {
-            text: jsms_domain::text::required(&format!("/actions/{k}/text"), &a.text, 1000)?,
-            owner,
+    let mut follow_ups = Vec::with_capacity(input.actions.len());
+    for (k, a) in input.actions.into_iter().enumerate() {
+        follow_ups.push(NewFollowUp {
+            text: a.text,
+            owner: a.owner.map(UserId::from_uuid),
             due: a
                 .due
                 .as_deref()
                 .map(|d| crate::wire::parse_rfc3339(&format!("/actions/{k}/due"), d))
                 .transpose()?,
-            done: false,
         });
     }
-    state
-        .audit(
-            &principal.who,
-            &meta,
-            Event::allow("incident.lesson", Some(format!("incident:{}", i.id)), "lesson learned"),
-        )
+    let shown = state
+        .services
+        .add_lesson(&principal, path_id(&id)?, input.version, &input.text, follow_ups)
         .await?;
-    i.lessons.push(Lesson { text, actions });
-    let saved = save(&state, i, input.version, "lesson learned added".into(), user.id).await?;
-    Ok(Json(view(&state, &principal, &saved)))
+    Ok(Json(view(&shown)))
 }
 
 /// Who knew a linked movement.
@@ -583,7 +337,7 @@ pub struct MovementKnowers {
     /// The movement.
     pub movement: Uuid,
     /// Everyone who read its details (sealed plan or brief), with when.
-    pub accesses: Vec<crate::routes::audit::Access>,
+    pub accesses: Vec<jsms_service::logbook::Access>,
 }
 
 /// Version the caller saw.
@@ -602,52 +356,20 @@ pub struct VersionIn {
               (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
 async fn attach_who_knew(
     State(state): State<AppState>,
-    meta: RequestMeta,
     principal: Principal,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<VersionIn>,
 ) -> ApiResult<Json<Vec<MovementKnowers>>> {
-    let user = principal.human()?.clone();
-    let i = readable(&state, &principal, &meta, &id, "incident.who_knew", true).await?;
-    let mut out = Vec::new();
-    let mut summary = Vec::new();
-    for m in &i.report.movements {
-        let accesses = crate::routes::audit::accesses(&state, vec![format!("movement:{m}:plan")], 0, i64::MAX).await?;
-        let names: std::collections::BTreeSet<String> = accesses
-            .iter()
-            .map(|a| a.name.clone().unwrap_or_else(|| a.principal.clone()))
-            .collect();
-        summary.push(format!(
-            "movement {m}: {} ({})",
-            names.len(),
-            names.into_iter().collect::<Vec<_>>().join(", ")
-        ));
-        out.push(MovementKnowers {
-            movement: m.uuid(),
-            accesses,
-        });
-    }
-    if out.is_empty() {
-        return Err(ApiError::Conflict("no movement is linked to this incident".into()));
-    }
-    state
-        .audit(
-            &principal.who,
-            &meta,
-            Event::allow(
-                "incident.who_knew",
-                Some(format!("incident:{}", i.id)),
-                "who knew the linked movements",
-            ),
-        )
+    let list = state
+        .services
+        .incident_who_knew(&principal, path_id(&id)?, input.version)
         .await?;
-    save(
-        &state,
-        i,
-        input.version,
-        format!("who-knew report attached: {}", summary.join("; ")),
-        user.id,
-    )
-    .await?;
-    Ok(Json(out))
+    Ok(Json(
+        list.into_iter()
+            .map(|k| MovementKnowers {
+                movement: k.movement.uuid(),
+                accesses: k.accesses,
+            })
+            .collect(),
+    ))
 }

@@ -47,6 +47,7 @@ async fn healthz() -> Json<Health> {
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 async fn readyz(State(state): State<AppState>) -> Response {
     let warnings: Vec<String> = state
+        .services
         .witnesses
         .is_empty()
         .then(|| NO_WITNESS.to_owned())

@@ -738,7 +738,14 @@ async fn create_report(
         let id = *inc;
         let found = state.db(move |s| s.incident(id)).await.and_then(|r| {
             if state
-                .decide(&principal.actor, crate::routes::incidents::read_action(&r))
+                .decide(
+                    &principal.actor,
+                    jsms_domain::access::Action::ReadIncident {
+                        incident: r.id,
+                        party: r.party,
+                        shared: r.report.shared,
+                    },
+                )
                 .is_allow()
             {
                 Ok(r)
