@@ -233,7 +233,19 @@ async fn attachments_named_authorities_and_notifications() {
                    "roles": ["liaison_officer"], "clearance": "restricted", "password": "a long enough password"}),
         )
         .await;
-    assert_eq!(deputy.status, 201, "{deputy:?}");
+    assert_eq!(deputy.status, 202, "{deputy:?}");
+    let second_admin = common::enrolled_admin(&server, "pn.admin2").await;
+    let privilege = second_admin
+        .send(
+            reqwest::Method::POST,
+            &format!(
+                "/api/v1/privilege-requests/{}/approval",
+                deputy.body["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(privilege.status, 200, "{privilege:?}");
     let deputy = common::enrolled(
         &server,
         &jsms_cli::init::Login {
@@ -414,7 +426,21 @@ async fn attachments_named_authorities_and_notifications() {
             json!({"version": user["version"], "roles": ["intelligence_analyst"]}),
         )
         .await;
-    assert_eq!(changed.status, 200, "{changed:?}");
+    assert_eq!(
+        changed.status, 202,
+        "a new role waits for the second administrator: {changed:?}"
+    );
+    let applied = second_admin
+        .send(
+            reqwest::Method::POST,
+            &format!(
+                "/api/v1/privilege-requests/{}/approval",
+                changed.body["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(applied.status, 200, "{applied:?}");
     let now_named = host.get("/api/v1/decisions/authorities").await.body;
     let partner_now = now_named["items"]
         .as_array()

@@ -12,6 +12,7 @@ pub mod anomaly;
 pub mod audit;
 pub mod caller;
 pub mod clock;
+pub mod decisions;
 pub mod error;
 pub mod gate;
 pub mod incidents;
