@@ -1,7 +1,11 @@
-//! Traceable disclosures of movement briefs (PRODUCT §3.2): `GET …/brief` renders the brief
-//! for the signed-in recipient with wording that encodes their codeword (assigned at their
-//! first copy, stored, and written into the audit entry of every copy); `POST …/leak-trace`
-//! (auditors) ranks the recipients by how well their copy explains a leaked text.
+//! Traceable disclosures of movement briefs (PRODUCT §3.2, issue 17): `GET …/brief` renders
+//! the brief for the signed-in recipient — wording, formats and operationally equivalent facts
+//! drawn from their codeword (assigned at their first copy, stored, and written into the audit
+//! entry of every copy), the operative facts shared by the escort and the planners;
+//! `GET …/brief/recipients` (the movement's planners) shows which variants each recipient
+//! received; `POST …/leak-trace` (auditors) names every recipient whose copy explains a leaked
+//! text or the facts the attackers knew, intersected with who knew from the audit log. The
+//! scheme lives in `jsms-disclosure`; this module only gathers its inputs.
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -12,7 +16,10 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use jsms_disclosure::{BriefContent, BriefLeg, Codeword, brief, trace};
+use jsms_disclosure::{
+    Audience, BriefContent, BriefLeg, CodeParams, Codeword, Disclosure, FactError, Finding, Known, MovementKey,
+    Recipient, StatedFact, TraceOptions, Tracer,
+};
 use jsms_domain::access::Action;
 use jsms_domain::ids::{MovementId, UserId};
 use jsms_domain::movement::Endpoint;
@@ -27,7 +34,44 @@ use uuid::Uuid;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_brief))
+        .routes(routes!(brief_recipients))
         .routes(routes!(leak_trace))
+}
+
+/// A fresh movement disclosure key (stored in the sealed plan when it is made).
+pub fn fresh_movement_key() -> Result<String, ApiError> {
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).map_err(|e| ApiError::Internal(format!("random movement key: {e}")))?;
+    Ok(MovementKey(key).to_hex())
+}
+
+/// The movement's disclosure key (from the plan; derived from the id for older plans).
+pub fn movement_key(m: &MovementRecord) -> MovementKey {
+    m.plan
+        .as_ref()
+        .and_then(|p| p.disclosure_key.as_deref())
+        .and_then(MovementKey::from_hex)
+        .unwrap_or_else(|| MovementKey::derived_from(&format!("movement:{}", m.id)))
+}
+
+/// A recipient's audience: escort team member, planner, or anyone else shown the brief.
+pub fn audience(m: &MovementRecord, user: UserId) -> Audience {
+    if m.plan.as_ref().is_some_and(|p| p.escort_members.contains(&user)) {
+        Audience::Escort
+    } else if m.body.planners.contains(&user) {
+        Audience::Planner
+    } else {
+        Audience::Informed
+    }
+}
+
+/// The brief of a planned movement bound to its key.
+pub fn disclosure(store: &dyn Store, m: &MovementRecord) -> Result<(BriefContent, Disclosure), StoreError> {
+    let content = brief_content(store, m)?;
+    let key = movement_key(m);
+    let doc = jsms_disclosure::brief(&content, &key);
+    let d = Disclosure::new(doc, &key, CodeParams::default());
+    Ok((content, d))
 }
 
 /// What a brief of `m` says (the plan must exist).
@@ -77,6 +121,8 @@ pub fn brief_content(store: &dyn Store, m: &MovementRecord) -> Result<BriefConte
         call_sign: plan.call_sign.clone(),
         vehicles: plan.escort_vehicles.clone(),
         contacts,
+        // Manned fallback sites are not in the registry yet: no fallback fact is named.
+        fallback_sites: Vec::new(),
     })
 }
 
@@ -145,17 +191,19 @@ async fn get_brief(
     getrandom::fill(&mut fresh).map_err(|e| ApiError::Internal(format!("random codeword: {e}")))?;
     let now = state.clock.now();
     let fresh_hex = Codeword(fresh).to_hex();
-    let (content, codeword) = state
+    let aud = audience(&m, user.id);
+    let ((content, disclosed), codeword) = state
         .db(move |s| {
-            let content = brief_content(s, &m)?;
+            let built = disclosure(s, &m)?;
             let codeword = s.record_disclosure(m.id, user.id, &fresh_hex, now)?;
-            Ok((content, codeword))
+            Ok((built, codeword))
         })
         .await?;
     let cw = Codeword::from_hex(&codeword).ok_or_else(|| ApiError::Internal("stored codeword unreadable".into()))?;
     let mut reasons = rules;
     reasons.push(format!("recipient:user:{}", user.id));
     reasons.push(format!("codeword:{codeword}"));
+    reasons.push(format!("audience:{}", aud.as_str()));
     state
         .audit(
             &principal.who,
@@ -163,7 +211,10 @@ async fn get_brief(
             Event::allow("movement.brief.disclose", resource, reasons),
         )
         .await?;
-    let text = brief(&content).render(&cw);
+    let text = disclosed.render(&Recipient {
+        codeword: cw,
+        audience: aud,
+    });
     Ok(if html {
         let body = format!(
             "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Movement brief {}</title></head>\n<body><main><pre>{}</pre></main></body></html>\n",
@@ -176,12 +227,191 @@ async fn get_brief(
     })
 }
 
-/// A leaked text to trace.
+/// One variant a recipient received.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceivedVariant {
+    /// The choice point.
+    pub label: String,
+    /// The fact (`ready`, `staging_code`…), for facts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fact: Option<String>,
+    /// What their copy says (empty: a road left out of their partial route).
+    pub text: String,
+    /// Whether their audience shares it (operative facts).
+    pub shared: bool,
+}
+
+/// One recipient of a brief and what their copy says.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BriefRecipient {
+    /// The recipient.
+    pub user: Uuid,
+    /// Username.
+    pub username: String,
+    /// `escort`, `planner` or `informed`.
+    pub audience: String,
+    /// First copy (RFC 3339).
+    pub first_copy: String,
+    /// Copies taken.
+    pub copies: i64,
+    /// The facts their copy states.
+    pub facts: Vec<ReceivedVariant>,
+    /// Their wording and format choices.
+    pub wording: Vec<ReceivedVariant>,
+}
+
+/// Who received the brief and which variants (the movement's planners only).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BriefRecipients {
+    /// The movement.
+    pub movement: Uuid,
+    /// Every recipient, first copy first.
+    pub recipients: Vec<BriefRecipient>,
+}
+
+/// What each recipient of a movement's brief received.
+pub fn recipients_of(store: &dyn Store, m: &MovementRecord) -> Result<Vec<BriefRecipient>, StoreError> {
+    let (_, d) = disclosure(store, m)?;
+    let mut out = Vec::new();
+    for (user, codeword, first, copies) in store.disclosures(m.id)? {
+        let Some(cw) = Codeword::from_hex(&codeword) else {
+            continue;
+        };
+        let aud = audience(m, user);
+        let received = d.received(&Recipient {
+            codeword: cw,
+            audience: aud,
+        });
+        let (facts, wording): (Vec<_>, Vec<_>) = received.into_iter().partition(|r| r.is_fact);
+        let wire = |r: jsms_disclosure::Received| ReceivedVariant {
+            label: r.label,
+            fact: r.fact,
+            text: r.text,
+            shared: r.shared,
+        };
+        out.push(BriefRecipient {
+            user: user.uuid(),
+            username: store.user(user)?.username.as_str().to_owned(),
+            audience: aud.as_str().to_owned(),
+            first_copy: crate::wire::rfc3339(first),
+            copies,
+            facts: facts.into_iter().map(wire).collect(),
+            wording: wording.into_iter().map(wire).collect(),
+        });
+    }
+    Ok(out)
+}
+
+/// Which variants of the brief each recipient received (the planners of the movement).
+#[utoipa::path(get, path = "/api/v1/movements/{id}/brief/recipients", tag = "movements", params(("id" = String, Path, description = "Movement id")),
+    responses((status = 200, body = BriefRecipients),
+              (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
+async fn brief_recipients(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<BriefRecipients>> {
+    let user = principal.human()?.clone();
+    let id = MovementId::from_uuid(path_id(&id)?);
+    let m = state.db(move |s| s.movement(id)).await?;
+    let resource = Some(format!("movement:{id}:plan"));
+    let rules = require(
+        &state,
+        &principal,
+        &meta,
+        "movement.brief.recipients",
+        resource.clone(),
+        Action::ReadMovementPlan {
+            movement: m.id,
+            org: m.org,
+            party: m.party,
+        },
+        ApiError::NotFound,
+    )
+    .await?;
+    // The variants reveal the operative facts and who holds which copy: planners only.
+    if !m.body.planners.contains(&user.id) {
+        return Err(ApiError::Forbidden(
+            "only the movement's planners see who received which variants",
+        ));
+    }
+    if m.plan.is_none() {
+        return Err(ApiError::Conflict(
+            "the movement is not planned yet: there is no brief".into(),
+        ));
+    }
+    let movement = m.id.uuid();
+    let recipients = state.db(move |s| recipients_of(s, &m)).await?;
+    state
+        .audit(
+            &principal.who,
+            &meta,
+            Event::allow("movement.brief.recipients", resource, rules),
+        )
+        .await?;
+    Ok(Json(BriefRecipients { movement, recipients }))
+}
+
+/// A fact the attackers knew.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FactIn {
+    /// `ready` (or `departure`), `arrival`, `staging_code` (or `code_name`), `fallback`,
+    /// `radio_check`, `route` (or `road`), `duration`; absent: compared with every fact.
+    #[serde(default)]
+    pub fact: Option<String>,
+    /// What they knew ("07:52", "AMBER KESTREL", "every 12 minutes", "Nishtar Road").
+    pub value: String,
+}
+
+/// What to trace: exactly one of `text`, `facts` or `facts_text`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LeakIn {
-    /// The text as found (partial, reformatted, retyped…).
-    pub text: String,
+    /// The text as found (partial, reformatted, retyped, translated, retold…).
+    #[serde(default)]
+    pub text: Option<String>,
+    /// What the attackers knew, one fact at a time (from an interrogation, a captured note,
+    /// their behaviour).
+    #[serde(default)]
+    pub facts: Option<Vec<FactIn>>,
+    /// What the attackers knew, as free text; only facts are read from it.
+    #[serde(default)]
+    pub facts_text: Option<String>,
+    /// The leak had reached the attackers by then (RFC 3339): recipients whose first copy
+    /// came later are not candidates.
+    #[serde(default)]
+    pub leaked_before: Option<String>,
+}
+
+/// What the tracer reads.
+#[derive(Debug, Clone)]
+pub enum LeakInput {
+    /// A leaked text.
+    Text(String),
+    /// Facts stated one by one.
+    Facts(Vec<StatedFact>),
+    /// Facts as free text.
+    FactText(String),
+}
+
+/// A fact seen and a recipient's copy of it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LeakEvidence {
+    /// The choice point.
+    pub label: String,
+    /// The fact.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fact: Option<String>,
+    /// What the leak says (the variants it is consistent with).
+    pub leaked: Vec<String>,
+    /// What their copy says.
+    pub received: String,
+    /// Whether they agree.
+    pub agrees: bool,
+    /// Whether their audience shares this fact (it then cannot single them out).
+    pub shared: bool,
 }
 
 /// One recipient's score.
@@ -191,10 +421,57 @@ pub struct LeakCandidate {
     pub user: Uuid,
     /// Username.
     pub username: String,
-    /// Observed choice points their copy agrees with.
+    /// `escort`, `planner` or `informed`.
+    pub audience: String,
+    /// Observed choice points they received on their own.
+    pub scored: usize,
+    /// Of which their copy agrees with the leak.
     pub agreeing: usize,
-    /// Chance an innocent recipient agrees this much.
+    /// Bound on the chance that an innocent recipient agrees this much.
     pub p_value: f64,
+    /// The same with the facts their audience shares (group test).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_p_value: Option<f64>,
+    /// Facts seen in the leak and theirs.
+    pub evidence: Vec<LeakEvidence>,
+}
+
+/// Someone named.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LeakFinding {
+    /// `individual` (their own copy explains the leak) or `group` (facts shared by these
+    /// recipients explain it: one of them, or someone they told).
+    pub kind: String,
+    /// Who.
+    pub users: Vec<Uuid>,
+    /// Their usernames.
+    pub usernames: Vec<String>,
+    /// Bound on the chance of a match this good by chance.
+    pub p_value: f64,
+}
+
+/// A choice point recognised in the leak.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LeakObservation {
+    /// The point.
+    pub label: String,
+    /// The fact, for facts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fact: Option<String>,
+    /// The variants the leak is consistent with.
+    pub seen: Vec<String>,
+}
+
+/// Someone who knew the movement's plan (audit log) but never took a traceable copy.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LeakKnew {
+    /// The principal (`user:<id>`).
+    pub principal: String,
+    /// Their name at the time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// First access (RFC 3339).
+    pub first_access: String,
 }
 
 /// The tracer's answer.
@@ -202,41 +479,98 @@ pub struct LeakCandidate {
 pub struct LeakTrace {
     /// Choice points recognised in the text.
     pub observed: usize,
-    /// The recipient whose copy explains the text, or null for "none of the recipients".
+    /// The recipient whose copy best explains the text, or null for "none of the recipients".
     pub verdict: Option<LeakCandidate>,
-    /// Confidence that the best candidate is not an innocent who matched by chance.
+    /// Confidence that the verdict is not an innocent who matched by chance.
     pub confidence: f64,
-    /// Up to ten recipients, best first.
+    /// Everyone over the bar: individuals, and groups that share operative facts.
+    pub named: Vec<LeakFinding>,
+    /// Up to ten recipients, most likely first.
     pub ranking: Vec<LeakCandidate>,
-    /// Recipients on record.
+    /// What was recognised.
+    pub observations: Vec<LeakObservation>,
+    /// The bar each test had to pass.
+    pub bar: f64,
+    /// Recipients on record (copies taken).
     pub recipients: usize,
+    /// Recipients considered (after `leaked_before`).
+    pub candidates: usize,
+    /// People who knew the plan through the system (audit log) without a traceable copy: the
+    /// marks can neither implicate nor clear them.
+    pub knew_without_copy: Vec<LeakKnew>,
 }
 
-/// Runs the leak tracer on the recipients of a movement.
-pub fn trace_leak(store: &dyn Store, movement: MovementId, text: &str) -> Result<LeakTrace, StoreError> {
+/// Why a trace could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum LeakError {
+    /// The store failed or the movement is not planned.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The facts given are not usable.
+    #[error(transparent)]
+    Facts(#[from] FactError),
+}
+
+/// Runs the leak tracer on the recipients of a movement. `knew` is who accessed the plan
+/// according to the audit log: (principal, name, Unix seconds), oldest first.
+pub fn trace_leak(
+    store: &dyn Store,
+    movement: MovementId,
+    input: &LeakInput,
+    leaked_before: Option<i64>,
+    knew: &[(String, Option<String>, i64)],
+) -> Result<LeakTrace, LeakError> {
     let m = store.movement(movement)?;
-    let content = brief_content(store, &m)?;
-    let recipients: Vec<(UserId, Codeword)> = store
-        .disclosures(movement)?
-        .into_iter()
-        .filter_map(|(u, cw, _, _)| Codeword::from_hex(&cw).map(|c| (u, c)))
+    let (_, d) = disclosure(store, &m)?;
+    let rows = store.disclosures(movement)?;
+    let known: Vec<Known<UserId>> = rows
+        .iter()
+        .filter_map(|(u, cw, first, _)| {
+            Codeword::from_hex(cw).map(|c| Known {
+                id: *u,
+                recipient: Recipient {
+                    codeword: c,
+                    audience: audience(&m, *u),
+                },
+                first_copy: *first,
+            })
+        })
         .collect();
-    let t = trace(&brief(&content), text, &recipients);
+    let tracer = Tracer::new(&d, known);
+    let opts = TraceOptions {
+        leaked_before,
+        ..TraceOptions::default()
+    };
+    let t = match input {
+        LeakInput::Text(text) => tracer.trace(text, opts),
+        LeakInput::FactText(text) => tracer.trace_fact_text(text, opts),
+        LeakInput::Facts(facts) => tracer.trace_facts(facts, opts)?,
+    };
     let name = |u: UserId| store.user(u).map(|u| u.username.as_str().to_owned());
-    let candidate = |c: &jsms_disclosure::trace::Candidate<UserId>| -> Result<LeakCandidate, StoreError> {
+    let candidate = |c: &jsms_disclosure::Candidate<UserId>| -> Result<LeakCandidate, StoreError> {
         Ok(LeakCandidate {
             user: c.recipient.uuid(),
             username: name(c.recipient)?,
+            audience: c.audience.as_str().to_owned(),
+            scored: c.scored,
             agreeing: c.agreeing,
             p_value: c.p_value,
+            group_p_value: c.group_p_value,
+            evidence: c
+                .evidence
+                .iter()
+                .map(|e| LeakEvidence {
+                    label: e.label.clone(),
+                    fact: e.fact.clone(),
+                    leaked: e.leaked.clone(),
+                    received: e.received.clone(),
+                    agrees: e.agrees,
+                    shared: e.shared,
+                })
+                .collect(),
         })
     };
-    let ranking = t
-        .ranking
-        .iter()
-        .take(10)
-        .map(candidate)
-        .collect::<Result<Vec<_>, _>>()?;
+    let ranking = t.ranking.iter().map(candidate).collect::<Result<Vec<_>, _>>()?;
     let verdict = match &t.verdict {
         Some(v) => t
             .ranking
@@ -246,16 +580,117 @@ pub fn trace_leak(store: &dyn Store, movement: MovementId, text: &str) -> Result
             .transpose()?,
         None => None,
     };
+    let mut named = Vec::new();
+    for f in &t.findings {
+        let (kind, users, p) = match f {
+            Finding::Individual { recipient, p_value } => ("individual", vec![*recipient], *p_value),
+            Finding::Group { members, p_value, .. } => ("group", members.clone(), *p_value),
+        };
+        named.push(LeakFinding {
+            kind: kind.to_owned(),
+            users: users.iter().map(|u| u.uuid()).collect(),
+            usernames: users.iter().map(|u| name(*u)).collect::<Result<Vec<_>, _>>()?,
+            p_value: p,
+        });
+    }
+    let copied: Vec<String> = rows.iter().map(|(u, _, _, _)| format!("user:{u}")).collect();
+    let mut knew_without_copy: Vec<LeakKnew> = Vec::new();
+    for (principal, who, at) in knew {
+        if copied.contains(principal) || knew_without_copy.iter().any(|k| &k.principal == principal) {
+            continue;
+        }
+        if leaked_before.is_some_and(|t| *at > t) {
+            continue;
+        }
+        knew_without_copy.push(LeakKnew {
+            principal: principal.clone(),
+            name: who.clone(),
+            first_access: crate::wire::rfc3339(*at),
+        });
+    }
     Ok(LeakTrace {
         observed: t.observed,
         verdict,
         confidence: t.confidence,
+        named,
         ranking,
-        recipients: recipients.len(),
+        observations: t
+            .observations
+            .iter()
+            .map(|o| LeakObservation {
+                label: o.label.clone(),
+                fact: o.fact.clone(),
+                seen: o.seen.clone(),
+            })
+            .collect(),
+        bar: t.bar,
+        recipients: rows.len(),
+        candidates: t.candidates,
+        knew_without_copy,
     })
 }
 
-/// Traces a leaked text back to the recipient whose copy it is (auditors).
+/// Checks a trace request and turns it into the tracer's input.
+pub fn leak_input(input: LeakIn) -> Result<(LeakInput, Option<i64>), jsms_domain::ValidationError> {
+    use jsms_domain::ValidationError;
+    let text_ok = |field: &str, t: &str| {
+        if t.trim().is_empty() || t.len() > 200_000 {
+            Err(ValidationError::new(field, "1 to 200000 characters"))
+        } else {
+            Ok(())
+        }
+    };
+    let leaked_before = match input.leaked_before.as_deref() {
+        None => None,
+        Some(t) => Some(
+            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                .map_err(|_| ValidationError::new("/leaked_before", "an RFC 3339 time, e.g. 2026-11-29T08:00:00Z"))?
+                .unix_timestamp(),
+        ),
+    };
+    let parsed = match (input.text, input.facts, input.facts_text) {
+        (Some(t), None, None) => {
+            text_ok("/text", &t)?;
+            LeakInput::Text(t)
+        }
+        (None, Some(facts), None) => {
+            if facts.is_empty() || facts.len() > 200 {
+                return Err(ValidationError::new("/facts", "1 to 200 facts"));
+            }
+            for (i, f) in facts.iter().enumerate() {
+                if f.value.trim().is_empty() || f.value.len() > 2000 {
+                    return Err(ValidationError::new(
+                        format!("/facts/{i}/value"),
+                        "1 to 2000 characters",
+                    ));
+                }
+            }
+            LeakInput::Facts(
+                facts
+                    .into_iter()
+                    .map(|f| StatedFact {
+                        fact: f.fact,
+                        value: f.value,
+                    })
+                    .collect(),
+            )
+        }
+        (None, None, Some(t)) => {
+            text_ok("/facts_text", &t)?;
+            LeakInput::FactText(t)
+        }
+        _ => {
+            return Err(ValidationError::new(
+                "/text",
+                "exactly one of text, facts or facts_text",
+            ));
+        }
+    };
+    Ok((parsed, leaked_before))
+}
+
+/// Names every recipient whose copy explains a leaked text or the facts the attackers knew,
+/// with who else knew the plan (auditors).
 #[utoipa::path(post, path = "/api/v1/movements/{id}/leak-trace", tag = "movements", request_body = LeakIn,
     params(("id" = String, Path, description = "Movement id")),
     responses((status = 200, body = LeakTrace),
@@ -279,19 +714,36 @@ async fn leak_trace(
         ApiError::Forbidden("auditors trace leaks"),
     )
     .await?;
-    if input.text.trim().is_empty() || input.text.len() > 200_000 {
-        return Err(jsms_domain::ValidationError::new("/text", "1 to 200000 characters of leaked text").into());
-    }
-    let text = input.text;
-    let result = state.db(move |s| trace_leak(s, id, &text)).await.map_err(|e| match e {
-        ApiError::NotFound => ApiError::NotFound,
-        other => other,
-    })?;
+    let (input, leaked_before) = leak_input(input)?;
+    let until = state.clock.now().saturating_add(1).saturating_mul(1000);
+    let knew: Vec<(String, Option<String>, i64)> =
+        crate::routes::audit::accesses(&state, vec![format!("movement:{id}:plan")], 0, until)
+            .await?
+            .into_iter()
+            .map(|a| {
+                let at = time::OffsetDateTime::parse(&a.time, &time::format_description::well_known::Rfc3339)
+                    .map_or(0, |t| t.unix_timestamp());
+                (a.principal, a.name, at)
+            })
+            .collect();
+    let result = state
+        .db(move |s| match trace_leak(s, id, &input, leaked_before, &knew) {
+            Ok(t) => Ok(Ok(t)),
+            Err(LeakError::Store(e)) => Err(e),
+            Err(LeakError::Facts(e)) => Ok(Err(e)),
+        })
+        .await?
+        .map_err(|e| ApiError::from(fact_error(&e)))?;
     let mut reasons = rules;
     reasons.push(match &result.verdict {
         Some(v) => format!("verdict:user:{}", v.user),
         None => "verdict:none".to_owned(),
     });
+    for n in &result.named {
+        for u in &n.users {
+            reasons.push(format!("named:{}:user:{u}", n.kind));
+        }
+    }
     state
         .audit(
             &principal.who,
@@ -300,4 +752,16 @@ async fn leak_trace(
         )
         .await?;
     Ok(Json(result))
+}
+
+/// A fact error as a validation error naming the field.
+pub fn fact_error(e: &FactError) -> jsms_domain::ValidationError {
+    match e {
+        FactError::UnknownFact { index, .. } => {
+            jsms_domain::ValidationError::new(format!("/facts/{index}/fact"), e.to_string())
+        }
+        FactError::EmptyValue { index } => {
+            jsms_domain::ValidationError::new(format!("/facts/{index}/value"), e.to_string())
+        }
+    }
 }

@@ -1070,6 +1070,7 @@ async fn plan_movement(
         escort_vehicles: team.vehicles.clone(),
         release_lead_s: lead,
         warnings,
+        disclosure_key: Some(crate::routes::briefs::fresh_movement_key()?),
     });
     m.release_at = Some(departure - lead);
     m.ends_at = Some(arrival + grace);
