@@ -712,15 +712,16 @@ impl Vocabulary {
                 };
                 let piece: String = chars.get(start..end).map(|s| s.iter().collect()).unwrap_or_default();
                 let ok = (piece.chars().count() >= 2 || piece == "a") && self.known(&piece).is_some();
-                if ok && best.get(end).copied().flatten().is_none_or(|(p, _)| parts + 1 < p) {
-                    if let Some(slot) = best.get_mut(end) {
-                        *slot = Some((parts + 1, start));
-                    }
+                if ok
+                    && best.get(end).copied().flatten().is_none_or(|(p, _)| parts + 1 < p)
+                    && let Some(slot) = best.get_mut(end)
+                {
+                    *slot = Some((parts + 1, start));
                 }
             }
         }
         let (parts, _) = best.get(n).copied().flatten()?;
-        if parts < 2 || parts > 4 {
+        if !(2..=4).contains(&parts) {
             return None;
         }
         let mut out = Vec::new();
@@ -747,12 +748,12 @@ impl Vocabulary {
                 i += 1;
                 continue;
             }
-            if let Some(next) = tokens.get(i + 1).filter(|n| !special(n) && !self.words.contains(*n)) {
-                if let Some(j) = self.known(&format!("{t}{next}")) {
-                    out.push(j);
-                    i += 2;
-                    continue;
-                }
+            if let Some(next) = tokens.get(i + 1).filter(|n| !special(n) && !self.words.contains(*n))
+                && let Some(j) = self.known(&format!("{t}{next}"))
+            {
+                out.push(j);
+                i += 2;
+                continue;
             }
             if let Some(k) = self.known(t) {
                 out.push(k);

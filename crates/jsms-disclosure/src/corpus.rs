@@ -332,7 +332,7 @@ const WORDS: [&str; 21] = [
 
 /// A time the way a person might write it.
 pub fn say_time(h: u32, m: u32, rng: &mut Rng) -> String {
-    let h12 = if h % 12 == 0 { 12 } else { h % 12 };
+    let h12 = if h.is_multiple_of(12) { 12 } else { h % 12 };
     let ap = if h < 12 { "am" } else { "pm" };
     match rng.below(6) {
         0 => format!("{h}:{m:02}"),

@@ -29,6 +29,8 @@ use std::collections::{HashMap, HashSet};
 const SLACK: i64 = 6;
 /// Extra cost of a cue found on the other side of an anchor than in the brief.
 const SIDE_PENALTY: i64 = 3;
+/// Anchors kept per point (the nearest).
+const MAX_ANCHORS: usize = 6;
 /// Most occurrences of a fixed-text token in a copy for it to serve as an anchor.
 const ANCHOR_MAX_FREQ: usize = 2;
 
@@ -61,6 +63,7 @@ pub struct Analysis {
     vocab: Vocabulary,
     points: Vec<PointCues>,
     by_token: HashMap<String, Vec<usize>>,
+    by_anchor: HashMap<String, Vec<(usize, i64)>>,
     styles: Vec<StyleCues>,
 }
 
@@ -332,7 +335,9 @@ impl Analysis {
                     .collect()
             };
             if cues.iter().all(Vec::is_empty) {
-                points[i].reason = "no content word tells its variants apart";
+                if let Some(pc) = points.get_mut(i) {
+                    pc.reason = "no content word tells its variants apart";
+                }
                 continue;
             }
             // Anchors: rare stable tokens of the same line (fixed text, or words every
@@ -342,7 +347,7 @@ impl Analysis {
             for (t, _, _) in &copy.tokens {
                 *freq.entry(t.as_str()).or_default() += 1;
             }
-            let anchors: Vec<(String, i64)> = copy
+            let mut anchors: Vec<(String, i64)> = copy
                 .tokens
                 .iter()
                 .enumerate()
@@ -355,8 +360,12 @@ impl Analysis {
                 })
                 .map(|(k, (t, _, _))| (t.clone(), start as i64 - k as i64))
                 .collect();
+            // The nearest few are enough (and keep long lines cheap).
+            anchors.sort_by_key(|(_, d)| d.abs());
+            anchors.truncate(MAX_ANCHORS);
             let window = anchors.iter().map(|(_, d)| d.abs()).max().unwrap_or(0) + SLACK;
-            points[i] = PointCues {
+            let Some(slot) = points.get_mut(i) else { continue };
+            *slot = PointCues {
                 usable: true,
                 global: false,
                 order,
@@ -425,10 +434,23 @@ impl Analysis {
             })
         })
         .collect();
+        let mut by_anchor: HashMap<String, Vec<(usize, i64)>> = HashMap::new();
+        for (i, pc) in points.iter().enumerate() {
+            if pc.usable {
+                for (a, delta) in &pc.anchors {
+                    by_anchor.entry(a.clone()).or_default().push((i, *delta));
+                }
+            }
+        }
+        for list in by_token.values_mut() {
+            list.sort_unstable();
+            list.dedup();
+        }
         let mut analysis = Self {
             vocab,
             points,
             by_token,
+            by_anchor,
             styles,
         };
         analysis.validate(d);
@@ -511,58 +533,72 @@ impl Analysis {
         let is_fact = |i: usize| doc.points.get(i).is_some_and(|p| p.kind == Kind::Fact);
         // Assign each cue occurrence to the point that best explains it.
         let mut assigned: Vec<Vec<(i64, &str)>> = vec![Vec::new(); n];
+        let wmax = self.points.iter().map(|p| p.window).max().unwrap_or(0);
         for (q, t) in toks.iter().enumerate() {
-            let q = q as i64;
             let Some(cands) = self.by_token.get(t) else { continue };
-            let mut best: Option<(usize, i64, usize)> = None;
-            let mut tie = false;
-            for &i in cands {
-                let Some(pc) = self.points.get(i).filter(|p| p.usable) else {
-                    continue;
-                };
-                if facts_only && !is_fact(i) {
-                    continue;
-                }
-                let (cost, support) = if pc.global || pc.unique.contains(t) {
-                    (0, usize::MAX)
-                } else {
-                    let mut cost = i64::MAX;
-                    let mut support = 0;
-                    for (a, delta) in &pc.anchors {
-                        let Some(ps) = positions.get(a.as_str()) else { continue };
-                        let mut near = false;
-                        for pa in ps {
-                            let off = q - pa;
-                            if off.abs() <= pc.window {
-                                near = true;
-                                // A cue on the other side of its anchor costs more.
-                                let flip = if (off < 0) != (*delta < 0) { SIDE_PENALTY } else { 0 };
-                                cost = cost.min((off - delta).abs() + flip);
+            let allowed = |i: usize| {
+                self.points.get(i).is_some_and(|p| p.usable)
+                    && (!facts_only || is_fact(i))
+                    && cands.binary_search(&i).is_ok()
+            };
+            // A cue unique to one point counts wherever it is.
+            let unique = cands
+                .iter()
+                .copied()
+                .find(|&i| allowed(i) && self.points.get(i).is_some_and(|p| p.global || p.unique.contains(t)));
+            let best = if let Some(i) = unique {
+                Some(i)
+            } else {
+                // Candidates supported by anchors around the cue: (point, cost, anchors near).
+                let q = q as i64;
+                let mut near: Vec<(usize, i64, Vec<&str>)> = Vec::new();
+                let lo = (q - wmax).max(0) as usize;
+                let hi = ((q + wmax) as usize).min(toks.len().saturating_sub(1));
+                for pa in lo..=hi {
+                    let Some(a) = toks.get(pa) else { continue };
+                    for &(i, delta) in self.by_anchor.get(a).map_or(&[][..], Vec::as_slice) {
+                        let Some(pc) = self.points.get(i) else { continue };
+                        let off = q - pa as i64;
+                        if off.abs() > pc.window || !allowed(i) {
+                            continue;
+                        }
+                        // A cue on the other side of its anchor costs more.
+                        let flip = if (off < 0) != (delta < 0) { SIDE_PENALTY } else { 0 };
+                        let cost = (off - delta).abs() + flip;
+                        match near.iter_mut().find(|(j, _, _)| *j == i) {
+                            Some(entry) => {
+                                entry.1 = entry.1.min(cost);
+                                if !entry.2.contains(&a.as_str()) {
+                                    entry.2.push(a.as_str());
+                                }
                             }
-                        }
-                        if near {
-                            support += 1;
+                            None => near.push((i, cost, vec![a.as_str()])),
                         }
                     }
-                    (cost, support)
-                };
-                if cost > SLACK {
-                    continue;
                 }
-                match best {
-                    None => best = Some((i, cost, support)),
-                    Some((_, c, s)) if cost < c || (cost == c && support > s) => {
-                        best = Some((i, cost, support));
-                        tie = false;
+                let mut best: Option<(usize, i64, usize)> = None;
+                let mut tie = false;
+                for (i, cost, anchors) in near {
+                    let support = anchors.len();
+                    if cost > SLACK {
+                        continue;
                     }
-                    Some((j, c, s)) if cost == c && support == s && j != i => tie = true,
-                    _ => {}
+                    match best {
+                        None => best = Some((i, cost, support)),
+                        Some((_, c, s)) if cost < c || (cost == c && support > s) => {
+                            best = Some((i, cost, support));
+                            tie = false;
+                        }
+                        Some((j, c, s)) if cost == c && support == s && j != i => tie = true,
+                        _ => {}
+                    }
                 }
-            }
-            if let (Some((i, _, _)), false) = (best, tie)
+                best.filter(|_| !tie).map(|(i, _, _)| i)
+            };
+            if let Some(i) = best
                 && let Some(list) = assigned.get_mut(i)
             {
-                list.push((q, t.as_str()));
+                list.push((q as i64, t.as_str()));
             }
         }
         for (i, pc) in self.points.iter().enumerate() {
