@@ -186,19 +186,37 @@ fn outsiders(content: BriefContent, rng: &mut Rng, trials: usize, params: CodePa
     let s = setup(content, rng, params);
     let points = s.disclosure.document().points.len();
     let usable = s.tracer.analysis().usable();
-    let (mut accused, mut observed) = (0usize, 0usize);
+    // Outsiders: people shown no copy of this brief. Their texts are copies drawn with their
+    // own codewords; the escort-format ones come from the same movement briefed under
+    // another movement key (an outsider does not know this escort's operative facts).
+    let other_key = MovementKey(rng.codeword().0);
+    let other = Disclosure::new(brief(&s.content, &other_key), &other_key, params);
+    let (mut accused, mut groups, mut observed) = (0usize, 0usize, 0usize);
     let started = Instant::now();
     for t in 0..trials {
         let outsider = Recipient {
             codeword: rng.codeword(),
             audience: Audience::ALL[t % 3],
         };
-        let whole = s.disclosure.render(&outsider);
+        let whole = if outsider.audience == Audience::Informed {
+            s.disclosure.render(&outsider)
+        } else {
+            other.render(&outsider)
+        };
         let text = match t % 4 {
             0 | 1 => whole,
             2 => retype(&excerpt(&whole, 0.4, rng), 0.02, rng),
             _ => summary(
-                &told_facts(&s.disclosure.received(&outsider), &s.content, outsider.audience),
+                &told_facts(
+                    &if outsider.audience == Audience::Informed {
+                        &s.disclosure
+                    } else {
+                        &other
+                    }
+                    .received(&outsider),
+                    &s.content,
+                    outsider.audience,
+                ),
                 6,
                 true,
                 rng,
@@ -208,11 +226,12 @@ fn outsiders(content: BriefContent, rng: &mut Rng, trials: usize, params: CodePa
         observed += tr.observed;
         if !tr.findings.is_empty() {
             accused += 1;
+            groups += usize::from(tr.findings.iter().all(|f| matches!(f, Finding::Group { .. })));
         }
     }
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "  brief of {points} choice points ({usable} observable): {trials} outsiders' texts (whole copies, 40 % excerpts, six-fact summaries), innocent named in {accused} = {:.4} % (goal ≤ 0.01 %); {:.1} points observed on average; {:.2} ms/trace",
+        "  brief of {points} choice points ({usable} observable): {trials} outsiders' texts (whole copies, 40 % excerpts, six-fact summaries), innocent named in {accused} = {:.4} % (goal ≤ 0.01 %; {groups} of them group findings); {:.1} points observed on average; {:.2} ms/trace",
         accused as f64 * 100.0 / trials as f64,
         observed as f64 / trials as f64,
         secs * 1e3 / trials as f64
