@@ -230,6 +230,7 @@ async fn main() {
                 escort_vehicles: team.vehicles.clone(),
                 release_lead_s: 600,
                 warnings: Vec::new(),
+                disclosure_key: None,
             }),
             release_at: Some(started_at - 600),
             ends_at: None,

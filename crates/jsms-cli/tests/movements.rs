@@ -523,6 +523,72 @@ async fn briefs_differ_per_recipient_and_leaks_are_traced_to_them() {
         )["field"],
         "/text"
     );
+    // The planners see which variants each recipient received; nobody else does.
+    let variants = coordinator.get(&format!("{path}/recipients")).await;
+    assert_eq!(variants.status, StatusCode::OK, "{variants:?}");
+    let recipients = variants.body["recipients"].as_array().unwrap().clone();
+    assert_eq!(recipients.len(), 2, "{}", variants.body);
+    let fact = |r: &serde_json::Value, name: &str| {
+        r["facts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["fact"] == name)
+            .map(|f| f["text"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    // The escort and the planner share the operative facts, word for word in their copies.
+    let code = fact(&recipients[0], "staging_code");
+    assert_eq!(code, fact(&recipients[1], "staging_code"));
+    assert_eq!(fact(&recipients[0], "radio_check"), fact(&recipients[1], "radio_check"));
+    assert!(escort_text.contains(&code) && planner_text.contains(&code), "{code}");
+    assert_problem(&escort.get(&format!("{path}/recipients")).await, 403, "forbidden");
+    assert_problem(&liaison.get(&format!("{path}/recipients")).await, 404, "not-found");
+    // Tracing from facts: structured or free text; who else knew comes from the audit log.
+    let from_facts = auditor
+        .post(
+            &format!("/api/v1/movements/{id}/leak-trace"),
+            json!({"facts": [{"fact": "code_name", "value": code.to_lowercase()}]}),
+        )
+        .await;
+    assert_eq!(from_facts.status, StatusCode::OK, "{from_facts:?}");
+    assert_eq!(
+        from_facts.body["observations"][0]["fact"], "staging_code",
+        "{}",
+        from_facts.body
+    );
+    assert!(from_facts.body["knew_without_copy"].is_array());
+    let from_text = auditor
+        .post(
+            &format!("/api/v1/movements/{id}/leak-trace"),
+            json!({"facts_text": format!("the informant said they meet at point {code}")}),
+        )
+        .await;
+    assert_eq!(from_text.status, StatusCode::OK, "{from_text:?}");
+    assert_eq!(from_text.body["observed"], 1, "{}", from_text.body);
+    assert_eq!(
+        assert_problem(
+            &auditor
+                .post(
+                    &format!("/api/v1/movements/{id}/leak-trace"),
+                    json!({"facts": [{"fact": "favourite_colour", "value": "blue"}]}),
+                )
+                .await,
+            422,
+            "validation"
+        )["field"],
+        "/facts/0/fact"
+    );
+    assert_problem(
+        &auditor
+            .post(
+                &format!("/api/v1/movements/{id}/leak-trace"),
+                json!({"text": leaked, "facts_text": "x"}),
+            )
+            .await,
+        422,
+        "validation",
+    );
     // A second movement on the same origin and destination: the plan warns that it repeats
     // the first one's route, and the predictability report shows the first.
     let second = released(&officer, &coordinator, &coordinator2, &escort).await;

@@ -570,6 +570,11 @@ pub struct MovementPlan {
     pub release_lead_s: i64,
     /// Warnings given when planned (patterns repeated, etc.).
     pub warnings: Vec<String>,
+    /// The movement's disclosure key (64 hex digits, OS CSPRNG at planning): fixes the
+    /// biases of the briefs' variants and the operative variants the escort shares. Absent
+    /// in plans made before it existed (a key derived from the movement id is used then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disclosure_key: Option<String>,
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 
 pub mod anomaly;
 pub mod audit;
+pub mod briefs;
 pub mod caller;
 pub mod clock;
 pub mod decisions;

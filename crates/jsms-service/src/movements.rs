@@ -1121,6 +1121,7 @@ impl Services {
             escort_vehicles: team.vehicles.clone(),
             release_lead_s: lead,
             warnings,
+            disclosure_key: Some(crate::briefs::fresh_movement_key()?),
         });
         m.release_at = Some(departure - lead);
         m.ends_at = Some(arrival + grace);

@@ -190,6 +190,23 @@ function exposureButton(m) {
         { title: 'Until', cell: (r) => when(r.until) },
         { title: 'Now', cell: (r) => (r.active ? 'yes' : 'no') },
       ], e.periods, { label: 'Exposure' }));
+    // The movement's planners also see which variants of the brief each recipient received
+    // (the server answers 403 or 404 to anyone else, and nothing is shown).
+    try {
+      const v = await get(`/api/v1/movements/${m.id}/brief/recipients`);
+      out.append(h('h3', {}, 'Brief copies: the variants each recipient received'),
+        table([
+          { title: 'Recipient', cell: (r) => r.username },
+          { title: 'Audience', cell: (r) => r.audience },
+          { title: 'First copy', cell: (r) => when(r.first_copy) },
+          { title: 'Copies', cell: (r) => String(r.copies) },
+          { title: 'Facts', cell: (r) => r.facts.filter((f) => f.text !== '').map((f) => `${words(f.fact)}: ${f.text}${f.shared ? ' (shared)' : ''}`).join('; ') },
+          { title: 'Wording marks', cell: (r) => String(r.wording.length) },
+        ], v.recipients, { label: 'Brief recipients' }));
+    } catch (err) {
+      // Not a planner of this movement (403/404), or no brief yet (409): nothing to show.
+      if (![403, 404, 409].includes(err.status)) throw err;
+    }
     b.closest('section').after(out);
   }));
   return b;

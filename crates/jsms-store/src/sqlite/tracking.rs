@@ -348,7 +348,7 @@ impl crate::TrackingStore for SqliteStore {
 
     fn unescalated_open(&self, before: i64) -> StoreResult<Vec<crate::AlertRecord>> {
         let sql = format!(
-            "SELECT {MOVEMENT_ALERT_COLS} FROM alerts WHERE state = 'open' AND at < ?1 AND kind != 'escalation' \
+            "SELECT {MOVEMENT_ALERT_COLS} FROM alerts WHERE state = 'open' AND updated_at < ?1 AND kind != 'escalation' \
              AND log NOT LIKE '%\"escalated\"%' ORDER BY seq LIMIT 1000"
         );
         let conn = self.read()?;
