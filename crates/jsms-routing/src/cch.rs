@@ -16,7 +16,7 @@
 //!    customization into original graph edges.
 
 use crate::dijkstra::Path;
-use crate::graph::{Graph, NodeId};
+use crate::graph::{Arcs, Graph, NodeId};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -58,8 +58,9 @@ impl Cch {
         Self::with_order(g, crate::order::nested_dissection(g))
     }
 
-    /// Prepares `g` with a given order (`order[rank]` = node, a permutation).
-    pub fn with_order(g: &Graph, order: Vec<NodeId>) -> Self {
+    /// Prepares `g` (the segment graph or the turn graph) with a given order (`order[rank]`
+    /// = node, a permutation).
+    pub fn with_order(g: &impl Arcs, order: Vec<NodeId>) -> Self {
         let n = g.node_count();
         let mut rank = vec![0u32; n];
         for (r, &v) in order.iter().enumerate() {
@@ -67,8 +68,8 @@ impl Cch {
         }
         let mut up: Vec<Vec<u32>> = vec![Vec::new(); n];
         for v in 0..n as NodeId {
-            for e in g.edges(v) {
-                let w = g.head[e];
+            for e in g.arcs(v) {
+                let w = g.arc_head(e);
                 if w != v {
                     let (a, b) = (rank[v as usize], rank[w as usize]);
                     up[a.min(b) as usize].push(a.max(b));
@@ -123,13 +124,13 @@ impl Cch {
             down_arc,
             first_edge: Vec::new(),
             arc_edges: Vec::new(),
-            edge_arc: vec![NONE; g.edge_count()],
-            edge_up: vec![false; g.edge_count()],
+            edge_arc: vec![NONE; g.arc_count()],
+            edge_up: vec![false; g.arc_count()],
         };
-        let mut per_arc: Vec<(u32, u32)> = Vec::with_capacity(g.edge_count());
+        let mut per_arc: Vec<(u32, u32)> = Vec::with_capacity(g.arc_count());
         for v in 0..n as NodeId {
-            for e in g.edges(v) {
-                let w = g.head[e];
+            for e in g.arcs(v) {
+                let w = g.arc_head(e);
                 if w == v {
                     continue;
                 }
@@ -443,8 +444,13 @@ pub struct CchQuery {
     backward: Vec<u64>,
     forward_arc: Vec<u32>,
     backward_arc: Vec<u32>,
+    /// Bit 1: on the forward side's ancestor list; bit 2: on the backward side's.
+    mark: Vec<u8>,
     /// Ranks touched, to reset.
     touched: Vec<u32>,
+    /// Ancestors of the sources and of the targets, ascending.
+    up_forward: Vec<u32>,
+    up_backward: Vec<u32>,
     /// Meeting candidates of the last query: (cost through the node, rank).
     meetings: Vec<(u64, u32)>,
 }
@@ -458,7 +464,10 @@ impl CchQuery {
             backward: vec![INF; n],
             forward_arc: vec![NONE; n],
             backward_arc: vec![NONE; n],
+            mark: vec![0; n],
             touched: Vec::new(),
+            up_forward: Vec::new(),
+            up_backward: Vec::new(),
             meetings: Vec::new(),
         }
     }
@@ -469,26 +478,73 @@ impl CchQuery {
             self.backward[r as usize] = INF;
             self.forward_arc[r as usize] = NONE;
             self.backward_arc[r as usize] = NONE;
+            self.mark[r as usize] = 0;
         }
         self.touched.clear();
         self.meetings.clear();
+        self.up_forward.clear();
+        self.up_backward.clear();
     }
 
-    /// Searches from `s` and `t` up the elimination tree; fills `meetings` with every common
-    /// ancestor reached from both sides (pruned when `prune`) and returns the best cost.
-    fn search(&mut self, cch: &Cch, metric: &Metric, s: NodeId, t: NodeId, prune: bool) -> u64 {
+    /// Marks the ancestors of `ends` with `bit`, sets their initial costs, and lists them in
+    /// ascending rank.
+    fn climb(&mut self, cch: &Cch, ends: &[(NodeId, u64)], forward: bool) {
+        let bit = if forward { 1 } else { 2 };
+        let mut list = std::mem::take(if forward {
+            &mut self.up_forward
+        } else {
+            &mut self.up_backward
+        });
+        for &(v, cost) in ends {
+            let Some(&r) = cch.rank.get(v as usize) else { continue };
+            let dist = if forward { &mut self.forward } else { &mut self.backward };
+            if cost < dist[r as usize] {
+                dist[r as usize] = cost;
+            }
+            let mut x = r;
+            while x != NONE && self.mark[x as usize] & bit == 0 {
+                if self.mark[x as usize] == 0 {
+                    self.touched.push(x);
+                }
+                self.mark[x as usize] |= bit;
+                list.push(x);
+                x = cch.parent[x as usize];
+            }
+        }
+        list.sort_unstable();
+        if forward {
+            self.up_forward = list;
+        } else {
+            self.up_backward = list;
+        }
+    }
+
+    /// Searches from the sources and the targets up the elimination tree; fills `meetings`
+    /// with every common ancestor reached from both sides (pruned when `prune`) and returns
+    /// the best cost.
+    fn search(
+        &mut self,
+        cch: &Cch,
+        metric: &Metric,
+        sources: &[(NodeId, u64)],
+        targets: &[(NodeId, u64)],
+        prune: bool,
+    ) -> u64 {
         if self.forward.len() != cch.node_count() {
             *self = Self::new(cch);
         }
         self.reset();
-        let (mut x, mut y) = (cch.rank(s), cch.rank(t));
-        self.forward[x as usize] = 0;
-        self.backward[y as usize] = 0;
+        self.climb(cch, sources, true);
+        self.climb(cch, targets, false);
+        let up_forward = std::mem::take(&mut self.up_forward);
+        let up_backward = std::mem::take(&mut self.up_backward);
         let mut best = INF;
-        while x != NONE || y != NONE {
-            let (fx, fy) = (x <= y, y <= x);
+        let (mut i, mut j) = (0, 0);
+        while i < up_forward.len() || j < up_backward.len() {
+            let x = up_forward.get(i).copied().unwrap_or(NONE);
+            let y = up_backward.get(j).copied().unwrap_or(NONE);
             let node = x.min(y);
-            self.touched.push(node);
+            let (fx, fy) = (x == node, y == node);
             if fx && fy {
                 let through = self.forward[node as usize].saturating_add(self.backward[node as usize]);
                 if through < INF {
@@ -508,7 +564,7 @@ impl CchQuery {
                         }
                     }
                 }
-                x = cch.parent[node as usize];
+                i += 1;
             }
             if fy {
                 let d = self.backward[node as usize];
@@ -522,14 +578,16 @@ impl CchQuery {
                         }
                     }
                 }
-                y = cch.parent[node as usize];
+                j += 1;
             }
         }
+        self.up_forward = up_forward;
+        self.up_backward = up_backward;
         best
     }
 
-    /// The path from `s` to `t` through meeting rank `m` as graph edges.
-    fn path_through(&self, cch: &Cch, metric: &Metric, g: &Graph, s: NodeId, m: u32) -> Path {
+    /// The path through meeting rank `m` as arcs of the prepared graph `g`.
+    fn path_through(&self, cch: &Cch, metric: &Metric, g: &impl Arcs, m: u32) -> Path {
         let mut up_arcs = Vec::new();
         let mut r = m;
         while self.forward_arc[r as usize] != NONE {
@@ -537,6 +595,7 @@ impl CchQuery {
             up_arcs.push(a);
             r = cch.arc_tail[a];
         }
+        let start = cch.order.get(r as usize).copied().unwrap_or(0);
         let mut edges = Vec::new();
         for &a in up_arcs.iter().rev() {
             metric.unpack(cch, a, true, &mut edges);
@@ -548,8 +607,8 @@ impl CchQuery {
             r = cch.arc_tail[a];
         }
         let mut nodes = Vec::with_capacity(edges.len() + 1);
-        nodes.push(s);
-        nodes.extend(edges.iter().map(|&e| g.head[e]));
+        nodes.push(start);
+        nodes.extend(edges.iter().map(|&e| g.arc_head(e)));
         Path {
             cost: self.forward[m as usize].saturating_add(self.backward[m as usize]),
             nodes,
@@ -558,18 +617,31 @@ impl CchQuery {
     }
 
     /// The exact shortest path from `s` to `t` under `metric`; `None` if unreachable.
-    pub fn run(&mut self, cch: &Cch, metric: &Metric, g: &Graph, s: NodeId, t: NodeId) -> Option<Path> {
-        let best = self.search(cch, metric, s, t, true);
+    pub fn run(&mut self, cch: &Cch, metric: &Metric, g: &impl Arcs, s: NodeId, t: NodeId) -> Option<Path> {
+        self.run_multi(cch, metric, g, &[(s, 0)], &[(t, 0)])
+    }
+
+    /// The exact cheapest path from any source `(node, initial cost)` to any target `(node,
+    /// cost added on arrival)`; `None` if none is reachable. The cost includes both.
+    pub fn run_multi(
+        &mut self,
+        cch: &Cch,
+        metric: &Metric,
+        g: &impl Arcs,
+        sources: &[(NodeId, u64)],
+        targets: &[(NodeId, u64)],
+    ) -> Option<Path> {
+        let best = self.search(cch, metric, sources, targets, true);
         if best == INF {
             return None;
         }
         let &(_, m) = self.meetings.iter().min()?;
-        Some(self.path_through(cch, metric, g, s, m))
+        Some(self.path_through(cch, metric, g, m))
     }
 
     /// The shortest distance only.
     pub fn distance(&mut self, cch: &Cch, metric: &Metric, s: NodeId, t: NodeId) -> Option<u64> {
-        let best = self.search(cch, metric, s, t, true);
+        let best = self.search(cch, metric, &[(s, 0)], &[(t, 0)], true);
         (best < INF).then_some(best)
     }
 
@@ -580,21 +652,37 @@ impl CchQuery {
         &mut self,
         cch: &Cch,
         metric: &Metric,
-        g: &Graph,
+        g: &impl Arcs,
         s: NodeId,
         t: NodeId,
         max_stretch: f64,
     ) -> Vec<Path> {
-        let best = self.search(cch, metric, s, t, false);
+        self.via_paths_multi(cch, metric, g, &[(s, 0)], &[(t, 0)], &|best| {
+            (best as f64 * max_stretch).min(INF as f64) as u64
+        })
+    }
+
+    /// Candidate paths between the sources and targets through each common ancestor,
+    /// cheapest first, each costing at most `bound(optimum)`.
+    pub fn via_paths_multi(
+        &mut self,
+        cch: &Cch,
+        metric: &Metric,
+        g: &impl Arcs,
+        sources: &[(NodeId, u64)],
+        targets: &[(NodeId, u64)],
+        bound: &dyn Fn(u64) -> u64,
+    ) -> Vec<Path> {
+        let best = self.search(cch, metric, sources, targets, false);
         if best == INF {
             return Vec::new();
         }
-        let bound = (best as f64 * max_stretch).min(INF as f64) as u64;
+        let bound = bound(best);
         let mut meetings: Vec<(u64, u32)> = self.meetings.iter().copied().filter(|m| m.0 <= bound).collect();
         meetings.sort_unstable();
         meetings
             .into_iter()
-            .map(|(_, m)| self.path_through(cch, metric, g, s, m))
+            .map(|(_, m)| self.path_through(cch, metric, g, m))
             .collect()
     }
 }

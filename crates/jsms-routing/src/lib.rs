@@ -20,7 +20,10 @@ pub mod dijkstra;
 pub mod graph;
 pub mod import;
 pub mod order;
+pub mod osm;
 pub mod risk;
+pub mod router;
 pub mod snap;
+pub mod turns;
 
 pub use graph::{Graph, NodeId};
