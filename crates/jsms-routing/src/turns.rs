@@ -645,6 +645,26 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// How many strongly connected parts the turn graph of `g` has, and the share of the road
+/// length in the largest.
+pub fn component_summary(g: &Graph) -> (usize, f64) {
+    let t = &g.turns;
+    let comp = components(t);
+    let mut length: HashMap<u32, f64> = HashMap::new();
+    for (c, &k) in comp.iter().enumerate() {
+        if t.origin_of(c as u32) as usize == c {
+            *length.entry(k).or_default() += t
+                .chain(c as u32)
+                .iter()
+                .map(|&e| f64::from(g.edge_length_dm(e as usize)))
+                .sum::<f64>();
+        }
+    }
+    let total: f64 = length.values().sum();
+    let largest = length.values().copied().fold(0.0, f64::max);
+    (length.len(), if total > 0.0 { largest / total } else { 0.0 })
+}
+
 /// Strongly connected components of the turn graph (iterative Tarjan): the component of
 /// each chain.
 pub fn components(t: &TurnGraph) -> Vec<u32> {
