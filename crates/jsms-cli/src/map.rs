@@ -204,7 +204,7 @@ pub fn run(command: MapCommand) -> Result<(), Failure> {
             );
             println!("  bounding box: {a:.5},{b:.5} – {c:.5},{d:.5} (lat,lon)");
             println!(
-                "  {parts} strongly connected parts (all kept), the largest holding {:.1} % of the road length; {} segments with nodes missing from the file",
+                "  {parts} strongly connected components (all kept), the largest holding {:.1} % of the road length; {} segments with nodes missing from the file",
                 main_share * 100.0,
                 r.missing_nodes
             );

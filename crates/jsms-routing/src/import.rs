@@ -335,7 +335,10 @@ pub fn import_with<R: Read + Seek + Send>(
                     .collect::<Vec<_>>()
                     .join(" ")
             )
-        } else if text.to_lowercase().contains("eof") || text.contains("unexpected end") {
+        } else if ["eof", "end of file", "unexpected end"]
+            .iter()
+            .any(|w| text.to_lowercase().contains(w))
+        {
             format!("{text} — the file is truncated")
         } else {
             text
@@ -344,6 +347,8 @@ pub fn import_with<R: Read + Seek + Send>(
     let blobs = BlobReader::new_seekable(reader).map_err(|e| ImportError::Pbf(describe(e)))?;
     let mut data = OsmData::new();
     let mut saw_header = false;
+    // Elements per data block: the largest, the last, how many blocks.
+    let (mut fullest, mut last_block, mut blocks) = (0usize, 0usize, 0usize);
     for blob in blobs {
         let blob = blob.map_err(|e| ImportError::Pbf(describe(e)))?;
         let offset = blob.offset().map_or(0, |o| o.0);
@@ -363,28 +368,35 @@ pub fn import_with<R: Read + Seek + Send>(
                         "a data block comes before the OSMHeader block: not an OpenStreetMap PBF file".into(),
                     ));
                 }
-                block.for_each_element(|element| match element {
-                    Element::Node(n) => {
-                        let tags: Vec<(&str, &str)> = n.tags().collect();
-                        data.add_node(n.id(), n.decimicro_lat(), n.decimicro_lon(), &tags);
-                    }
-                    Element::DenseNode(n) => {
-                        let tags: Vec<(&str, &str)> = n.tags().collect();
-                        data.add_node(n.id(), n.decimicro_lat(), n.decimicro_lon(), &tags);
-                    }
-                    Element::Way(w) => {
-                        let tags: Vec<(&str, &str)> = w.tags().collect();
-                        data.add_way(w.id(), w.refs().collect(), &tags);
-                    }
-                    Element::Relation(r) => {
-                        let tags: Vec<(&str, &str)> = r.tags().collect();
-                        let members: Vec<(&str, RelMemberType, i64)> = r
-                            .members()
-                            .filter_map(|m| Some((m.role().ok()?, m.member_type, m.member_id)))
-                            .collect();
-                        data.add_relation(&members, &tags);
+                let mut count = 0usize;
+                block.for_each_element(|element| {
+                    count += 1;
+                    match element {
+                        Element::Node(n) => {
+                            let tags: Vec<(&str, &str)> = n.tags().collect();
+                            data.add_node(n.id(), n.decimicro_lat(), n.decimicro_lon(), &tags);
+                        }
+                        Element::DenseNode(n) => {
+                            let tags: Vec<(&str, &str)> = n.tags().collect();
+                            data.add_node(n.id(), n.decimicro_lat(), n.decimicro_lon(), &tags);
+                        }
+                        Element::Way(w) => {
+                            let tags: Vec<(&str, &str)> = w.tags().collect();
+                            data.add_way(w.id(), w.refs().collect(), &tags);
+                        }
+                        Element::Relation(r) => {
+                            let tags: Vec<(&str, &str)> = r.tags().collect();
+                            let members: Vec<(&str, RelMemberType, i64)> = r
+                                .members()
+                                .filter_map(|m| Some((m.role().ok()?, m.member_type, m.member_id)))
+                                .collect();
+                            data.add_relation(&members, &tags);
+                        }
                     }
                 });
+                fullest = fullest.max(count);
+                last_block = count;
+                blocks += 1;
             }
             BlobDecode::Unknown(kind) => {
                 if !saw_header {
@@ -405,7 +417,16 @@ pub fn import_with<R: Read + Seek + Send>(
         ));
     }
     progress(Progress { done: total, total });
-    build(data, left_hand)
+    let (graph, mut report) = build(data, left_hand)?;
+    // Writers fill blocks up to a fixed size (8,000 elements); a file's last block holds
+    // what is left, so a full last block means the file probably ends at a block boundary
+    // rather than where its data ends.
+    if blocks >= 2 && last_block == fullest && fullest >= 1_000 {
+        report.warnings.push(format!(
+            "the file's last block is full ({fullest} elements, like the largest before it): the file may be cut short at a block boundary"
+        ));
+    }
+    Ok((graph, report))
 }
 
 fn build(mut data: OsmData, left_hand: Option<bool>) -> Result<(Graph, ImportReport), ImportError> {
@@ -561,11 +582,13 @@ fn build(mut data: OsmData, left_hand: Option<bool>) -> Result<(Graph, ImportRep
     report.turns = graph.turns.turn_count() as u64;
     report.left_hand_traffic = left;
     // Signs of a file cut short.
-    if data.sorted && data.saw_way && !data.saw_relation {
-        report.warnings.push(
-            "the file is sorted but ends before any relation: it may be cut short (an extract normally ends with its relations)"
-                .into(),
-        );
+    // Extracts end with their relations; a city's worth of ways without a single relation
+    // (no boundary, no route, no restriction) is a file that stopped before them.
+    if data.saw_way && !data.saw_relation && (data.sorted || report.osm_ways >= 5_000) {
+        report.warnings.push(format!(
+            "the file holds {} ways but no relation: it may be cut short before its relations (turn restrictions are relations)",
+            report.osm_ways
+        ));
     }
     if let Some((b, l, t, r)) = data.header_bbox {
         let header_area = (t - b).max(0.0) * (r - l).max(0.0);

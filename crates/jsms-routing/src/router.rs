@@ -33,6 +33,8 @@ pub struct Router {
     cch: Cch,
     /// The chain each turn leaves.
     turn_tail: Vec<u32>,
+    /// Travel time of each chain, milliseconds (to measure how much routes share).
+    chain_time: Vec<u64>,
     /// Copies of each original chain (via-way restrictions).
     copies: HashMap<u32, Vec<u32>>,
     /// Strongly connected component of each chain, and each component's size.
@@ -217,6 +219,9 @@ impl Router {
                 turn_tail[x] = c;
             }
         }
+        let chain_time = (0..t.chain_count() as u32)
+            .map(|c| t.chain(c).iter().map(|&e| u64::from(g.edge_time_ms(e as usize))).sum())
+            .collect();
         let mut copies: HashMap<u32, Vec<u32>> = HashMap::new();
         for (c, &o) in t.origin.iter().enumerate() {
             if o as usize != c {
@@ -245,6 +250,7 @@ impl Router {
         Self {
             cch,
             turn_tail,
+            chain_time,
             copies,
             component,
             component_chains,
@@ -520,7 +526,10 @@ impl Router {
         let req = self.prepare(g, w, from, to);
         let weights = &w.turn;
         let view = PathView {
-            arc_time: &|x| weights.get(x).copied().unwrap_or(0) % RESTRICTED_ENTRY,
+            arc_time: &|x| {
+                let tail = self.turn_tail.get(x).copied().unwrap_or(0);
+                self.chain_time.get(tail as usize).copied().unwrap_or(0)
+            },
             arc_key: &|x| {
                 let tail = self.turn_tail.get(x).copied().unwrap_or(0);
                 let head = t.turn_head.get(x).copied().unwrap_or(0);

@@ -16,7 +16,8 @@ violation with its kind:
   - "not_drivable": a segment lies on no drivable way (highway class, not excluded);
   - "oneway": a segment driven against the way's direction;
   - "access": a segment on a way closed to cars (access hierarchy: no, agricultural, …);
-  - "barrier": a passed node is a barrier a car cannot pass;
+  - "barrier": the route crosses a barrier a car cannot pass (turning back in front of it
+    is not crossing it);
   - "restriction": a turn restriction (via node or via way, no_* or only_*) broken;
   - "restricted_access": restricted roads or private gates entered more often than the
     route's ends need: each maximal run of restricted elements (ways with access private,
@@ -269,8 +270,9 @@ def main():
             ways.append(open_)
         passed = nodes[1:-1]
         counts["passed_nodes"] += len(passed)
-        for nid in passed:
-            if data.barrier.get(nid) == "blocked":
+        for k, nid in enumerate(passed):
+            # Turning back in front of a barrier (a U-turn at it) does not cross it.
+            if data.barrier.get(nid) == "blocked" and nodes[k] != nodes[k + 2]:
                 violation("barrier", i, f"passes blocking barrier node {nid}")
         # Turn restrictions via a node: arriving on `from`, leaving on `to`.
         for k, v in enumerate(passed):

@@ -118,10 +118,10 @@ fn check(path: &Path, g: &Graph, original: &Graph, work: &Path) -> serde_json::V
         }
         let mut routes = Vec::new();
         for (a, b) in &ends {
-            if let Ok(r) = router.shortest(&g, &w, &metric, a, b, &mut query) {
-                if !r.edges.is_empty() {
-                    routes.push(route_json(&g, &r));
-                }
+            if let Ok(r) = router.shortest(&g, &w, &metric, a, b, &mut query)
+                && !r.edges.is_empty()
+            {
+                routes.push(route_json(&g, &r));
             }
         }
         assert!(
