@@ -131,7 +131,7 @@ pub struct Graph {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GraphError {
     /// Not a JSMS graph file, or another version.
-    #[error("not a JSMS road graph (bad header or version)")]
+    #[error("not a JSMS road graph of this version (bad header): import the map again with `jsms map import`")]
     Header,
     /// Shorter than it says.
     #[error("the graph file is truncated")]

@@ -577,7 +577,7 @@ impl Router {
             .iter()
             .map(|&e| e as usize)
             .collect();
-        if let Some(middle) = p.nodes.get(..p.nodes.len() - 1) {
+        if let Some(middle) = p.nodes.get(..p.nodes.len().saturating_sub(1)) {
             for &c in middle {
                 edges.extend(t.chain(c).iter().map(|&e| e as usize));
             }
