@@ -6,8 +6,8 @@ Prepares the extract with OSRM's car profile for both of its algorithms (MLD: ex
 partition, customize; CH: contract) in WORK_DIR, reusing a preparation of the same file,
 then answers every pair of PAIRS.json ([[lat, lon, lat, lon], ...]) with each, timing each
 query in this process, and writes OUT.json: {"version", "prepare_s", "ch": [...],
-"mld": [...]} where each entry is {"ms", "duration_s", "distance_m"} or null when OSRM found
-no route. Needs the PyPI package osrm-bindings (Python >= 3.12).
+"mld": [...]} where each entry is {"ms", "duration_s", "distance_m", "snap_m": [start, end]}
+(how far OSRM moved each end onto its network) or null when OSRM found no route. Needs the PyPI package osrm-bindings (Python >= 3.12).
 """
 
 import hashlib
@@ -67,7 +67,8 @@ def answer(base: Path, algorithm: str, pairs):
             out.append(None)
             continue
         route = result["routes"][0]
-        out.append({"ms": ms, "duration_s": float(route["duration"]), "distance_m": float(route["distance"])})
+        snap_m = [float(w["distance"]) for w in result["waypoints"]]
+        out.append({"ms": ms, "duration_s": float(route["duration"]), "distance_m": float(route["distance"]), "snap_m": snap_m})
     return out
 
 

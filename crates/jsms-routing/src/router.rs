@@ -238,7 +238,7 @@ impl Router {
                 component_length_m[k as usize] += t
                     .chain(c as u32)
                     .iter()
-                    .map(|&e| f64::from(g.edge_length_dm(e as usize)) / 10.0)
+                    .map(|&e| crate::turns::road_length_m(g, e as usize))
                     .sum::<f64>();
             }
         }
@@ -389,7 +389,6 @@ impl Router {
         let t = &g.turns;
         snap.directions
             .iter()
-            .flatten()
             .filter_map(|&(e, fraction)| {
                 let chain = *t.edge_chain.get(e)?;
                 let pos = *t.edge_pos.get(e)? as usize;

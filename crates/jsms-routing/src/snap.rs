@@ -30,7 +30,7 @@ fn cell(lat: f64, lon: f64) -> (i32, i32) {
 }
 
 /// Where a point lies on the network.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Snap {
     /// The segment (graph edge) the point was projected on.
     pub edge: usize,
@@ -40,10 +40,15 @@ pub struct Snap {
     pub point: (f64, f64),
     /// Metres from the requested point to the road.
     pub distance_m: f64,
-    /// The directions a route may drive from (or arrive at) the point: the edge itself and
-    /// its reverse when the road is two-way, each with the position along it.
-    pub directions: [Option<(usize, f64)>; 2],
+    /// The directions a route may drive from (or arrive at) the point, each a segment with
+    /// the position along it: the edge itself and its reverse when the road is two-way, and
+    /// those of every other road as close to the point (within [`TIE_M`]: a point at a
+    /// junction may leave by any of its roads).
+    pub directions: Vec<(usize, f64)>,
 }
+
+/// Roads this much farther than the nearest still count as under the point, metres.
+pub const TIE_M: f64 = 0.5;
 
 /// What a snap may choose.
 pub struct SnapOptions<'a> {
@@ -144,7 +149,7 @@ impl SnapIndex {
     }
 
     /// The directions of segment `e` a route may use under `heading`.
-    fn directions(g: &Graph, e: usize, fraction: f64, heading: Option<(f64, f64)>) -> [Option<(usize, f64)>; 2] {
+    fn directions(g: &Graph, e: usize, fraction: f64, heading: Option<(f64, f64)>) -> Vec<(usize, f64)> {
         let u = g.tail(e);
         let v = g.head.get(e).copied().unwrap_or(u);
         let reverse = g
@@ -162,39 +167,55 @@ impl SnapIndex {
                 diff.min(360.0 - diff) <= tolerance
             }
         };
-        [
-            fits(e).then_some((e, fraction)),
-            reverse.filter(|&r| fits(r)).map(|r| (r, 1.0 - fraction)),
-        ]
+        let mut out = Vec::with_capacity(2);
+        if fits(e) {
+            out.push((e, fraction));
+        }
+        if let Some(r) = reverse.filter(|&r| fits(r)) {
+            out.push((r, 1.0 - fraction));
+        }
+        out
     }
 
     /// The nearest road to `(lat, lon)` within `options.max_m`; otherwise the distance to the
     /// nearest acceptable road (`None` when there is none at all).
     pub fn snap(&self, g: &Graph, lat: f64, lon: f64, options: &SnapOptions<'_>) -> Result<Snap, Option<f64>> {
         let ok = |e: usize| options.filter.is_none_or(|f| f(e));
-        let consider = |e: usize, best: &mut Option<Snap>| {
-            if !ok(e) {
+        // Candidates: (distance, segment, fraction, point, directions), the nearest first.
+        let consider = |e: usize, found: &mut Vec<Snap>| {
+            if !ok(e) || found.iter().any(|f| f.edge == e) {
                 return;
             }
             let (t, point, d) = Self::project(g, e, lat, lon);
-            if best.is_some_and(|b| b.distance_m <= d) {
+            if found.first().is_some_and(|b| d > b.distance_m + TIE_M) {
                 return;
             }
             let directions = Self::directions(g, e, t, options.heading);
-            if directions.iter().all(Option::is_none) {
+            if directions.is_empty() {
                 return;
             }
-            *best = Some(Snap {
+            found.push(Snap {
                 edge: e,
                 fraction: t,
                 point,
                 distance_m: d,
                 directions,
             });
+            found.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m).then(a.edge.cmp(&b.edge)));
+            let best = found.first().map_or(f64::INFINITY, |b| b.distance_m);
+            found.retain(|f| f.distance_m <= best + TIE_M);
+        };
+        let merge = |found: Vec<Snap>| {
+            let mut iter = found.into_iter();
+            let mut best = iter.next()?;
+            for other in iter {
+                best.directions.extend(other.directions);
+            }
+            Some(best)
         };
         let (ci, cj) = cell(lat, lon);
         let cell_m = (CELL * M_PER_DEG_LAT).min(CELL * M_PER_DEG_LON * lat.to_radians().cos().max(0.05));
-        let mut best: Option<Snap> = None;
+        let mut found: Vec<Snap> = Vec::new();
         let mut ring = 0i32;
         loop {
             for di in -ring..=ring {
@@ -203,26 +224,26 @@ impl SnapIndex {
                         continue;
                     }
                     for &e in self.segments.get(&(ci + di, cj + dj)).into_iter().flatten() {
-                        consider(e as usize, &mut best);
+                        consider(e as usize, &mut found);
                     }
                 }
             }
             // Anything not seen yet is at least `ring` cells away.
             let unseen = f64::from(ring) * cell_m;
-            if best.is_some_and(|b| b.distance_m <= unseen) || unseen > options.max_m {
+            if found.first().is_some_and(|b| b.distance_m + TIE_M <= unseen) || unseen > options.max_m + TIE_M {
                 break;
             }
             ring += 1;
         }
-        match best {
+        match merge(found) {
             Some(b) if b.distance_m <= options.max_m => Ok(b),
             _ => {
                 // Nothing close enough: the exact distance to the nearest acceptable road.
-                let mut nearest: Option<Snap> = None;
+                let mut nearest: Vec<Snap> = Vec::new();
                 for &e in &self.all {
                     consider(e as usize, &mut nearest);
                 }
-                Err(nearest.map(|b| b.distance_m))
+                Err(nearest.first().map(|b| b.distance_m))
             }
         }
     }

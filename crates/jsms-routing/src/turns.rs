@@ -645,6 +645,14 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// The road length segment `e` stands for, metres: half its length when the road is
+/// two-way (each direction is a segment), so that sums over segments are road lengths.
+pub fn road_length_m(g: &Graph, e: usize) -> f64 {
+    let (u, v) = (g.tail(e), g.head.get(e).copied().unwrap_or(0));
+    let two_way = g.edges(v).any(|r| g.head.get(r) == Some(&u));
+    f64::from(g.edge_length_dm(e)) / 10.0 / if two_way { 2.0 } else { 1.0 }
+}
+
 /// How many strongly connected parts the turn graph of `g` has, and the share of the road
 /// length in the largest.
 pub fn component_summary(g: &Graph) -> (usize, f64) {
@@ -656,7 +664,7 @@ pub fn component_summary(g: &Graph) -> (usize, f64) {
             *length.entry(k).or_default() += t
                 .chain(c as u32)
                 .iter()
-                .map(|&e| f64::from(g.edge_length_dm(e as usize)))
+                .map(|&e| road_length_m(g, e as usize))
                 .sum::<f64>();
         }
     }

@@ -109,7 +109,7 @@ fn check(path: &Path, g: &Graph, original: &Graph, work: &Path) -> serde_json::V
                 for &b in &around[i + 1..] {
                     let (pa, pb) = (g.coordinate(a), g.coordinate(b));
                     if let (Some(sa), Some(sb)) = (snap(pa), snap(pb)) {
-                        ends.push((sa, sb));
+                        ends.push((sa.clone(), sb.clone()));
                         ends.push((sb, sa));
                         barriers += 1;
                     }
