@@ -195,8 +195,12 @@ pub fn run(command: MapCommand) -> Result<(), Failure> {
                 if r.left_hand_traffic { "left" } else { "right" }
             );
             println!(
-                "  turn restrictions for cars: {} read, {} applied, {} unresolved or moot, {} conditional ignored",
-                r.restrictions, r.restrictions_applied, r.restrictions_unresolved, r.restrictions_conditional
+                "  turn restrictions for cars: {} read, {} applied, {} moot (forbidding nothing drivable), {} unresolved (ways missing or not meeting), {} conditional ignored",
+                r.restrictions,
+                r.restrictions_applied,
+                r.restrictions_moot,
+                r.restrictions_unresolved,
+                r.restrictions_conditional
             );
             println!(
                 "  barriers: {} blocking, {} passable only at trip ends (private gates)",

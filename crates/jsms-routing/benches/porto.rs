@@ -74,13 +74,14 @@ fn main() {
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     println!(
-        "{name}: {} nodes, {} segments; turn graph {} chains, {} turns; {} turn restrictions for cars ({} applied, {} unresolved or moot, {} conditional ignored); {} blocking and {} private barriers; {} restricted-access ways; {} strongly connected parts, the largest holding {:.1} % of the road length",
+        "{name}: {} nodes, {} segments; turn graph {} chains, {} turns; {} turn restrictions for cars ({} applied, {} moot, {} unresolved, {} conditional ignored); {} blocking and {} private barriers; {} restricted-access ways; {} strongly connected parts, the largest holding {:.1} % of the road length",
         g.node_count(),
         g.edge_count(),
         report.chains,
         report.turns,
         report.restrictions,
         report.restrictions_applied,
+        report.restrictions_moot,
         report.restrictions_unresolved,
         report.restrictions_conditional,
         report.blocking_barriers,

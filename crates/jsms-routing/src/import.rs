@@ -66,7 +66,9 @@ pub struct ImportReport {
     pub restrictions: u64,
     /// Turn restrictions applied to the turn graph.
     pub restrictions_applied: u64,
-    /// Turn restrictions whose members are missing or do not meet (or that are moot).
+    /// Turn restrictions that forbid nothing that was allowed anyway.
+    pub restrictions_moot: u64,
+    /// Turn restrictions whose members are missing, not drivable, or do not meet.
     pub restrictions_unresolved: u64,
     /// Conditional turn restrictions, ignored.
     pub restrictions_conditional: u64,
@@ -545,7 +547,7 @@ fn build(mut data: OsmData, left_hand: Option<bool>) -> Result<(Graph, ImportRep
     let way_index: HashMap<i64, u32> = data.ways.iter().enumerate().map(|(i, w)| (w.id, i as u32)).collect();
     let mut resolved = Vec::new();
     let mut unresolvable = 0u64;
-    for r in &data.restrictions {
+    for (ri, r) in data.restrictions.iter().enumerate() {
         let mut any = false;
         for &from in &r.from {
             for &to in &r.to {
@@ -563,6 +565,7 @@ fn build(mut data: OsmData, left_hand: Option<bool>) -> Result<(Graph, ImportRep
                         from_way: fw,
                         via,
                         to_way: tw,
+                        relation: u32::try_from(ri).unwrap_or(u32::MAX),
                     });
                     any = true;
                 }
@@ -577,6 +580,7 @@ fn build(mut data: OsmData, left_hand: Option<bool>) -> Result<(Graph, ImportRep
     let (turns, turn_report) = TurnGraph::build(&graph, &edge_way, &resolved, left);
     graph.turns = turns;
     report.restrictions_applied = turn_report.applied;
+    report.restrictions_moot = turn_report.moot;
     report.restrictions_unresolved = unresolvable + turn_report.unresolved;
     report.chains = graph.turns.chain_count() as u64;
     report.turns = graph.turns.turn_count() as u64;

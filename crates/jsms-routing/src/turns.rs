@@ -91,6 +91,9 @@ pub struct Restriction {
     pub via: Via,
     /// The way left on.
     pub to_way: u32,
+    /// The relation it comes from (a relation with several `from` or `to` ways gives several
+    /// restrictions), for the report.
+    pub relation: u32,
 }
 
 /// A restriction's via.
@@ -105,10 +108,12 @@ pub enum Via {
 /// What building the turn graph did with the restrictions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TurnReport {
-    /// Restrictions that changed the allowed turns.
+    /// Restriction relations that changed the allowed turns.
     pub applied: u64,
-    /// Restrictions whose ways do not meet as described, or that are moot (a turn already
-    /// impossible).
+    /// Restriction relations whose ways meet as described but forbid nothing that was
+    /// allowed (a U-turn ban where U-turns are not allowed anyway, …).
+    pub moot: u64,
+    /// Restriction relations whose ways do not meet as described (or are not drivable).
     pub unresolved: u64,
     /// Chains copied for via-way restrictions.
     pub copies: u64,
@@ -418,7 +423,8 @@ impl<'a> Builder<'a> {
             y.atan2(x).to_degrees()
         };
         let mut turns: Vec<Vec<Turn>> = vec![Vec::new(); base];
-        let mut applied_restrictions = vec![false; self.restrictions.len()];
+        // Per restriction: 0 unresolved, 1 resolved but moot, 2 applied.
+        let mut state = vec![0u8; self.restrictions.len()];
         let index_of = |r: &Restriction| {
             self.restrictions
                 .iter()
@@ -474,16 +480,22 @@ impl<'a> Builder<'a> {
                     if self.way(e_in) != r.from_way {
                         continue;
                     }
+                    let i = index_of(r);
+                    let meets = departures
+                        .iter()
+                        .any(|&d| self.way(first_edge(&chains[d as usize])) == r.to_way);
+                    if meets && let Some(st) = state.get_mut(i) {
+                        *st = (*st).max(1);
+                    }
                     let before = list.len();
                     match r.kind {
                         RestrictionKind::No => list.retain(|(_, e_out)| self.way(*e_out) != r.to_way),
                         RestrictionKind::Only => list.retain(|(_, e_out)| self.way(*e_out) == r.to_way),
                     }
-                    if list.len() != before {
-                        let i = index_of(r);
-                        if let Some(flag) = applied_restrictions.get_mut(i) {
-                            *flag = true;
-                        }
+                    if list.len() != before
+                        && let Some(st) = state.get_mut(i)
+                    {
+                        *st = 2;
                     }
                 }
                 turns[c as usize] = list.into_iter().map(|(t, _)| t).collect();
@@ -567,14 +579,21 @@ impl<'a> Builder<'a> {
             }
             if exits.len() != before || only {
                 for (_, _, i) in rules {
-                    if let Some(flag) = applied_restrictions.get_mut(*i) {
-                        *flag = true;
+                    if let Some(st) = state.get_mut(*i) {
+                        *st = 2;
                     }
                 }
             }
         }
-        report.applied = applied_restrictions.iter().filter(|a| **a).count() as u64;
-        report.unresolved = self.restrictions.len() as u64 - report.applied;
+        // By relation: applied if any of its restrictions is, moot if one resolved.
+        let mut by_relation: HashMap<u32, u8> = HashMap::new();
+        for (r, &st) in self.restrictions.iter().zip(&state) {
+            let e = by_relation.entry(r.relation).or_default();
+            *e = (*e).max(st);
+        }
+        report.applied = by_relation.values().filter(|&&s| s == 2).count() as u64;
+        report.moot = by_relation.values().filter(|&&s| s == 1).count() as u64;
+        report.unresolved = by_relation.values().filter(|&&s| s == 0).count() as u64;
         // Flatten.
         let mut chain_first = Vec::with_capacity(chains.len() + 1);
         chain_first.push(0u32);

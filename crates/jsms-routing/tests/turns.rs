@@ -187,6 +187,47 @@ fn a_no_left_turn_via_a_node_is_obeyed_and_except_lifts_it() {
 }
 
 #[test]
+fn the_import_says_what_became_of_each_restriction() {
+    let mut net = Net::grid(3, 3);
+    let ways = net.all_roads(3, 3);
+    let (south, west, north) = (
+        ways[&((2, 1), (1, 1))],
+        ways[&((1, 1), (1, 0))],
+        ways[&((1, 1), (0, 1))],
+    );
+    let far = ways[&((0, 0), (0, 1))];
+    let centre = [(RelMemberType::Node, id(1, 1))];
+    net.restriction("no_left_turn", south, &centre, west, &[]); // applied
+    net.restriction("no_u_turn", south, &centre, south, &[]); // moot: no U-turns at a junction
+    net.restriction("no_right_turn", south, &centre, far, &[]); // unresolved: does not meet there
+    net.restriction("no_straight_on", south, &centre, north, &[("except", "motorcar")]); // not for cars
+    let mut members = vec![
+        ("from", RelMemberType::Way, south),
+        ("via", RelMemberType::Node, id(1, 1)),
+    ];
+    members.push(("to", RelMemberType::Way, north));
+    net.data.add_relation(
+        &members,
+        &[
+            ("type", "restriction"),
+            ("restriction:conditional", "no_straight_on @ (Mo-Fr 07:00-09:00)"),
+        ],
+    );
+    let (_, report) = net.data.build(Some(false)).unwrap();
+    assert_eq!(
+        (
+            report.restrictions,
+            report.restrictions_applied,
+            report.restrictions_moot,
+            report.restrictions_unresolved,
+            report.restrictions_conditional
+        ),
+        (3, 1, 1, 1, 1),
+        "{report:?}"
+    );
+}
+
+#[test]
 fn an_only_straight_on_restriction_forbids_every_other_turn() {
     let mut net = Net::grid(3, 3);
     let ways = net.all_roads(3, 3);
