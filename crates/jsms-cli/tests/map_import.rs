@@ -97,6 +97,24 @@ fn bad_and_suspicious_files_keep_the_current_map() {
     }
     let graph = dir.join("map/graph.bin");
     let before = std::fs::read(&graph).unwrap();
+    // The hierarchy's order stored at import is the one used: routing does not rewrite it.
+    let order = dir.join("map/graph.order");
+    let stamp = std::fs::metadata(&order).unwrap().modified().unwrap();
+    let (code, _, err) = run_cli(&[
+        "route",
+        "--data-dir",
+        d,
+        "--from",
+        "43.7310,7.4150",
+        "--to",
+        "43.7460,7.4320",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        std::fs::metadata(&order).unwrap().modified().unwrap(),
+        stamp,
+        "order reused"
+    );
     let kept = || assert_eq!(std::fs::read(&graph).unwrap(), before, "the current map stays");
 
     // Not PBF: named, refused, nothing changed.

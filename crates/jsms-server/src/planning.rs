@@ -129,7 +129,7 @@ pub fn load_network(path: &FsPath) -> Option<Arc<RoadNetwork>> {
     let order_file = order_path(path);
     let order = std::fs::read(&order_file)
         .ok()
-        .and_then(|b| jsms_routing::order::decode(&b, &digest, graph.node_count()));
+        .and_then(|b| jsms_routing::order::decode(&b, &digest, graph.turns.chain_count()));
     let stored = order.is_some();
     let network = RoadNetwork::new(graph, order);
     if !stored {
