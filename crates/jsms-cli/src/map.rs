@@ -8,7 +8,9 @@ use jsms_routing::graph::Graph;
 use jsms_routing::import::{ImportReport, Progress, import};
 use jsms_server::error::ApiError;
 use jsms_server::instance::DataDir;
-use jsms_server::planning::{EmptyFeed, MAX_ALTERNATIVES, PlanInput, Profile, load_network, plan, write_atomically};
+use jsms_server::planning::{
+    EmptyFeed, MAX_ALTERNATIVES, PlanInput, Profile, load_network, plan_heading, write_atomically,
+};
 use jsms_store::ZoneStore;
 use std::path::{Path, PathBuf};
 
@@ -58,6 +60,10 @@ pub struct RouteArgs {
     /// Pick the recommended route at random among the acceptable ones.
     #[arg(long)]
     unpredictable: bool,
+    /// Direction of travel at the start, degrees clockwise from north (0–360): leave along
+    /// a road direction within 60° of it.
+    #[arg(long)]
+    heading: Option<f64>,
     /// The instance's data directory (or JSMS_DATA_DIR, or data_dir in --config).
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -261,6 +267,11 @@ pub fn route(args: RouteArgs) -> Result<(), Failure> {
         (Some(w), Profile::Balanced) => return Err(usage(format!("--risk-weight {w}: between 0 and 10"))),
         (Some(_), _) => return Err(usage("--risk-weight goes with --profile balanced only".into())),
     };
+    if let Some(h) = args.heading
+        && !(0.0..=360.0).contains(&h)
+    {
+        return Err(usage(format!("--heading {h}: degrees clockwise from north, 0 to 360")));
+    }
     let depart = match &args.depart_at {
         None => time::OffsetDateTime::now_utc().unix_timestamp(),
         Some(t) => time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
@@ -298,7 +309,7 @@ pub fn route(args: RouteArgs) -> Result<(), Failure> {
         alternatives: args.alternatives,
         unpredictable: args.unpredictable,
     };
-    let routes = plan(&network, &zones, &EmptyFeed, &input).map_err(|e| match e {
+    let routes = plan_heading(&network, &zones, &EmptyFeed, &input, args.heading).map_err(|e| match e {
         ApiError::Validation(v) => Failure::config(format!("--{} {}", v.field.trim_start_matches('/'), v.message)),
         ApiError::Conflict(m) => Failure::not_found(m),
         other => Failure::runtime(other),

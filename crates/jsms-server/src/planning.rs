@@ -28,6 +28,8 @@ use utoipa::ToSchema;
 
 /// Farthest an end may be from the network, metres.
 pub const MAX_SNAP_M: f64 = 500.0;
+/// How far a road's direction may differ from a requested heading, degrees.
+pub const HEADING_TOLERANCE: f64 = 60.0;
 /// Most alternatives a request may ask for.
 pub const MAX_ALTERNATIVES: u8 = 5;
 /// How far back the unpredictable mode looks for routes on the same origin and destination.
@@ -69,11 +71,23 @@ impl RoadNetwork {
     /// Snaps a point onto the nearest road segment within [`MAX_SNAP_M`] (onto the main
     /// network when `main` is set); the error names `field`.
     pub fn snap(&self, field: &str, c: Coordinate, main: bool) -> Result<Snap, ValidationError> {
+        self.snap_heading(field, c, None, main)
+    }
+
+    /// [`RoadNetwork::snap`] keeping only the road directions within
+    /// [`HEADING_TOLERANCE`] of `heading` (degrees clockwise from north), when given.
+    pub fn snap_heading(
+        &self,
+        field: &str,
+        c: Coordinate,
+        heading: Option<f64>,
+        main: bool,
+    ) -> Result<Snap, ValidationError> {
         let g = &self.graph;
         let in_main = |e: usize| self.router.in_main_network(g, e);
         let options = SnapOptions {
             max_m: MAX_SNAP_M,
-            heading: None,
+            heading: heading.map(|h| (h, HEADING_TOLERANCE)),
             filter: if main { Some(&in_main) } else { None },
         };
         self.router.snap(g, c.lat(), c.lon(), &options).map_err(|d| {
@@ -375,8 +389,23 @@ pub fn plan(
     feed: &dyn RiskFeed,
     input: &PlanInput,
 ) -> Result<RouteCollection, ApiError> {
+    plan_heading(net, zones, feed, input, None)
+}
+
+/// [`plan`] for a start already under way in direction `heading` (degrees clockwise from
+/// north): the route leaves along a road direction within [`HEADING_TOLERANCE`] of it
+/// (the convoy's own carriageway of a divided road; turning back only where it can).
+pub fn plan_heading(
+    net: &RoadNetwork,
+    zones: &[ZoneRecord],
+    feed: &dyn RiskFeed,
+    input: &PlanInput,
+    heading: Option<f64>,
+) -> Result<RouteCollection, ApiError> {
     let g = &net.graph;
-    let mut from = net.snap("/from", input.from, false).map_err(ApiError::Validation)?;
+    let mut from = net
+        .snap_heading("/from", input.from, heading, false)
+        .map_err(ApiError::Validation)?;
     let mut to = net.snap("/to", input.to, false).map_err(ApiError::Validation)?;
     let active: Vec<&ZoneRecord> = zones.iter().filter(|z| z.zone.active_at(input.depart)).collect();
     let mut risk = RiskWeights::new(g);
