@@ -258,6 +258,16 @@ impl Metric {
         metric
     }
 
+    /// Becomes a copy of `other`, reusing this metric's arrays.
+    pub fn copy_from(&mut self, other: &Metric) {
+        self.up.clone_from(&other.up);
+        self.down.clone_from(&other.down);
+        self.up_via.clone_from(&other.up_via);
+        self.down_via.clone_from(&other.down_via);
+        self.up_edge.clone_from(&other.up_edge);
+        self.down_edge.clone_from(&other.down_edge);
+    }
+
     /// Arc `b` = (u, w) through its lower triangle with `v` (arcs `x` = (v, u), `y` = (v, w)).
     #[inline]
     fn relax_triangle(&mut self, b: usize, x: usize, y: usize, v: u32) {
@@ -392,6 +402,9 @@ impl Metric {
 #[derive(Debug, Default)]
 pub struct MetricCache {
     slots: std::sync::Mutex<Vec<CacheSlot>>,
+    /// The arrays of the last evicted customization, reused for the next copy (a fresh copy
+    /// of a city's metric spends most of its time faulting in new pages).
+    spare: std::sync::Mutex<Option<Metric>>,
 }
 
 /// Weights and their customization.
@@ -422,7 +435,18 @@ impl MetricCache {
             // A partial update touches a few arcs per changed edge; past a tenth of the
             // edges a full customization is as fast.
             Some((changed, m)) if changed.len() < weights.len() / 10 => {
-                let mut metric = Metric::clone(m);
+                let spare = self
+                    .spare
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take();
+                let mut metric = match spare {
+                    Some(mut spare) => {
+                        spare.copy_from(m);
+                        spare
+                    }
+                    None => Metric::clone(m),
+                };
                 metric.update(cch, |e| weights.get(e).copied().unwrap_or(INF), &changed);
                 metric
             }
@@ -430,7 +454,11 @@ impl MetricCache {
         };
         let metric = Arc::new(metric);
         if slots.len() == CACHE_SLOTS {
-            slots.remove(0);
+            let (_, evicted) = slots.remove(0);
+            // Kept for reuse when no request holds it any more.
+            if let Ok(evicted) = Arc::try_unwrap(evicted) {
+                *self.spare.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(evicted);
+            }
         }
         slots.push((Arc::new(weights), metric.clone()));
         metric

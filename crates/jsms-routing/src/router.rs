@@ -35,6 +35,8 @@ pub struct Router {
     turn_tail: Vec<u32>,
     /// Travel time of each chain, milliseconds (to measure how much routes share).
     chain_time: Vec<u64>,
+    /// Delays of the nodes inside each chain (signals, signs, gates), milliseconds.
+    chain_delay: Vec<u64>,
     /// Copies of each original chain (via-way restrictions).
     copies: HashMap<u32, Vec<u32>>,
     /// Strongly connected component of each chain, and each component's size.
@@ -222,6 +224,20 @@ impl Router {
         let chain_time = (0..t.chain_count() as u32)
             .map(|c| t.chain(c).iter().map(|&e| u64::from(g.edge_time_ms(e as usize))).sum())
             .collect();
+        let chain_delay = (0..t.chain_count() as u32)
+            .map(|c| {
+                let edges = t.chain(c);
+                edges
+                    .iter()
+                    .take(edges.len().saturating_sub(1))
+                    .map(|&e| {
+                        u64::from(node_flags::delay_ms(
+                            g.node_flag(g.head.get(e as usize).copied().unwrap_or(0)),
+                        ))
+                    })
+                    .sum()
+            })
+            .collect();
         let mut copies: HashMap<u32, Vec<u32>> = HashMap::new();
         for (c, &o) in t.origin.iter().enumerate() {
             if o as usize != c {
@@ -251,6 +267,7 @@ impl Router {
             cch,
             turn_tail,
             chain_time,
+            chain_delay,
             copies,
             component,
             component_chains,
@@ -307,7 +324,7 @@ impl Router {
     pub fn turn_weights(&self, g: &Graph, seg: &[u64]) -> Vec<u64> {
         let t = &g.turns;
         let chain_weight: Vec<u64> = (0..t.chain_count() as u32)
-            .map(|c| chain_weight(g, t, c, seg))
+            .map(|c| self.chain_weight(t, c, seg))
             .collect();
         (0..t.turn_count())
             .map(|x| {
@@ -369,7 +386,7 @@ impl Router {
             let tail = self.turn_tail.get(x).copied().unwrap_or(0);
             let base = *chain_cache
                 .entry(tail)
-                .or_insert_with(|| chain_weight(g, t, tail, &weights.seg));
+                .or_insert_with(|| self.chain_weight(t, tail, &weights.seg));
             let own = u64::from(t.turn_ms.get(x).copied().unwrap_or(0));
             let restricted = t
                 .turn_flags
@@ -382,6 +399,17 @@ impl Router {
             }
         }
         metric.update(&self.cch, |x| weights.turn.get(x).copied().unwrap_or(u64::MAX), &turns)
+    }
+
+    /// The weight of chain `c`: its segments and the delays of the nodes inside it.
+    fn chain_weight(&self, t: &TurnGraph, c: u32, seg: &[u64]) -> u64 {
+        t.chain(c)
+            .iter()
+            .map(|&e| seg.get(e as usize).copied().unwrap_or(u64::MAX))
+            .fold(
+                self.chain_delay.get(c as usize).copied().unwrap_or(0),
+                u64::saturating_add,
+            )
     }
 
     /// The ends of a snap as chain positions.
@@ -642,18 +670,4 @@ struct Request {
     stops: Vec<End>,
     /// Routes along a single chain.
     direct: Vec<Route>,
-}
-
-/// The weight of chain `c`: its segments and the delays of the nodes inside it.
-fn chain_weight(g: &Graph, t: &TurnGraph, c: u32, seg: &[u64]) -> u64 {
-    let edges = t.chain(c);
-    let mut w = 0u64;
-    for (i, &e) in edges.iter().enumerate() {
-        w = w.saturating_add(seg.get(e as usize).copied().unwrap_or(u64::MAX));
-        if i + 1 < edges.len() {
-            let v = g.head.get(e as usize).copied().unwrap_or(0);
-            w = w.saturating_add(u64::from(node_flags::delay_ms(g.node_flag(v))));
-        }
-    }
-    w
 }
