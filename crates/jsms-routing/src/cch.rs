@@ -828,6 +828,36 @@ mod tests {
     }
 
     #[test]
+    fn the_metric_cache_stays_exact_when_it_evicts_and_reuses_arrays() {
+        let arcs: Vec<(u32, u32, u32)> = (0..40u32)
+            .flat_map(|i| [(i, (i + 1) % 40, 10 + i), ((i + 1) % 40, i, 7), (i, (i * 7) % 40, 50)])
+            .collect();
+        let g = from_arcs(40, &arcs);
+        let cch = Cch::new(&g);
+        let cache = MetricCache::default();
+        let mut q = CchQuery::new(&cch);
+        let mut d = Dijkstra::new(40);
+        // Twice as many weight sets as slots, each a few edges off the base, in turn.
+        for round in 0..(2 * CACHE_SLOTS as u64 + 3) {
+            let mut weights: Vec<u64> = g.time_ms.iter().map(|&t| u64::from(t)).collect();
+            for k in 0..3 {
+                let e = ((round * 7 + k * 13) % weights.len() as u64) as usize;
+                weights[e] += 100 * (round + 1);
+            }
+            let metric = cache.get(&cch, weights.clone());
+            for s in 0..40 {
+                let t = (s * 17 + round as u32) % 40;
+                assert_eq!(
+                    q.distance(&cch, &metric, s, t),
+                    d.run(&g, s, t, |e| weights[e]).map(|p| p.cost),
+                    "round {round}: {s} -> {t}"
+                );
+            }
+        }
+        assert!(cache.spare.lock().unwrap().is_some(), "an evicted customization is kept for reuse");
+    }
+
+    #[test]
     fn via_paths_start_with_the_shortest_and_are_real_paths() {
         // Two parallel roads between 0 and 3: 0-1-3 (cost 2) and 0-2-3 (cost 3).
         let arcs = [
