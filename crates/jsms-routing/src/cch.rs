@@ -213,13 +213,14 @@ pub struct Metric {
     up: Vec<u64>,
     /// Downward weight (head → tail).
     down: Vec<u64>,
-    /// Middle rank of the upward/downward shortcut, or `NONE` when an original edge is best.
-    up_via: Vec<u32>,
-    down_via: Vec<u32>,
-    /// The original edge, when the via is `NONE`.
-    up_edge: Vec<u32>,
-    down_edge: Vec<u32>,
+    /// How the upward/downward weight was obtained: [`VIA`] | the middle rank of a shortcut,
+    /// or the original edge (graphs have fewer than 2^31 nodes and arcs), or `NONE`.
+    up_src: Vec<u32>,
+    down_src: Vec<u32>,
 }
+
+/// Marks a source that is a shortcut's middle rank rather than an original edge.
+const VIA: u32 = 1 << 31;
 
 impl Metric {
     /// Customizes `cch` for edge weights `weight(edge)`.
@@ -228,10 +229,8 @@ impl Metric {
         let mut metric = Self {
             up: vec![INF; m],
             down: vec![INF; m],
-            up_via: vec![NONE; m],
-            down_via: vec![NONE; m],
-            up_edge: vec![NONE; m],
-            down_edge: vec![NONE; m],
+            up_src: vec![NONE; m],
+            down_src: vec![NONE; m],
         };
         for a in 0..m {
             metric.init_arc(cch, a, &weight);
@@ -262,10 +261,8 @@ impl Metric {
     pub fn copy_from(&mut self, other: &Metric) {
         self.up.clone_from(&other.up);
         self.down.clone_from(&other.down);
-        self.up_via.clone_from(&other.up_via);
-        self.down_via.clone_from(&other.down_via);
-        self.up_edge.clone_from(&other.up_edge);
-        self.down_edge.clone_from(&other.down_edge);
+        self.up_src.clone_from(&other.up_src);
+        self.down_src.clone_from(&other.down_src);
     }
 
     /// Arc `b` = (u, w) through its lower triangle with `v` (arcs `x` = (v, u), `y` = (v, w)).
@@ -274,12 +271,12 @@ impl Metric {
         let up = self.down[x].saturating_add(self.up[y]);
         if up < self.up[b] {
             self.up[b] = up;
-            self.up_via[b] = v;
+            self.up_src[b] = v | VIA;
         }
         let down = self.down[y].saturating_add(self.up[x]);
         if down < self.down[b] {
             self.down[b] = down;
-            self.down_via[b] = v;
+            self.down_src[b] = v | VIA;
         }
     }
 
@@ -287,20 +284,18 @@ impl Metric {
     fn init_arc(&mut self, cch: &Cch, a: usize, weight: &impl Fn(usize) -> u64) {
         self.up[a] = INF;
         self.down[a] = INF;
-        self.up_via[a] = NONE;
-        self.down_via[a] = NONE;
-        self.up_edge[a] = NONE;
-        self.down_edge[a] = NONE;
+        self.up_src[a] = NONE;
+        self.down_src[a] = NONE;
         for &e in &cch.arc_edges[cch.first_edge[a] as usize..cch.first_edge[a + 1] as usize] {
             let w = weight(e as usize);
             if cch.edge_up[e as usize] {
                 if w < self.up[a] {
                     self.up[a] = w;
-                    self.up_edge[a] = e;
+                    self.up_src[a] = e;
                 }
             } else if w < self.down[a] {
                 self.down[a] = w;
-                self.down_edge[a] = e;
+                self.down_src[a] = e;
             }
         }
     }
@@ -368,17 +363,15 @@ impl Metric {
     fn unpack(&self, cch: &Cch, a: usize, up: bool, out: &mut Vec<usize>) {
         let mut stack = vec![(a, up)];
         while let Some((a, up)) = stack.pop() {
-            let (via, edge) = if up {
-                (self.up_via[a], self.up_edge[a])
-            } else {
-                (self.down_via[a], self.down_edge[a])
-            };
-            if via == NONE {
-                if edge != NONE {
-                    out.push(edge as usize);
-                }
+            let src = if up { self.up_src[a] } else { self.down_src[a] };
+            if src == NONE {
                 continue;
             }
+            if src & VIA == 0 {
+                out.push(src as usize);
+                continue;
+            }
+            let via = src & !VIA;
             let (u, w) = (cch.arc_tail[a], cch.up_head[a]);
             let (Some(x), Some(y)) = (cch.arc(via, u), cch.arc(via, w)) else {
                 continue;
