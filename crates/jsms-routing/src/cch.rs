@@ -847,7 +847,10 @@ mod tests {
                 );
             }
         }
-        assert!(cache.spare.lock().unwrap().is_some(), "an evicted customization is kept for reuse");
+        assert!(
+            cache.spare.lock().unwrap().is_some(),
+            "an evicted customization is kept for reuse"
+        );
     }
 
     #[test]
