@@ -193,6 +193,40 @@ fn the_checker_catches_a_router_that_ignores_the_rules() {
     for kind in ["restriction", "barrier", "restricted_access"] {
         assert!(kinds.contains(kind), "{kind} violations caught: {kinds:?}");
     }
+    // Hand-made wrong routes: a one-way driven backwards, a node where it is not.
+    let one_way = (0..original.edge_count())
+        .find(|&e| {
+            let (u, v) = (original.tail(e), original.head[e]);
+            !original.edges(v).any(|r| original.head[r] == u)
+        })
+        .unwrap();
+    let (u, v) = (original.tail(one_way), original.head[one_way]);
+    let node = |x: u32| {
+        let (lat, lon) = original.coordinate(x);
+        (original.osm_id[x as usize], [lat, lon])
+    };
+    let (a, b) = (node(v), node(u));
+    let wrong = serde_json::json!({ "routes": [
+        { "nodes": [a.0, b.0], "coords": [a.1, b.1] },
+        { "nodes": [b.0, a.0], "coords": [[b.1[0] + 0.001, b.1[1]], a.1] },
+    ]});
+    let file = work.path().join("wrong.json");
+    std::fs::write(&file, wrong.to_string()).unwrap();
+    let out = python()
+        .arg(root().join("crates/jsms-routing/tests/check_routes.py"))
+        .arg(&path)
+        .arg(&file)
+        .output()
+        .unwrap();
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let caught: Vec<(u64, &str)> = summary["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["route"].as_u64().unwrap(), v["kind"].as_str().unwrap()))
+        .collect();
+    assert!(caught.contains(&(0, "oneway")), "{caught:?}");
+    assert!(caught.contains(&(1, "coordinates")), "{caught:?}");
 }
 
 #[test]
