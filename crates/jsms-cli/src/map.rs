@@ -7,7 +7,9 @@ use jsms_domain::geo::Coordinate;
 use jsms_routing::graph::Graph;
 use jsms_routing::import::{ImportReport, Progress, import};
 use jsms_server::instance::DataDir;
-use jsms_server::planning::{EmptyFeed, MAX_ALTERNATIVES, PlanInput, Profile, load_network, plan, write_atomically};
+use jsms_server::planning::{
+    EmptyFeed, MAX_ALTERNATIVES, PlanInput, Profile, load_network, plan_heading, write_atomically,
+};
 use jsms_store::ZoneStore;
 use std::path::{Path, PathBuf};
 
@@ -15,10 +17,15 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, clap::Subcommand)]
 pub enum MapCommand {
     /// Import an OpenStreetMap PBF extract as the instance's road network. A broken file
-    /// leaves the previous map in place.
+    /// leaves the previous map in place; so does a file that looks cut short, or one much
+    /// smaller than the current map, unless --replace is given.
     Import {
         /// The `.osm.pbf` file.
         file: PathBuf,
+        /// Replace the current map even with one that looks cut short or holds less than
+        /// half of its roads.
+        #[arg(long)]
+        replace: bool,
         /// The instance's data directory (or JSMS_DATA_DIR, or data_dir in --config).
         #[arg(long)]
         data_dir: Option<PathBuf>,
@@ -52,6 +59,10 @@ pub struct RouteArgs {
     /// Pick the recommended route at random among the acceptable ones.
     #[arg(long)]
     unpredictable: bool,
+    /// Direction of travel at the start, degrees clockwise from north (0–360): leave along
+    /// a road direction within 60° of it.
+    #[arg(long)]
+    heading: Option<f64>,
     /// The instance's data directory (or JSMS_DATA_DIR, or data_dir in --config).
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -66,24 +77,49 @@ fn dir(data_dir: Option<PathBuf>, config: Option<&Path>) -> Result<DataDir, Fail
     Ok(DataDir::new(cfg.data_dir))
 }
 
-/// Imports `file` and writes the graph atomically to `target`.
+/// Imports `file` and writes the graph atomically to `target`, with the order of its
+/// routing hierarchy beside it. The current map is kept when the new one looks cut short or
+/// holds less than half of its road segments, unless `replace`.
 pub fn import_file(
     file: &Path,
     target: &Path,
+    replace: bool,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(Graph, ImportReport), Failure> {
     let f = std::fs::File::open(file).map_err(|e| Failure::config(format!("{}: {e}", file.display())))?;
     let total = f.metadata().map(|m| m.len()).unwrap_or(0);
     let (graph, report) = import(std::io::BufReader::new(f), total, progress)
         .map_err(|e| Failure::config(format!("{}: {e}", file.display())))?;
+    if !replace && let Ok(current) = std::fs::read(target).map(|b| Graph::from_bytes(&b)) {
+        let current_segments = current.map_or(0, |g| g.edge_count());
+        let smaller = graph.edge_count() * 2 < current_segments;
+        if smaller || !report.warnings.is_empty() {
+            let mut why: Vec<String> = report.warnings.clone();
+            if smaller {
+                why.push(format!(
+                    "it holds {} road segments against {current_segments} in the current map",
+                    graph.edge_count()
+                ));
+            }
+            return Err(Failure::config(format!(
+                "{}: the current map was kept: {}. Read: {} nodes, {} ways ({} drivable), {} relations. Pass --replace to use this file anyway.",
+                file.display(),
+                why.join("; "),
+                report.osm_nodes,
+                report.osm_ways,
+                report.drivable_ways,
+                report.osm_relations
+            )));
+        }
+    }
     let parent = target
         .parent()
         .ok_or_else(|| Failure::config("the map path has no directory"))?;
     std::fs::create_dir_all(parent).map_err(|e| Failure::runtime(format!("{}: {e}", parent.display())))?;
     let bytes = graph.to_bytes();
     write_atomically(target, &bytes).map_err(|e| Failure::runtime(format!("{}: {e}", target.display())))?;
-    // The hierarchy's node order depends only on the map: computed once, here.
-    let order = jsms_routing::order::nested_dissection(&graph);
+    // The hierarchy's order depends only on the map: computed once, here.
+    let order = jsms_routing::order::turn_order(&graph);
     let digest = jsms_server::planning::graph_digest(&bytes);
     let order_file = jsms_server::planning::order_path(target);
     write_atomically(&order_file, &jsms_routing::order::encode(&order, &digest))
@@ -103,7 +139,7 @@ pub fn load(dir: &DataDir) -> Result<Graph, Failure> {
     Graph::from_bytes(&bytes).map_err(|e| Failure::config(format!("{}: {e}", path.display())))
 }
 
-fn bar(p: Progress) {
+fn bar(p: &Progress) {
     let pct = (p.done * 100).checked_div(p.total).unwrap_or(100);
     let filled = (pct / 4) as usize;
     eprint!(
@@ -119,7 +155,12 @@ fn bar(p: Progress) {
 /// Runs `jsms map …`.
 pub fn run(command: MapCommand) -> Result<(), Failure> {
     match command {
-        MapCommand::Import { file, data_dir, config } => {
+        MapCommand::Import {
+            file,
+            replace,
+            data_dir,
+            config,
+        } => {
             let dir = dir(data_dir, config.as_deref())?;
             if !dir.root().is_dir() {
                 return Err(Failure::config(format!(
@@ -128,7 +169,17 @@ pub fn run(command: MapCommand) -> Result<(), Failure> {
                 )));
             }
             let started = std::time::Instant::now();
-            let (g, r) = import_file(&file, &dir.road_graph(), &mut bar)?;
+            let mut open = false;
+            let result = import_file(&file, &dir.road_graph(), replace, &mut |p| {
+                bar(&p);
+                open = p.done < p.total;
+            });
+            if open {
+                // End the progress bar's line: the error goes on its own.
+                eprintln!();
+            }
+            let (g, r) = result?;
+            let (parts, main_share) = jsms_routing::turns::component_summary(&g);
             let (a, b, c, d) = g.bbox();
             println!(
                 "Imported {} in {:.1} s",
@@ -136,20 +187,39 @@ pub fn run(command: MapCommand) -> Result<(), Failure> {
                 started.elapsed().as_secs_f64()
             );
             println!(
-                "  read: {} nodes, {} ways ({} drivable)",
-                r.osm_nodes, r.osm_ways, r.drivable_ways
+                "  read: {} nodes, {} ways ({} drivable by car, {} restricted to trip ends, {} excluded), {} relations",
+                r.osm_nodes, r.osm_ways, r.drivable_ways, r.restricted_ways, r.excluded_ways, r.osm_relations
             );
             println!(
-                "  graph: {} nodes, {} directed edges, {} road names",
+                "  graph: {} nodes, {} road segments, {} road names; {} chains and {} turns ({}-hand traffic turn costs)",
                 g.node_count(),
                 g.edge_count(),
-                g.names.len() - 1
+                g.names.len() - 1,
+                r.chains,
+                r.turns,
+                if r.left_hand_traffic { "left" } else { "right" }
+            );
+            println!(
+                "  turn restrictions for cars: {} read, {} applied, {} moot (forbidding nothing drivable), {} unresolved (ways missing or not meeting), {} conditional ignored",
+                r.restrictions,
+                r.restrictions_applied,
+                r.restrictions_moot,
+                r.restrictions_unresolved,
+                r.restrictions_conditional
+            );
+            println!(
+                "  barriers: {} blocking, {} passable only at trip ends (private gates)",
+                r.blocking_barriers, r.restricted_barriers
             );
             println!("  bounding box: {a:.5},{b:.5} – {c:.5},{d:.5} (lat,lon)");
             println!(
-                "  dropped: {} nodes outside the largest of {} strongly connected components; {} segments with nodes missing from the file",
-                r.dropped_nodes, r.components, r.missing_nodes
+                "  {parts} strongly connected components (all kept), the largest holding {:.1} % of the road length; {} segments with nodes missing from the file",
+                main_share * 100.0,
+                r.missing_nodes
             );
+            for w in &r.warnings {
+                println!("  warning: {w}");
+            }
             Ok(())
         }
     }
@@ -196,6 +266,11 @@ pub fn route(args: RouteArgs) -> Result<(), Failure> {
         (Some(w), Profile::Balanced) => return Err(usage(format!("--risk-weight {w}: between 0 and 10"))),
         (Some(_), _) => return Err(usage("--risk-weight goes with --profile balanced only".into())),
     };
+    if let Some(h) = args.heading
+        && !(0.0..=360.0).contains(&h)
+    {
+        return Err(usage(format!("--heading {h}: degrees clockwise from north, 0 to 360")));
+    }
     let depart = match &args.depart_at {
         None => time::OffsetDateTime::now_utc().unix_timestamp(),
         Some(t) => time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
@@ -233,7 +308,7 @@ pub fn route(args: RouteArgs) -> Result<(), Failure> {
         alternatives: args.alternatives,
         unpredictable: args.unpredictable,
     };
-    let routes = plan(&network, &zones, &EmptyFeed, &input).map_err(|e| match e {
+    let routes = plan_heading(&network, &zones, &EmptyFeed, &input, args.heading).map_err(|e| match e {
         jsms_service::Error::Validation(v) => {
             Failure::config(format!("--{} {}", v.field.trim_start_matches('/'), v.message))
         }

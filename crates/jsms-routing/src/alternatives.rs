@@ -11,7 +11,7 @@
 
 use crate::cch::{Cch, CchQuery, Metric};
 use crate::dijkstra::Path;
-use crate::graph::Graph;
+use crate::graph::Arcs;
 use std::collections::{HashMap, HashSet};
 
 /// How different and how reasonable alternatives must be.
@@ -35,24 +35,41 @@ impl Default for AlternativeOptions {
     }
 }
 
-/// Whether a path visits no node twice.
-pub fn is_simple(p: &Path) -> bool {
-    let mut seen = HashSet::with_capacity(p.nodes.len());
-    p.nodes.iter().all(|n| seen.insert(*n))
+/// A source or target: a node with the cost of starting (or ending) there.
+pub type Endpoint = (u32, u64);
+
+/// What alternatives need to know of a graph beyond its arcs.
+pub struct PathView<'a> {
+    /// The travel time an arc stands for (its share in the overlap of two paths).
+    pub arc_time: &'a dyn Fn(usize) -> u64,
+    /// The identity of an arc for the overlap (copies of a road count as the road).
+    pub arc_key: &'a dyn Fn(usize) -> u64,
+    /// The identity of a node for loop detection.
+    pub node_key: &'a dyn Fn(u32) -> u32,
+    /// Costs are compared as (count of this unit, remainder): an alternative must have as
+    /// few units as the optimum (restricted entries), and the stretch applies to the
+    /// remainder. `u64::MAX` for plain costs.
+    pub unit: u64,
 }
 
-/// The fraction of `p`'s travel time on edges `q` also uses.
-pub fn shared_fraction(g: &Graph, p: &Path, q: &Path) -> f64 {
-    let other: HashSet<usize> = q.edges.iter().copied().collect();
-    let total: u64 = p.edges.iter().map(|&e| u64::from(g.edge_time_ms(e))).sum();
+/// Whether a path visits no node twice.
+pub fn is_simple(p: &Path, view: &PathView<'_>) -> bool {
+    let mut seen = HashSet::with_capacity(p.nodes.len());
+    p.nodes.iter().all(|n| seen.insert((view.node_key)(*n)))
+}
+
+/// The fraction of `p`'s travel time on arcs `q` also uses.
+pub fn shared_fraction(p: &Path, q: &Path, view: &PathView<'_>) -> f64 {
+    let other: HashSet<u64> = q.edges.iter().map(|&e| (view.arc_key)(e)).collect();
+    let total: u64 = p.edges.iter().map(|&e| (view.arc_time)(e)).sum();
     if total == 0 {
         return 1.0;
     }
     let shared: u64 = p
         .edges
         .iter()
-        .filter(|e| other.contains(e))
-        .map(|&e| u64::from(g.edge_time_ms(e)))
+        .filter(|&&e| other.contains(&(view.arc_key)(e)))
+        .map(|&e| (view.arc_time)(e))
         .sum();
     shared as f64 / total as f64
 }
@@ -64,20 +81,52 @@ pub fn alternatives(
     cch: &Cch,
     metric: &Metric,
     query: &mut CchQuery,
-    g: &Graph,
+    g: &impl Arcs,
     (s, t): (u32, u32),
     k: usize,
     weight: &dyn Fn(usize) -> u64,
+    options: AlternativeOptions,
+) -> Vec<Path> {
+    let view = PathView {
+        arc_time: weight,
+        arc_key: &|e| e as u64,
+        node_key: &|n| n,
+        unit: u64::MAX,
+    };
+    alternatives_multi(cch, metric, query, g, (&[(s, 0)], &[(t, 0)]), k, weight, &view, options)
+}
+
+/// Up to `k` alternatives between sources and targets with initial costs (see
+/// [`CchQuery::run_multi`]), best first.
+#[allow(clippy::too_many_arguments)]
+pub fn alternatives_multi(
+    cch: &Cch,
+    metric: &Metric,
+    query: &mut CchQuery,
+    g: &impl Arcs,
+    (sources, targets): (&[Endpoint], &[Endpoint]),
+    k: usize,
+    weight: &dyn Fn(usize) -> u64,
+    view: &PathView<'_>,
     options: AlternativeOptions,
 ) -> Vec<Path> {
     let mut chosen: Vec<Path> = Vec::new();
     if k == 0 {
         return chosen;
     }
-    let accept = |p: &Path, chosen: &[Path]| {
-        is_simple(p) && chosen.iter().all(|c| shared_fraction(g, p, c) <= options.max_shared)
+    let unit = view.unit.max(1);
+    let within = |cost: u64, best: u64| {
+        cost / unit == best / unit && (cost % unit) as f64 <= (best % unit) as f64 * options.max_stretch
     };
-    for p in query.via_paths(cch, metric, g, s, t, options.max_stretch) {
+    let accept = |p: &Path, chosen: &[Path]| {
+        is_simple(p, view) && chosen.iter().all(|c| shared_fraction(p, c, view) <= options.max_shared)
+    };
+    let bound = |best: u64| {
+        (best / unit)
+            .saturating_mul(unit)
+            .saturating_add(((best % unit) as f64 * options.max_stretch) as u64)
+    };
+    for p in query.via_paths_multi(cch, metric, g, sources, targets, &bound) {
         if chosen.len() == k {
             return chosen;
         }
@@ -88,25 +137,52 @@ pub fn alternatives(
     let Some(best) = chosen.first().map(|p| p.cost) else {
         return chosen;
     };
-    if chosen.len() == k || s == t {
+    if chosen.len() == k {
         return chosen;
     }
-    let bound = best as f64 * options.max_stretch;
-    // Penalty method on a private copy: each use of an edge by a found route adds half its weight.
+    let start_cost = |p: &Path| {
+        let first = p.nodes.first().copied();
+        sources
+            .iter()
+            .filter(|(v, _)| Some(*v) == first)
+            .map(|(_, c)| *c)
+            .min()
+            .unwrap_or(0)
+    };
+    let end_cost = |p: &Path| {
+        let last = p.nodes.last().copied();
+        targets
+            .iter()
+            .filter(|(v, _)| Some(*v) == last)
+            .map(|(_, c)| *c)
+            .min()
+            .unwrap_or(0)
+    };
+    // Penalty method on a private copy: each use of an arc by a found route adds half its weight.
     let mut penalised = metric.clone();
     let mut uses: HashMap<usize, u64> = HashMap::new();
     let mut last: Vec<usize> = chosen.iter().flat_map(|p| p.edges.iter().copied()).collect();
     for _ in 0..options.penalty_rounds {
+        if last.is_empty() {
+            break;
+        }
         for &e in &last {
             *uses.entry(e).or_default() += 1;
         }
-        let extra = |e: usize| weight(e).saturating_add(weight(e) / 2 * uses.get(&e).copied().unwrap_or(0));
+        let extra = |e: usize| {
+            let w = weight(e) % unit;
+            weight(e).saturating_add(w / 2 * uses.get(&e).copied().unwrap_or(0))
+        };
         penalised.update(cch, extra, &last);
-        let Some(mut p) = query.run(cch, &penalised, g, s, t) else {
+        let Some(mut p) = query.run_multi(cch, &penalised, g, sources, targets) else {
             break;
         };
-        p.cost = p.edges.iter().map(|&e| weight(e)).fold(0u64, u64::saturating_add);
-        if p.cost as f64 > bound {
+        p.cost = p
+            .edges
+            .iter()
+            .map(|&e| weight(e))
+            .fold(start_cost(&p).saturating_add(end_cost(&p)), u64::saturating_add);
+        if !within(p.cost, best) {
             break;
         }
         if accept(&p, &chosen) {
@@ -124,7 +200,7 @@ pub fn alternatives(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::from_arcs;
+    use crate::graph::{Graph, from_arcs};
 
     /// Three disjoint roads from 0 to 1 through 2, 3 and 4 (costs 10, 12, 13), and a road
     /// through 5 costing 30.
@@ -148,10 +224,16 @@ mod tests {
         let costs: Vec<u64> = paths.iter().map(|p| p.cost).collect();
         // The road through 5 (30) is beyond the 1.4 stretch of 10.
         assert_eq!(costs, vec![10, 12, 13]);
+        let view = PathView {
+            arc_time: &w,
+            arc_key: &|e| e as u64,
+            node_key: &|n| n,
+            unit: u64::MAX,
+        };
         for (i, p) in paths.iter().enumerate() {
-            assert!(is_simple(p));
+            assert!(is_simple(p, &view));
             for q in &paths[..i] {
-                assert!(shared_fraction(&g, p, q) <= 0.6);
+                assert!(shared_fraction(p, q, &view) <= 0.6);
             }
         }
         assert_eq!(

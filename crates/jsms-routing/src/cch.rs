@@ -16,7 +16,7 @@
 //!    customization into original graph edges.
 
 use crate::dijkstra::Path;
-use crate::graph::{Graph, NodeId};
+use crate::graph::{Arcs, Graph, NodeId};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -58,8 +58,9 @@ impl Cch {
         Self::with_order(g, crate::order::nested_dissection(g))
     }
 
-    /// Prepares `g` with a given order (`order[rank]` = node, a permutation).
-    pub fn with_order(g: &Graph, order: Vec<NodeId>) -> Self {
+    /// Prepares `g` (the segment graph or the turn graph) with a given order (`order[rank]`
+    /// = node, a permutation).
+    pub fn with_order(g: &impl Arcs, order: Vec<NodeId>) -> Self {
         let n = g.node_count();
         let mut rank = vec![0u32; n];
         for (r, &v) in order.iter().enumerate() {
@@ -67,8 +68,8 @@ impl Cch {
         }
         let mut up: Vec<Vec<u32>> = vec![Vec::new(); n];
         for v in 0..n as NodeId {
-            for e in g.edges(v) {
-                let w = g.head[e];
+            for e in g.arcs(v) {
+                let w = g.arc_head(e);
                 if w != v {
                     let (a, b) = (rank[v as usize], rank[w as usize]);
                     up[a.min(b) as usize].push(a.max(b));
@@ -123,13 +124,13 @@ impl Cch {
             down_arc,
             first_edge: Vec::new(),
             arc_edges: Vec::new(),
-            edge_arc: vec![NONE; g.edge_count()],
-            edge_up: vec![false; g.edge_count()],
+            edge_arc: vec![NONE; g.arc_count()],
+            edge_up: vec![false; g.arc_count()],
         };
-        let mut per_arc: Vec<(u32, u32)> = Vec::with_capacity(g.edge_count());
+        let mut per_arc: Vec<(u32, u32)> = Vec::with_capacity(g.arc_count());
         for v in 0..n as NodeId {
-            for e in g.edges(v) {
-                let w = g.head[e];
+            for e in g.arcs(v) {
+                let w = g.arc_head(e);
                 if w == v {
                     continue;
                 }
@@ -212,13 +213,14 @@ pub struct Metric {
     up: Vec<u64>,
     /// Downward weight (head → tail).
     down: Vec<u64>,
-    /// Middle rank of the upward/downward shortcut, or `NONE` when an original edge is best.
-    up_via: Vec<u32>,
-    down_via: Vec<u32>,
-    /// The original edge, when the via is `NONE`.
-    up_edge: Vec<u32>,
-    down_edge: Vec<u32>,
+    /// How the upward/downward weight was obtained: [`VIA`] | the middle rank of a shortcut,
+    /// or the original edge (graphs have fewer than 2^31 nodes and arcs), or `NONE`.
+    up_src: Vec<u32>,
+    down_src: Vec<u32>,
 }
+
+/// Marks a source that is a shortcut's middle rank rather than an original edge.
+const VIA: u32 = 1 << 31;
 
 impl Metric {
     /// Customizes `cch` for edge weights `weight(edge)`.
@@ -227,10 +229,8 @@ impl Metric {
         let mut metric = Self {
             up: vec![INF; m],
             down: vec![INF; m],
-            up_via: vec![NONE; m],
-            down_via: vec![NONE; m],
-            up_edge: vec![NONE; m],
-            down_edge: vec![NONE; m],
+            up_src: vec![NONE; m],
+            down_src: vec![NONE; m],
         };
         for a in 0..m {
             metric.init_arc(cch, a, &weight);
@@ -257,18 +257,26 @@ impl Metric {
         metric
     }
 
+    /// Becomes a copy of `other`, reusing this metric's arrays.
+    pub fn copy_from(&mut self, other: &Metric) {
+        self.up.clone_from(&other.up);
+        self.down.clone_from(&other.down);
+        self.up_src.clone_from(&other.up_src);
+        self.down_src.clone_from(&other.down_src);
+    }
+
     /// Arc `b` = (u, w) through its lower triangle with `v` (arcs `x` = (v, u), `y` = (v, w)).
     #[inline]
     fn relax_triangle(&mut self, b: usize, x: usize, y: usize, v: u32) {
         let up = self.down[x].saturating_add(self.up[y]);
         if up < self.up[b] {
             self.up[b] = up;
-            self.up_via[b] = v;
+            self.up_src[b] = v | VIA;
         }
         let down = self.down[y].saturating_add(self.up[x]);
         if down < self.down[b] {
             self.down[b] = down;
-            self.down_via[b] = v;
+            self.down_src[b] = v | VIA;
         }
     }
 
@@ -276,20 +284,18 @@ impl Metric {
     fn init_arc(&mut self, cch: &Cch, a: usize, weight: &impl Fn(usize) -> u64) {
         self.up[a] = INF;
         self.down[a] = INF;
-        self.up_via[a] = NONE;
-        self.down_via[a] = NONE;
-        self.up_edge[a] = NONE;
-        self.down_edge[a] = NONE;
+        self.up_src[a] = NONE;
+        self.down_src[a] = NONE;
         for &e in &cch.arc_edges[cch.first_edge[a] as usize..cch.first_edge[a + 1] as usize] {
             let w = weight(e as usize);
             if cch.edge_up[e as usize] {
                 if w < self.up[a] {
                     self.up[a] = w;
-                    self.up_edge[a] = e;
+                    self.up_src[a] = e;
                 }
             } else if w < self.down[a] {
                 self.down[a] = w;
-                self.down_edge[a] = e;
+                self.down_src[a] = e;
             }
         }
     }
@@ -357,17 +363,15 @@ impl Metric {
     fn unpack(&self, cch: &Cch, a: usize, up: bool, out: &mut Vec<usize>) {
         let mut stack = vec![(a, up)];
         while let Some((a, up)) = stack.pop() {
-            let (via, edge) = if up {
-                (self.up_via[a], self.up_edge[a])
-            } else {
-                (self.down_via[a], self.down_edge[a])
-            };
-            if via == NONE {
-                if edge != NONE {
-                    out.push(edge as usize);
-                }
+            let src = if up { self.up_src[a] } else { self.down_src[a] };
+            if src == NONE {
                 continue;
             }
+            if src & VIA == 0 {
+                out.push(src as usize);
+                continue;
+            }
+            let via = src & !VIA;
             let (u, w) = (cch.arc_tail[a], cch.up_head[a]);
             let (Some(x), Some(y)) = (cch.arc(via, u), cch.arc(via, w)) else {
                 continue;
@@ -391,6 +395,9 @@ impl Metric {
 #[derive(Debug, Default)]
 pub struct MetricCache {
     slots: std::sync::Mutex<Vec<CacheSlot>>,
+    /// The arrays of the last evicted customization, reused for the next copy (a fresh copy
+    /// of a city's metric spends most of its time faulting in new pages).
+    spare: std::sync::Mutex<Option<Metric>>,
 }
 
 /// Weights and their customization.
@@ -421,7 +428,18 @@ impl MetricCache {
             // A partial update touches a few arcs per changed edge; past a tenth of the
             // edges a full customization is as fast.
             Some((changed, m)) if changed.len() < weights.len() / 10 => {
-                let mut metric = Metric::clone(m);
+                let spare = self
+                    .spare
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take();
+                let mut metric = match spare {
+                    Some(mut spare) => {
+                        spare.copy_from(m);
+                        spare
+                    }
+                    None => Metric::clone(m),
+                };
                 metric.update(cch, |e| weights.get(e).copied().unwrap_or(INF), &changed);
                 metric
             }
@@ -429,7 +447,11 @@ impl MetricCache {
         };
         let metric = Arc::new(metric);
         if slots.len() == CACHE_SLOTS {
-            slots.remove(0);
+            let (_, evicted) = slots.remove(0);
+            // Kept for reuse when no request holds it any more.
+            if let Ok(evicted) = Arc::try_unwrap(evicted) {
+                *self.spare.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(evicted);
+            }
         }
         slots.push((Arc::new(weights), metric.clone()));
         metric
@@ -443,8 +465,13 @@ pub struct CchQuery {
     backward: Vec<u64>,
     forward_arc: Vec<u32>,
     backward_arc: Vec<u32>,
+    /// Bit 1: on the forward side's ancestor list; bit 2: on the backward side's.
+    mark: Vec<u8>,
     /// Ranks touched, to reset.
     touched: Vec<u32>,
+    /// Ancestors of the sources and of the targets, ascending.
+    up_forward: Vec<u32>,
+    up_backward: Vec<u32>,
     /// Meeting candidates of the last query: (cost through the node, rank).
     meetings: Vec<(u64, u32)>,
 }
@@ -458,7 +485,10 @@ impl CchQuery {
             backward: vec![INF; n],
             forward_arc: vec![NONE; n],
             backward_arc: vec![NONE; n],
+            mark: vec![0; n],
             touched: Vec::new(),
+            up_forward: Vec::new(),
+            up_backward: Vec::new(),
             meetings: Vec::new(),
         }
     }
@@ -469,26 +499,73 @@ impl CchQuery {
             self.backward[r as usize] = INF;
             self.forward_arc[r as usize] = NONE;
             self.backward_arc[r as usize] = NONE;
+            self.mark[r as usize] = 0;
         }
         self.touched.clear();
         self.meetings.clear();
+        self.up_forward.clear();
+        self.up_backward.clear();
     }
 
-    /// Searches from `s` and `t` up the elimination tree; fills `meetings` with every common
-    /// ancestor reached from both sides (pruned when `prune`) and returns the best cost.
-    fn search(&mut self, cch: &Cch, metric: &Metric, s: NodeId, t: NodeId, prune: bool) -> u64 {
+    /// Marks the ancestors of `ends` with `bit`, sets their initial costs, and lists them in
+    /// ascending rank.
+    fn climb(&mut self, cch: &Cch, ends: &[(NodeId, u64)], forward: bool) {
+        let bit = if forward { 1 } else { 2 };
+        let mut list = std::mem::take(if forward {
+            &mut self.up_forward
+        } else {
+            &mut self.up_backward
+        });
+        for &(v, cost) in ends {
+            let Some(&r) = cch.rank.get(v as usize) else { continue };
+            let dist = if forward { &mut self.forward } else { &mut self.backward };
+            if cost < dist[r as usize] {
+                dist[r as usize] = cost;
+            }
+            let mut x = r;
+            while x != NONE && self.mark[x as usize] & bit == 0 {
+                if self.mark[x as usize] == 0 {
+                    self.touched.push(x);
+                }
+                self.mark[x as usize] |= bit;
+                list.push(x);
+                x = cch.parent[x as usize];
+            }
+        }
+        list.sort_unstable();
+        if forward {
+            self.up_forward = list;
+        } else {
+            self.up_backward = list;
+        }
+    }
+
+    /// Searches from the sources and the targets up the elimination tree; fills `meetings`
+    /// with every common ancestor reached from both sides (pruned when `prune`) and returns
+    /// the best cost.
+    fn search(
+        &mut self,
+        cch: &Cch,
+        metric: &Metric,
+        sources: &[(NodeId, u64)],
+        targets: &[(NodeId, u64)],
+        prune: bool,
+    ) -> u64 {
         if self.forward.len() != cch.node_count() {
             *self = Self::new(cch);
         }
         self.reset();
-        let (mut x, mut y) = (cch.rank(s), cch.rank(t));
-        self.forward[x as usize] = 0;
-        self.backward[y as usize] = 0;
+        self.climb(cch, sources, true);
+        self.climb(cch, targets, false);
+        let up_forward = std::mem::take(&mut self.up_forward);
+        let up_backward = std::mem::take(&mut self.up_backward);
         let mut best = INF;
-        while x != NONE || y != NONE {
-            let (fx, fy) = (x <= y, y <= x);
+        let (mut i, mut j) = (0, 0);
+        while i < up_forward.len() || j < up_backward.len() {
+            let x = up_forward.get(i).copied().unwrap_or(NONE);
+            let y = up_backward.get(j).copied().unwrap_or(NONE);
             let node = x.min(y);
-            self.touched.push(node);
+            let (fx, fy) = (x == node, y == node);
             if fx && fy {
                 let through = self.forward[node as usize].saturating_add(self.backward[node as usize]);
                 if through < INF {
@@ -508,7 +585,7 @@ impl CchQuery {
                         }
                     }
                 }
-                x = cch.parent[node as usize];
+                i += 1;
             }
             if fy {
                 let d = self.backward[node as usize];
@@ -522,14 +599,16 @@ impl CchQuery {
                         }
                     }
                 }
-                y = cch.parent[node as usize];
+                j += 1;
             }
         }
+        self.up_forward = up_forward;
+        self.up_backward = up_backward;
         best
     }
 
-    /// The path from `s` to `t` through meeting rank `m` as graph edges.
-    fn path_through(&self, cch: &Cch, metric: &Metric, g: &Graph, s: NodeId, m: u32) -> Path {
+    /// The path through meeting rank `m` as arcs of the prepared graph `g`.
+    fn path_through(&self, cch: &Cch, metric: &Metric, g: &impl Arcs, m: u32) -> Path {
         let mut up_arcs = Vec::new();
         let mut r = m;
         while self.forward_arc[r as usize] != NONE {
@@ -537,6 +616,7 @@ impl CchQuery {
             up_arcs.push(a);
             r = cch.arc_tail[a];
         }
+        let start = cch.order.get(r as usize).copied().unwrap_or(0);
         let mut edges = Vec::new();
         for &a in up_arcs.iter().rev() {
             metric.unpack(cch, a, true, &mut edges);
@@ -548,8 +628,8 @@ impl CchQuery {
             r = cch.arc_tail[a];
         }
         let mut nodes = Vec::with_capacity(edges.len() + 1);
-        nodes.push(s);
-        nodes.extend(edges.iter().map(|&e| g.head[e]));
+        nodes.push(start);
+        nodes.extend(edges.iter().map(|&e| g.arc_head(e)));
         Path {
             cost: self.forward[m as usize].saturating_add(self.backward[m as usize]),
             nodes,
@@ -558,18 +638,31 @@ impl CchQuery {
     }
 
     /// The exact shortest path from `s` to `t` under `metric`; `None` if unreachable.
-    pub fn run(&mut self, cch: &Cch, metric: &Metric, g: &Graph, s: NodeId, t: NodeId) -> Option<Path> {
-        let best = self.search(cch, metric, s, t, true);
+    pub fn run(&mut self, cch: &Cch, metric: &Metric, g: &impl Arcs, s: NodeId, t: NodeId) -> Option<Path> {
+        self.run_multi(cch, metric, g, &[(s, 0)], &[(t, 0)])
+    }
+
+    /// The exact cheapest path from any source `(node, initial cost)` to any target `(node,
+    /// cost added on arrival)`; `None` if none is reachable. The cost includes both.
+    pub fn run_multi(
+        &mut self,
+        cch: &Cch,
+        metric: &Metric,
+        g: &impl Arcs,
+        sources: &[(NodeId, u64)],
+        targets: &[(NodeId, u64)],
+    ) -> Option<Path> {
+        let best = self.search(cch, metric, sources, targets, true);
         if best == INF {
             return None;
         }
         let &(_, m) = self.meetings.iter().min()?;
-        Some(self.path_through(cch, metric, g, s, m))
+        Some(self.path_through(cch, metric, g, m))
     }
 
     /// The shortest distance only.
     pub fn distance(&mut self, cch: &Cch, metric: &Metric, s: NodeId, t: NodeId) -> Option<u64> {
-        let best = self.search(cch, metric, s, t, true);
+        let best = self.search(cch, metric, &[(s, 0)], &[(t, 0)], true);
         (best < INF).then_some(best)
     }
 
@@ -580,21 +673,37 @@ impl CchQuery {
         &mut self,
         cch: &Cch,
         metric: &Metric,
-        g: &Graph,
+        g: &impl Arcs,
         s: NodeId,
         t: NodeId,
         max_stretch: f64,
     ) -> Vec<Path> {
-        let best = self.search(cch, metric, s, t, false);
+        self.via_paths_multi(cch, metric, g, &[(s, 0)], &[(t, 0)], &|best| {
+            (best as f64 * max_stretch).min(INF as f64) as u64
+        })
+    }
+
+    /// Candidate paths between the sources and targets through each common ancestor,
+    /// cheapest first, each costing at most `bound(optimum)`.
+    pub fn via_paths_multi(
+        &mut self,
+        cch: &Cch,
+        metric: &Metric,
+        g: &impl Arcs,
+        sources: &[(NodeId, u64)],
+        targets: &[(NodeId, u64)],
+        bound: &dyn Fn(u64) -> u64,
+    ) -> Vec<Path> {
+        let best = self.search(cch, metric, sources, targets, false);
         if best == INF {
             return Vec::new();
         }
-        let bound = (best as f64 * max_stretch).min(INF as f64) as u64;
+        let bound = bound(best);
         let mut meetings: Vec<(u64, u32)> = self.meetings.iter().copied().filter(|m| m.0 <= bound).collect();
         meetings.sort_unstable();
         meetings
             .into_iter()
-            .map(|(_, m)| self.path_through(cch, metric, g, s, m))
+            .map(|(_, m)| self.path_through(cch, metric, g, m))
             .collect()
     }
 }
@@ -709,6 +818,39 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_metric_cache_stays_exact_when_it_evicts_and_reuses_arrays() {
+        let arcs: Vec<(u32, u32, u32)> = (0..40u32)
+            .flat_map(|i| [(i, (i + 1) % 40, 10 + i), ((i + 1) % 40, i, 7), (i, (i * 7) % 40, 50)])
+            .collect();
+        let g = from_arcs(40, &arcs);
+        let cch = Cch::new(&g);
+        let cache = MetricCache::default();
+        let mut q = CchQuery::new(&cch);
+        let mut d = Dijkstra::new(40);
+        // Twice as many weight sets as slots, each a few edges off the base, in turn.
+        for round in 0..(2 * CACHE_SLOTS as u64 + 3) {
+            let mut weights: Vec<u64> = g.time_ms.iter().map(|&t| u64::from(t)).collect();
+            for k in 0..3 {
+                let e = ((round * 7 + k * 13) % weights.len() as u64) as usize;
+                weights[e] += 100 * (round + 1);
+            }
+            let metric = cache.get(&cch, weights.clone());
+            for s in 0..40 {
+                let t = (s * 17 + round as u32) % 40;
+                assert_eq!(
+                    q.distance(&cch, &metric, s, t),
+                    d.run(&g, s, t, |e| weights[e]).map(|p| p.cost),
+                    "round {round}: {s} -> {t}"
+                );
+            }
+        }
+        assert!(
+            cache.spare.lock().unwrap().is_some(),
+            "an evicted customization is kept for reuse"
+        );
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Plain Dijkstra with a binary heap: the reference every accelerated query is tested
-//! against, and the baseline of the routing benchmark.
+//! against, and the baseline of the routing benchmark. Runs on any [`Arcs`] graph — the
+//! segment graph or the turn graph — from several sources to several targets, each with an
+//! initial cost (a route starts part-way along a road and ends part-way along another).
 
-use crate::graph::{Graph, NodeId};
+use crate::graph::{Arcs, NodeId};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -21,6 +23,7 @@ pub struct Path {
 pub struct Dijkstra {
     dist: Vec<u64>,
     parent_edge: Vec<u32>,
+    parent_node: Vec<u32>,
     touched: Vec<NodeId>,
     heap: BinaryHeap<Reverse<(u64, NodeId)>>,
 }
@@ -33,6 +36,7 @@ impl Dijkstra {
         Self {
             dist: vec![u64::MAX; n],
             parent_edge: vec![NONE; n],
+            parent_node: vec![NONE; n],
             touched: Vec::new(),
             heap: BinaryHeap::new(),
         }
@@ -42,13 +46,14 @@ impl Dijkstra {
         for &t in &self.touched {
             self.dist[t as usize] = u64::MAX;
             self.parent_edge[t as usize] = NONE;
+            self.parent_node[t as usize] = NONE;
         }
         self.touched.clear();
         self.heap.clear();
     }
 
     /// The shortest path from `s` to `t` under `weight(edge index)`; `None` if unreachable.
-    pub fn run(&mut self, g: &Graph, s: NodeId, t: NodeId, weight: impl Fn(usize) -> u64) -> Option<Path> {
+    pub fn run(&mut self, g: &impl Arcs, s: NodeId, t: NodeId, weight: impl Fn(usize) -> u64) -> Option<Path> {
         self.astar(g, s, t, weight, |_| 0)
     }
 
@@ -57,9 +62,32 @@ impl Dijkstra {
     /// admissible, consistent potential.
     pub fn astar(
         &mut self,
-        g: &Graph,
+        g: &impl Arcs,
         s: NodeId,
         t: NodeId,
+        weight: impl Fn(usize) -> u64,
+        potential: impl Fn(NodeId) -> u64,
+    ) -> Option<Path> {
+        self.search(g, &[(s, 0)], &[(t, 0)], weight, potential)
+    }
+
+    /// The cheapest path from any source `(node, initial cost)` to any target `(node, cost
+    /// to add on arrival)`; `None` if none is reachable. The path's `cost` includes both.
+    pub fn run_multi(
+        &mut self,
+        g: &impl Arcs,
+        sources: &[(NodeId, u64)],
+        targets: &[(NodeId, u64)],
+        weight: impl Fn(usize) -> u64,
+    ) -> Option<Path> {
+        self.search(g, sources, targets, weight, |_| 0)
+    }
+
+    fn search(
+        &mut self,
+        g: &impl Arcs,
+        sources: &[(NodeId, u64)],
+        targets: &[(NodeId, u64)],
         weight: impl Fn(usize) -> u64,
         potential: impl Fn(NodeId) -> u64,
     ) -> Option<Path> {
@@ -67,19 +95,32 @@ impl Dijkstra {
             *self = Self::new(g.node_count());
         }
         self.reset();
-        self.dist[s as usize] = 0;
-        self.touched.push(s);
-        self.heap.push(Reverse((potential(s), s)));
+        for &(s, c) in sources {
+            if c < self.dist[s as usize] {
+                if self.dist[s as usize] == u64::MAX {
+                    self.touched.push(s);
+                }
+                self.dist[s as usize] = c;
+                self.heap.push(Reverse((c.saturating_add(potential(s)), s)));
+            }
+        }
+        let mut best: Option<(u64, NodeId)> = None;
         while let Some(Reverse((key, v))) = self.heap.pop() {
             let d = self.dist[v as usize];
             if key > d.saturating_add(potential(v)) {
                 continue;
             }
-            if v == t {
+            if best.is_some_and(|(b, _)| key >= b) {
                 break;
             }
-            for e in g.edges(v) {
-                let w = g.head[e];
+            for &(t, extra) in targets.iter().filter(|(t, _)| *t == v) {
+                let total = d.saturating_add(extra);
+                if best.is_none_or(|(b, _)| total < b) {
+                    best = Some((total, t));
+                }
+            }
+            for e in g.arcs(v) {
+                let w = g.arc_head(e);
                 let nd = d.saturating_add(weight(e));
                 if nd < self.dist[w as usize] {
                     if self.dist[w as usize] == u64::MAX {
@@ -87,25 +128,21 @@ impl Dijkstra {
                     }
                     self.dist[w as usize] = nd;
                     self.parent_edge[w as usize] = e as u32;
+                    self.parent_node[w as usize] = v;
                     self.heap.push(Reverse((nd.saturating_add(potential(w)), w)));
                 }
             }
         }
-        let cost = self.dist[t as usize];
-        if cost == u64::MAX {
-            return None;
-        }
+        let (cost, t) = best?;
         let mut edges = Vec::new();
         let mut v = t;
-        while v != s {
-            let e = self.parent_edge[v as usize] as usize;
-            edges.push(e);
-            // The tail of edge e: the node whose edge range holds e.
-            v = g.first_out.partition_point(|&o| o as usize <= e) as NodeId - 1;
+        while self.parent_edge[v as usize] != NONE {
+            edges.push(self.parent_edge[v as usize] as usize);
+            v = self.parent_node[v as usize];
         }
         edges.reverse();
-        let mut nodes = vec![s];
-        nodes.extend(edges.iter().map(|&e| g.head[e]));
+        let mut nodes = vec![v];
+        nodes.extend(edges.iter().map(|&e| g.arc_head(e)));
         Some(Path { cost, nodes, edges })
     }
 }
@@ -115,6 +152,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    use crate::graph::Graph;
     use crate::graph::from_arcs as graph;
 
     /// Bellman-Ford: the obviously correct reference.

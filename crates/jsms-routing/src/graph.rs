@@ -1,5 +1,7 @@
-//! The routable graph in compressed sparse row form: nodes with coordinates, directed edges
-//! with travel time, length, road name and flags. Serialised as a versioned, checksummed
+//! The routable graph in compressed sparse row form: nodes with coordinates, OpenStreetMap
+//! ids and flags (signals, barriers), directed road segments (edges) with travel time,
+//! length, road name and flags, and the turn graph over them ([`crate::turns`]: which
+//! segment may follow which, at what cost). Serialised as a versioned, checksummed
 //! little-endian file that loads in one pass.
 
 use sha2::{Digest, Sha256};
@@ -13,6 +15,85 @@ pub mod flags {
     pub const BRIDGE: u8 = 1;
     /// In a tunnel.
     pub const TUNNEL: u8 = 2;
+    /// Access only at the ends of a trip (private, destination, delivery…).
+    pub const RESTRICTED: u8 = 4;
+    /// Part of a roundabout.
+    pub const ROUNDABOUT: u8 = 8;
+}
+
+/// Node flags.
+pub mod node_flags {
+    /// Traffic signals.
+    pub const SIGNALS: u8 = 1;
+    /// A stop sign.
+    pub const STOP: u8 = 2;
+    /// A give-way sign.
+    pub const GIVE_WAY: u8 = 4;
+    /// A gate a car passes (opened for it).
+    pub const GATE: u8 = 8;
+    /// A barrier passable only at the ends of a trip (a private gate).
+    pub const RESTRICTED: u8 = 16;
+    /// A barrier a car cannot pass (bollard, block, locked gate…).
+    pub const BLOCKED: u8 = 32;
+
+    /// The delay of passing a node with these flags, milliseconds.
+    pub fn delay_ms(bits: u8) -> u32 {
+        use crate::osm::{GATE_MS, GIVE_WAY_MS, SIGNAL_MS, STOP_MS};
+        [
+            (SIGNALS, SIGNAL_MS),
+            (STOP, STOP_MS),
+            (GIVE_WAY, GIVE_WAY_MS),
+            (GATE, GATE_MS),
+        ]
+        .iter()
+        .filter(|(b, _)| bits & b != 0)
+        .map(|(_, ms)| ms)
+        .sum()
+    }
+
+    /// The flags as words.
+    pub fn describe(bits: u8) -> Vec<&'static str> {
+        [
+            (SIGNALS, "traffic signals"),
+            (STOP, "stop sign"),
+            (GIVE_WAY, "give way"),
+            (GATE, "gate"),
+            (RESTRICTED, "private gate"),
+            (BLOCKED, "barrier"),
+        ]
+        .iter()
+        .filter(|(b, _)| bits & b != 0)
+        .map(|&(_, w)| w)
+        .collect()
+    }
+}
+
+/// A directed graph seen as nodes and arcs, for the algorithms that run on the segment
+/// graph ([`Graph`]) and on the turn graph ([`crate::turns::TurnGraph`]) alike.
+pub trait Arcs {
+    /// Number of nodes.
+    fn node_count(&self) -> usize;
+    /// Number of arcs.
+    fn arc_count(&self) -> usize;
+    /// The arcs leaving `v`.
+    fn arcs(&self, v: NodeId) -> std::ops::Range<usize>;
+    /// The head of arc `a`.
+    fn arc_head(&self, a: usize) -> NodeId;
+}
+
+impl Arcs for Graph {
+    fn node_count(&self) -> usize {
+        self.lat.len()
+    }
+    fn arc_count(&self) -> usize {
+        self.head.len()
+    }
+    fn arcs(&self, v: NodeId) -> std::ops::Range<usize> {
+        self.edges(v)
+    }
+    fn arc_head(&self, a: usize) -> NodeId {
+        self.head.get(a).copied().unwrap_or(0)
+    }
 }
 
 /// A directed road graph.
@@ -22,6 +103,10 @@ pub struct Graph {
     pub lat: Vec<i32>,
     /// Longitude of each node, in 1e-7 degrees.
     pub lon: Vec<i32>,
+    /// OpenStreetMap id of each node.
+    pub osm_id: Vec<i64>,
+    /// Flags of each node ([`node_flags`]).
+    pub node_flags: Vec<u8>,
     /// Edges of node `n` are `first_out[n]..first_out[n + 1]`.
     pub first_out: Vec<u32>,
     /// Target node of each edge.
@@ -38,13 +123,15 @@ pub struct Graph {
     pub flags: Vec<u8>,
     /// Road names; `names[0]` is the empty name.
     pub names: Vec<String>,
+    /// Which segment may follow which: the turn graph.
+    pub turns: crate::turns::TurnGraph,
 }
 
 /// Why a graph file could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GraphError {
     /// Not a JSMS graph file, or another version.
-    #[error("not a JSMS road graph (bad header or version)")]
+    #[error("not a JSMS road graph of this version (bad header): import the map again with `jsms map import`")]
     Header,
     /// Shorter than it says.
     #[error("the graph file is truncated")]
@@ -57,7 +144,7 @@ pub enum GraphError {
     Inconsistent(&'static str),
 }
 
-const MAGIC: &[u8; 8] = b"JSMSRG01";
+const MAGIC: &[u8; 8] = b"JSMSRG02";
 
 impl Graph {
     /// Number of nodes.
@@ -86,6 +173,21 @@ impl Graph {
     /// Length of edge `e`, decimetres.
     pub fn edge_length_dm(&self, e: usize) -> u32 {
         self.length_dm.get(e).copied().unwrap_or(0)
+    }
+
+    /// The tail node of edge `e`.
+    pub fn tail(&self, e: usize) -> NodeId {
+        (self.first_out.partition_point(|&o| o as usize <= e) as NodeId).saturating_sub(1)
+    }
+
+    /// Flags of node `n`.
+    pub fn node_flag(&self, n: NodeId) -> u8 {
+        self.node_flags.get(n as usize).copied().unwrap_or(0)
+    }
+
+    /// Flags of edge `e`.
+    pub fn edge_flag(&self, e: usize) -> u8 {
+        self.flags.get(e).copied().unwrap_or(0)
     }
 
     /// Road name of edge `e` (empty when unnamed).
@@ -119,7 +221,8 @@ impl Graph {
     pub fn validate(&self) -> Result<(), GraphError> {
         let n = self.node_count();
         let m = self.edge_count();
-        if self.lon.len() != n || self.first_out.len() != n + 1 {
+        if self.lon.len() != n || self.osm_id.len() != n || self.node_flags.len() != n || self.first_out.len() != n + 1
+        {
             return Err(GraphError::Inconsistent("node arrays differ in length"));
         }
         if [
@@ -146,7 +249,7 @@ impl Graph {
         if self.names.is_empty() || self.name.iter().any(|&i| i as usize >= self.names.len()) {
             return Err(GraphError::Inconsistent("a road name index is out of range"));
         }
-        Ok(())
+        self.turns.validate(self)
     }
 
     /// The binary form.
@@ -166,6 +269,12 @@ impl Graph {
         };
         put_i32s(&mut body, &self.lat);
         put_i32s(&mut body, &self.lon);
+        body.extend_from_slice(&(self.osm_id.len() as u64).to_le_bytes());
+        for x in &self.osm_id {
+            body.extend_from_slice(&x.to_le_bytes());
+        }
+        body.extend_from_slice(&(self.node_flags.len() as u64).to_le_bytes());
+        body.extend_from_slice(&self.node_flags);
         put_u32s(&mut body, &self.first_out);
         put_u32s(&mut body, &self.head);
         put_u32s(&mut body, &self.time_ms);
@@ -180,6 +289,7 @@ impl Graph {
             body.extend_from_slice(&(name.len() as u32).to_le_bytes());
             body.extend_from_slice(name.as_bytes());
         }
+        self.turns.write(&mut body);
         let mut out = Vec::with_capacity(body.len() + 48);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&(body.len() as u64).to_le_bytes());
@@ -207,6 +317,8 @@ impl Graph {
         let g = Graph {
             lat: r.i32s()?,
             lon: r.i32s()?,
+            osm_id: r.i64s()?,
+            node_flags: r.bytes_vec()?,
             first_out: r.u32s()?,
             head: r.u32s()?,
             time_ms: r.u32s()?,
@@ -215,14 +327,27 @@ impl Graph {
             class: r.bytes_vec()?,
             flags: r.bytes_vec()?,
             names: r.strings()?,
+            turns: crate::turns::TurnGraph::read(&mut r)?,
         };
+        if !r.bytes.is_empty() {
+            return Err(GraphError::Inconsistent("trailing bytes after the turn graph"));
+        }
         g.validate()?;
         Ok(g)
     }
 }
 
-struct Reader<'a> {
-    bytes: &'a [u8],
+/// Reads the little-endian arrays of the binary form.
+pub(crate) struct Reader<'a> {
+    pub(crate) bytes: &'a [u8],
+}
+
+/// Appends a length-prefixed `u32` array.
+pub(crate) fn put_u32s(body: &mut Vec<u8>, v: &[u32]) {
+    body.extend_from_slice(&(v.len() as u64).to_le_bytes());
+    for x in v {
+        body.extend_from_slice(&x.to_le_bytes());
+    }
 }
 
 impl Reader<'_> {
@@ -238,7 +363,17 @@ impl Reader<'_> {
         usize::try_from(n).map_err(|_| GraphError::Truncated)
     }
 
-    fn u32s(&mut self) -> Result<Vec<u32>, GraphError> {
+    pub(crate) fn i64s(&mut self) -> Result<Vec<i64>, GraphError> {
+        let n = self.len()?;
+        let raw = self.take(n.checked_mul(8).ok_or(GraphError::Truncated)?)?;
+        Ok(raw
+            .chunks_exact(8)
+            .filter_map(|c| c.try_into().ok())
+            .map(i64::from_le_bytes)
+            .collect())
+    }
+
+    pub(crate) fn u32s(&mut self) -> Result<Vec<u32>, GraphError> {
         let n = self.len()?;
         let raw = self.take(n.checked_mul(4).ok_or(GraphError::Truncated)?)?;
         Ok(raw
@@ -258,7 +393,7 @@ impl Reader<'_> {
             .collect())
     }
 
-    fn bytes_vec(&mut self) -> Result<Vec<u8>, GraphError> {
+    pub(crate) fn bytes_vec(&mut self) -> Result<Vec<u8>, GraphError> {
         let n = self.len()?;
         Ok(self.take(n)?.to_vec())
     }
@@ -297,9 +432,11 @@ pub(crate) fn from_arcs(n: usize, arcs: &[(u32, u32, u32)]) -> Graph {
     for i in 0..n {
         first_out[i + 1] += first_out[i];
     }
-    Graph {
+    let mut g = Graph {
         lat: vec![0; n],
         lon: vec![0; n],
+        osm_id: (0..n as i64).collect(),
+        node_flags: vec![0; n],
         first_out,
         head: arcs.iter().map(|a| a.1).collect(),
         time_ms: arcs.iter().map(|a| a.2).collect(),
@@ -308,5 +445,8 @@ pub(crate) fn from_arcs(n: usize, arcs: &[(u32, u32, u32)]) -> Graph {
         class: vec![0; arcs.len()],
         flags: vec![0; arcs.len()],
         names: vec![String::new()],
-    }
+        turns: crate::turns::TurnGraph::default(),
+    };
+    g.turns = crate::turns::TurnGraph::build(&g, &vec![0; g.edge_count()], &[], false).0;
+    g
 }

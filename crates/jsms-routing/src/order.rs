@@ -7,7 +7,7 @@
 //!
 //! The order depends only on the road layout, never on weights: it is computed once per map.
 
-use crate::graph::{Graph, NodeId};
+use crate::graph::{Arcs, Graph, NodeId};
 
 const NONE: u32 = u32::MAX;
 /// Cells this small are ordered as they come.
@@ -78,12 +78,12 @@ impl Cell {
 }
 
 /// The undirected simple graph underlying `g` (no loops, no parallel edges).
-pub fn undirected(g: &Graph) -> (Vec<u32>, Vec<u32>) {
+pub fn undirected(g: &impl Arcs) -> (Vec<u32>, Vec<u32>) {
     let n = g.node_count();
-    let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(2 * g.edge_count());
+    let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(2 * g.arc_count());
     for v in 0..n as NodeId {
-        for e in g.edges(v) {
-            let w = g.head[e];
+        for e in g.arcs(v) {
+            let w = g.arc_head(e);
             if w != v {
                 pairs.push((v, w));
                 pairs.push((w, v));
@@ -102,19 +102,48 @@ pub fn undirected(g: &Graph) -> (Vec<u32>, Vec<u32>) {
     (first, pairs.into_iter().map(|p| p.1).collect())
 }
 
-/// The nested dissection order of `g`: `order[rank]` is the node of that rank.
+/// The nested dissection order of the segment graph `g`: `order[rank]` is the node of that
+/// rank.
 pub fn nested_dissection(g: &Graph) -> Vec<NodeId> {
+    let points: Vec<(i32, i32)> = g.lat.iter().copied().zip(g.lon.iter().copied()).collect();
+    nested_dissection_of(g, &points)
+}
+
+/// The nested dissection order of the turn graph of `g` (its chains placed at the middle
+/// of their middle segment).
+pub fn turn_order(g: &Graph) -> Vec<NodeId> {
+    let t = &g.turns;
+    let points: Vec<(i32, i32)> = (0..t.chain_count() as u32)
+        .map(|c| {
+            let edges = t.chain(c);
+            let e = edges.get(edges.len() / 2).copied().unwrap_or(0) as usize;
+            let (a, b) = (g.tail(e) as usize, g.head.get(e).copied().unwrap_or(0) as usize);
+            let mid = |v: &[i32]| {
+                ((i64::from(v.get(a).copied().unwrap_or(0)) + i64::from(v.get(b).copied().unwrap_or(0))) / 2) as i32
+            };
+            (mid(&g.lat), mid(&g.lon))
+        })
+        .collect();
+    nested_dissection_of(t, &points)
+}
+
+/// The nested dissection order of any graph whose nodes lie at `points` (latitude,
+/// longitude in 1e-7 degrees).
+pub fn nested_dissection_of(g: &impl Arcs, points: &[(i32, i32)]) -> Vec<NodeId> {
     let n = g.node_count();
     let (first, adj) = undirected(g);
     // Plane coordinates: longitude shrunk by the cosine of the latitude.
     let mid_lat = if n == 0 {
         0.0
     } else {
-        g.lat.iter().map(|&l| f64::from(l)).sum::<f64>() / n as f64 / 1e7
+        points.iter().map(|p| f64::from(p.0)).sum::<f64>() / n as f64 / 1e7
     };
     let shrink = mid_lat.to_radians().cos();
     let xy: Vec<(f64, f64)> = (0..n)
-        .map(|v| (f64::from(g.lon[v]) * shrink, f64::from(g.lat[v])))
+        .map(|v| {
+            let (lat, lon) = points.get(v).copied().unwrap_or((0, 0));
+            (f64::from(lon) * shrink, f64::from(lat))
+        })
         .collect();
     let mut local = vec![NONE; n];
     let mut order = Vec::with_capacity(n);
@@ -142,7 +171,7 @@ pub fn nested_dissection(g: &Graph) -> Vec<NodeId> {
     order
 }
 
-const MAGIC: &[u8; 8] = b"JSMSOR01";
+const MAGIC: &[u8; 8] = b"JSMSOR02";
 
 /// The order as bytes, bound to the graph it was computed for by the graph's digest.
 pub fn encode(order: &[NodeId], graph_digest: &[u8; 32]) -> Vec<u8> {

@@ -1,13 +1,15 @@
 //! Import of the real extracts shipped in `data/osm` (Karachi old city, Monaco): counts,
-//! tag handling, the largest component, the binary round trip, and clear errors for broken
-//! files.
+//! tag handling, the turn graph, the binary round trip, clear errors for broken files and
+//! warnings for files cut at a block boundary; exactness of the turn-aware hierarchy against
+//! Dijkstra on the same turn graph under random zones and partial re-customization.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use jsms_routing::dijkstra::Dijkstra;
 use jsms_routing::graph::{Graph, GraphError};
-use jsms_routing::import::{ImportError, import};
-use jsms_routing::snap::SnapIndex;
+use jsms_routing::import::{ImportError, ImportReport, import};
+use jsms_routing::router::Router;
+use jsms_routing::snap::{SnapIndex, SnapOptions};
 use std::io::Cursor;
 use std::path::PathBuf;
 
@@ -18,7 +20,7 @@ fn extract(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-fn load(name: &str) -> (Graph, jsms_routing::import::ImportReport) {
+fn load(name: &str) -> (Graph, ImportReport) {
     let bytes = extract(name);
     let total = bytes.len() as u64;
     let mut last = 0;
@@ -32,11 +34,15 @@ fn load(name: &str) -> (Graph, jsms_routing::import::ImportReport) {
 }
 
 #[test]
-fn karachi_old_city_imports_into_one_strongly_connected_network() {
+fn karachi_old_city_imports_with_its_turn_graph() {
     let (g, report) = load("karachi-old-city.osm.pbf");
     assert_eq!(report.osm_ways, 1277);
     assert!(report.drivable_ways > 1000, "{report:?}");
+    assert!(report.left_hand_traffic, "Pakistan keeps left");
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
     assert!(g.node_count() > 3000 && g.node_count() <= 5314, "{}", g.node_count());
+    assert!(report.chains > 0 && report.turns > report.chains / 2, "{report:?}");
+    assert_eq!(g.osm_id.len(), g.node_count());
     assert!(g.edge_count() > g.node_count());
     let (min_lat, min_lon, max_lat, max_lon) = g.bbox();
     assert!(
@@ -45,11 +51,9 @@ fn karachi_old_city_imports_into_one_strongly_connected_network() {
         g.bbox()
     );
     assert!(g.names.iter().any(|n| n.contains("Jinnah")), "road names kept");
-    // Every node reaches every other: the component was kept whole.
-    let mut d = Dijkstra::new(g.node_count());
-    let far = (g.node_count() - 1) as u32;
-    assert!(d.run(&g, 0, far, |e| u64::from(g.time_ms[e])).is_some());
-    assert!(d.run(&g, far, 0, |e| u64::from(g.time_ms[e])).is_some());
+    // Every part of the network is kept; the main one holds nearly all roads.
+    let (parts, main) = jsms_routing::turns::component_summary(&g);
+    assert!(parts >= 1 && main > 0.9, "{parts} parts, main {main}");
     // Round trip through the binary form.
     let bytes = g.to_bytes();
     assert_eq!(Graph::from_bytes(&bytes).unwrap(), g);
@@ -71,39 +75,54 @@ fn monaco_filters_non_roads_and_respects_one_ways() {
         })
     });
     assert!(one_way, "some edges have no reverse");
-    // A route across the principality, snapped from coordinates.
-    let index = SnapIndex::new(&g);
-    let (a, da) = index.nearest(&g, 43.7310, 7.4150, 200.0).unwrap();
-    let (b, db) = index.nearest(&g, 43.7460, 7.4320, 200.0).unwrap();
-    assert!(da < 200.0 && db < 200.0);
-    let path = Dijkstra::new(g.node_count())
-        .run(&g, a, b, |e| u64::from(g.time_ms[e]))
-        .unwrap();
-    let minutes = path.cost as f64 / 60_000.0;
+    assert!(report.restrictions > 0 && report.restrictions_applied > 0, "{report:?}");
+    assert!(report.blocking_barriers > 0, "{report:?}");
+    // A route across the principality between points snapped onto roads.
+    let router = Router::new(&g, None);
+    let opts = SnapOptions::default();
+    let a = router.snap(&g, 43.7310, 7.4150, &opts).unwrap();
+    let b = router.snap(&g, 43.7460, 7.4320, &opts).unwrap();
+    assert!(a.distance_m < 200.0 && b.distance_m < 200.0);
+    let w = router.weights(&g, g.time_ms.iter().map(|&t| u64::from(t)).collect());
+    let metric = router.customize(&w);
+    let mut q = jsms_routing::cch::CchQuery::new(router.cch());
+    let route = router.shortest(&g, &w, &metric, &a, &b, &mut q).unwrap();
+    let minutes = route.duration_ms(&g) / 60_000.0;
     assert!((1.0..30.0).contains(&minutes), "{minutes} min");
+    let points = route.points(&g);
+    assert_eq!(points.first(), Some(&a.point), "the route starts at the snapped point");
+    assert_eq!(points.last(), Some(&b.point));
     // Far from any road: the error names the distance.
-    let err = index.nearest(&g, 43.60, 7.30, 500.0).unwrap_err();
+    let err = router.snap(&g, 43.60, 7.30, &opts).unwrap_err();
     assert!(err.is_some_and(|d| d > 10_000.0));
+    let index = SnapIndex::new(&g);
+    assert!(index.nearest(&g, 43.60, 7.30, 500.0).is_err());
+}
+
+fn import_bytes(bytes: Vec<u8>) -> Result<(Graph, ImportReport), ImportError> {
+    let n = bytes.len() as u64;
+    import(Cursor::new(bytes), n, &mut |_| {})
 }
 
 #[test]
 fn broken_files_are_refused_with_a_clear_error() {
     let bytes = extract("karachi-old-city.osm.pbf");
-    let truncated = bytes[..bytes.len() / 2].to_vec();
-    let n = truncated.len() as u64;
-    assert!(matches!(
-        import(Cursor::new(truncated), n, &mut |_| {}),
-        Err(ImportError::Pbf(_))
-    ));
-    let garbage = b"this is not a pbf file at all, just text".to_vec();
-    assert!(matches!(
-        import(Cursor::new(garbage), 40, &mut |_| {}),
-        Err(ImportError::Pbf(_))
-    ));
-    assert!(matches!(
-        import(Cursor::new(Vec::new()), 0, &mut |_| {}),
-        Err(ImportError::Pbf(_))
-    ));
+    let check = |input: Vec<u8>, needle: &str| {
+        let err = import_bytes(input).unwrap_err().to_string();
+        assert!(err.contains(needle), "{err:?} should say {needle:?}");
+    };
+    check(bytes[..bytes.len() / 2].to_vec(), "truncated");
+    check(
+        b"this is not a pbf file at all, just text".to_vec(),
+        "does not start like a PBF",
+    );
+    check(Vec::new(), "empty");
+    check(
+        b"<?xml version='1.0' encoding='UTF-8'?>\n<osm version=\"0.6\"></osm>".to_vec(),
+        "XML",
+    );
+    check(vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3], "gzip");
+    check(b"BZh91AY&SY".to_vec(), "bzip2");
     // Graph files: header, truncation, checksum.
     let (g, _) = load("karachi-old-city.osm.pbf");
     let mut file = g.to_bytes();
@@ -215,14 +234,54 @@ fn zones_raise_costs_avoid_severe_areas_and_keep_alt_exact() {
     }
 }
 
+/// The offsets of the data blocks of a PBF file (read with the PBF library, not the router).
+fn block_offsets(bytes: &[u8]) -> Vec<usize> {
+    osmpbf::BlobReader::new_seekable(Cursor::new(bytes.to_vec()))
+        .unwrap()
+        .map(|b| b.unwrap().offset().unwrap().0 as usize)
+        .collect()
+}
+
+#[test]
+fn a_file_cut_at_a_block_boundary_is_flagged() {
+    // Monaco (osmconvert: a few large blocks, the header says it is sorted) and, when the
+    // shared extracts are beside the repository, Porto (osmium: blocks of 8,000 elements).
+    let shared = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/osm/porto.osm.pbf");
+    let mut files = vec![extract("monaco.osm.pbf")];
+    files.extend(std::fs::read(shared).ok());
+    for bytes in files {
+        let offsets = block_offsets(&bytes);
+        assert!(offsets.len() > 2, "{offsets:?}");
+        let (_, whole) = import_bytes(bytes.clone()).unwrap();
+        assert!(whole.warnings.is_empty(), "{:?}", whole.warnings);
+        // Cut at data-block boundaries, from the last one back.
+        let cuts: Vec<usize> = (2..offsets.len()).rev().step_by((offsets.len() / 6).max(1)).collect();
+        let mut flagged = 0;
+        for &keep in &cuts {
+            match import_bytes(bytes[..offsets[keep]].to_vec()) {
+                Ok((_, report)) => {
+                    assert!(
+                        !report.warnings.is_empty(),
+                        "cut after {keep} of {} blocks: {report:?}",
+                        offsets.len()
+                    );
+                    flagged += 1;
+                }
+                Err(e) => assert!(matches!(e, ImportError::NoRoads), "{e}"),
+            }
+        }
+        assert!(flagged > 0, "some cuts leave roads to import: {cuts:?}");
+    }
+}
+
 #[test]
 fn cch_is_exact_on_monaco_with_random_zones_and_after_partial_updates() {
     use jsms_domain::geo::Coordinate;
     use jsms_domain::zone::{ThreatZone, ZoneKind, ZoneShape};
-    use jsms_routing::cch::{Cch, CchQuery, Metric};
+    use jsms_routing::cch::CchQuery;
     use jsms_routing::risk::RiskWeights;
     let (g, _) = load("monaco.osm.pbf");
-    let cch = Cch::new(&g);
+    let router = Router::new(&g, None);
     let mut x = 0x0bad_cafe_f00d_1234u64;
     let mut next = |n: u64| {
         x ^= x << 13;
@@ -248,27 +307,51 @@ fn cch_is_exact_on_monaco_with_random_zones_and_after_partial_updates() {
         let (lat, lon) = g.coordinate(next(g.node_count() as u64) as u32);
         risk.add_zone(&g, &circle(lat, lon, 50.0 + next(300) as f64, 1 + next(5) as u8));
     }
-    let mut metric = Metric::customize(&cch, |e| risk.weight(e));
-    let mut q = CchQuery::new(&cch);
-    let mut d = Dijkstra::new(g.node_count());
-    let mut compare = |metric: &Metric, risk: &RiskWeights, next: &mut dyn FnMut(u64) -> u64| {
+    let mut w = router.weights(&g, (0..g.edge_count()).map(|e| risk.weight(e)).collect());
+    let mut metric = router.customize(&w);
+    let mut q = CchQuery::new(router.cch());
+    let mut d = Dijkstra::new(g.turns.chain_count());
+    let opts = SnapOptions::default();
+    let mut compare = |w: &jsms_routing::router::Weights,
+                       metric: &jsms_routing::cch::Metric,
+                       next: &mut dyn FnMut(u64) -> u64| {
+        let mut routed = 0;
         for _ in 0..150 {
-            let (s, t) = (next(g.node_count() as u64) as u32, next(g.node_count() as u64) as u32);
-            let reference = d.run(&g, s, t, |e| risk.weight(e));
-            let got = q.run(&cch, metric, &g, s, t);
-            assert_eq!(got.as_ref().map(|p| p.cost), reference.map(|p| p.cost), "{s} → {t}");
-            if let Some(p) = got {
-                assert_eq!(p.edges.iter().map(|&e| risk.weight(e)).sum::<u64>(), p.cost);
-                assert_eq!(p.nodes.last(), Some(&t));
+            let pick = |next: &mut dyn FnMut(u64) -> u64| g.coordinate(next(g.node_count() as u64) as u32);
+            let (a, b) = (pick(next), pick(next));
+            let (Ok(a), Ok(b)) = (router.snap(&g, a.0, a.1, &opts), router.snap(&g, b.0, b.1, &opts)) else {
+                continue;
+            };
+            let reference = router.shortest_by_dijkstra(&g, w, &a, &b, &mut d);
+            let got = router.shortest(&g, w, metric, &a, &b, &mut q);
+            let key =
+                |r: &Result<jsms_routing::router::Route, _>| r.as_ref().ok().map(|r| (r.restricted_entries, r.cost));
+            assert_eq!(key(&got), key(&reference));
+            if let Ok(r) = got {
+                routed += 1;
+                // The route is a drivable sequence of segments.
+                for pair in r.edges.windows(2) {
+                    assert_eq!(g.head[pair[0]], g.tail(pair[1]));
+                }
+                assert!(r.length_m(&g) > 0.0 || r.edges.len() == 1);
             }
         }
+        assert!(routed > 100, "{routed} of 150 pairs routed");
     };
-    compare(&metric, &risk, &mut next);
+    compare(&w, &metric, &mut next);
     // Zones added one by one, each applied by a partial re-customization.
     for _ in 0..5 {
         let (lat, lon) = g.coordinate(next(g.node_count() as u64) as u32);
         let changed = risk.add_zone(&g, &circle(lat, lon, 100.0 + next(200) as f64, 1 + next(5) as u8));
-        metric.update(&cch, |e| risk.weight(e), &changed);
+        for &e in &changed {
+            w.seg[e] = risk.weight(e);
+        }
+        router.update(&g, &mut w, &mut metric, &changed);
     }
-    compare(&metric, &risk, &mut next);
+    assert_eq!(
+        w,
+        router.weights(&g, w.seg.clone()),
+        "partial update of the turn weights"
+    );
+    compare(&w, &metric, &mut next);
 }

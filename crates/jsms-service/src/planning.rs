@@ -1,6 +1,10 @@
 //! Route planning over the imported road network, shared by `POST /api/v1/routes` and
-//! `jsms route`: both ends snapped (an end too far from any road is an error naming the
-//! distance); the risk at the departure time — active threat zones, chokepoints, slow roads,
+//! `jsms route`: both ends snapped onto the nearest road segment (an end too far from any
+//! road is an error naming the distance; ends in parts of the network that do not connect
+//! are moved onto the main network when it is within reach, else the error names the gap);
+//! routes obey one-ways, turn restrictions, barriers and access (private and
+//! destination-only roads only at the ends of a trip) and count turn costs; the risk at the
+//! departure time — active threat zones, chokepoints, slow roads,
 //! recent incidents — turned into edge weights for the profile; exact customizable
 //! contraction hierarchy queries with up to five alternatives; an unpredictable mode that
 //! penalises segments driven on the same origin and destination in the last 30 days and picks
@@ -10,12 +14,11 @@
 use crate::error::Error;
 use jsms_domain::ValidationError;
 use jsms_domain::geo::Coordinate;
-use jsms_routing::alternatives::{AlternativeOptions, alternatives};
-use jsms_routing::cch::{Cch, CchQuery, MetricCache};
-use jsms_routing::dijkstra::Path;
-use jsms_routing::graph::Graph;
+use jsms_routing::alternatives::AlternativeOptions;
+use jsms_routing::graph::{Graph, flags, node_flags};
 use jsms_routing::risk::{AVOID_MS, Incident, RiskWeights, StaticRisk, history_penalties, reason};
-use jsms_routing::snap::SnapIndex;
+use jsms_routing::router::{Route, Router};
+use jsms_routing::snap::{Snap, SnapOptions};
 use jsms_store::ZoneRecord;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -25,6 +28,8 @@ use utoipa::ToSchema;
 
 /// Farthest an end may be from the network, metres.
 pub const MAX_SNAP_M: f64 = 500.0;
+/// How far a road's direction may differ from a requested heading, degrees.
+pub const HEADING_TOLERANCE: f64 = 60.0;
 /// Most alternatives a request may ask for.
 pub const MAX_ALTERNATIVES: u8 = 5;
 /// How far back the unpredictable mode looks for routes on the same origin and destination.
@@ -38,10 +43,8 @@ pub const UNPREDICTABLE_TOLERANCE: f64 = 1.25;
 pub struct RoadNetwork {
     /// The graph.
     pub graph: Graph,
-    snap: SnapIndex,
-    cch: Cch,
+    router: Router,
     static_risk: StaticRisk,
-    metrics: MetricCache,
     /// The drawable geometry as JSON (`GET /api/v1/map/roads`), made on first use.
     pub drawing: std::sync::OnceLock<Result<String, String>>,
 }
@@ -50,38 +53,50 @@ impl RoadNetwork {
     /// Prepares a graph for queries with a node order (computed when `None`; seconds on a
     /// city, so the order is stored beside the map).
     pub fn new(graph: Graph, order: Option<Vec<u32>>) -> Self {
-        let snap = SnapIndex::new(&graph);
-        let cch = match order {
-            Some(order) => Cch::with_order(&graph, order),
-            None => Cch::new(&graph),
-        };
+        let router = Router::new(&graph, order);
         let static_risk = StaticRisk::new(&graph);
         Self {
             graph,
-            snap,
-            cch,
+            router,
             static_risk,
-            metrics: MetricCache::default(),
             drawing: std::sync::OnceLock::new(),
         }
     }
 
-    /// The node order of the hierarchy (to store beside the map).
+    /// The order of the hierarchy over the turn graph (to store beside the map).
     pub fn order(&self) -> &[u32] {
-        self.cch.order()
+        self.router.order()
     }
 
-    /// Snaps a point to the nearest node within [`MAX_SNAP_M`]; the error names `field`.
-    pub fn snap(&self, field: &str, c: Coordinate) -> Result<(u32, f64), ValidationError> {
-        self.snap
-            .nearest(&self.graph, c.lat(), c.lon(), MAX_SNAP_M)
-            .map_err(|d| {
-                let how = d.map_or_else(
-                    || "the map is empty".to_owned(),
-                    |d| format!("the nearest road is {d:.0} m away"),
-                );
-                ValidationError::new(field, format!("farther than {MAX_SNAP_M:.0} m from any road: {how}"))
-            })
+    /// Snaps a point onto the nearest road segment within [`MAX_SNAP_M`] (onto the main
+    /// network when `main` is set); the error names `field`.
+    pub fn snap(&self, field: &str, c: Coordinate, main: bool) -> Result<Snap, ValidationError> {
+        self.snap_heading(field, c, None, main)
+    }
+
+    /// [`RoadNetwork::snap`] keeping only the road directions within
+    /// [`HEADING_TOLERANCE`] of `heading` (degrees clockwise from north), when given.
+    pub fn snap_heading(
+        &self,
+        field: &str,
+        c: Coordinate,
+        heading: Option<f64>,
+        main: bool,
+    ) -> Result<Snap, ValidationError> {
+        let g = &self.graph;
+        let in_main = |e: usize| self.router.in_main_network(g, e);
+        let options = SnapOptions {
+            max_m: MAX_SNAP_M,
+            heading: heading.map(|h| (h, HEADING_TOLERANCE)),
+            filter: if main { Some(&in_main) } else { None },
+        };
+        self.router.snap(g, c.lat(), c.lon(), &options).map_err(|d| {
+            let how = d.map_or_else(
+                || "the map is empty".to_owned(),
+                |d| format!("the nearest road is {d:.0} m away"),
+            );
+            ValidationError::new(field, format!("farther than {MAX_SNAP_M:.0} m from any road: {how}"))
+        })
     }
 
     /// The edges along a driven route given as points (each within 5 m of a node); points
@@ -90,7 +105,13 @@ impl RoadNetwork {
         let g = &self.graph;
         let nodes: Vec<Option<u32>> = points
             .iter()
-            .map(|p| self.snap.nearest(g, p.lat(), p.lon(), 5.0).ok().map(|(n, _)| n))
+            .map(|p| {
+                self.router
+                    .snap_index()
+                    .nearest(g, p.lat(), p.lon(), 5.0)
+                    .ok()
+                    .map(|(n, _)| n)
+            })
             .collect();
         nodes
             .windows(2)
@@ -122,7 +143,7 @@ pub fn load_network(path: &FsPath) -> Option<Arc<RoadNetwork>> {
     let order_file = order_path(path);
     let order = std::fs::read(&order_file)
         .ok()
-        .and_then(|b| jsms_routing::order::decode(&b, &digest, graph.node_count()));
+        .and_then(|b| jsms_routing::order::decode(&b, &digest, graph.turns.chain_count()));
     let stored = order.is_some();
     let network = RoadNetwork::new(graph, order);
     if !stored {
@@ -310,9 +331,13 @@ pub struct RouteProperties {
     pub cost_s: f64,
     /// True when no route exists that avoids every zone of severity ≥ 4.
     pub crosses_avoided_zone: bool,
+    /// Entries onto roads or through gates open only at the ends of a trip (private,
+    /// destination, delivery…): one where the start or destination lies behind one, more
+    /// only when no route avoids them.
+    pub restricted_entries: u64,
     /// Fraction of this route's driving time shared with the recommended route.
     pub shared_with_first: f64,
-    /// Metres from the requested start to the network.
+    /// Metres from the requested start to the road it was snapped onto.
     pub snap_from_m: f64,
     /// Metres from the requested destination to the network.
     pub snap_to_m: f64,
@@ -364,9 +389,24 @@ pub fn plan(
     feed: &dyn RiskFeed,
     input: &PlanInput,
 ) -> Result<RouteCollection, Error> {
+    plan_heading(net, zones, feed, input, None)
+}
+
+/// [`plan`] for a start already under way in direction `heading` (degrees clockwise from
+/// north): the route leaves along a road direction within [`HEADING_TOLERANCE`] of it
+/// (the convoy's own carriageway of a divided road; turning back only where it can).
+pub fn plan_heading(
+    net: &RoadNetwork,
+    zones: &[ZoneRecord],
+    feed: &dyn RiskFeed,
+    input: &PlanInput,
+    heading: Option<f64>,
+) -> Result<RouteCollection, Error> {
     let g = &net.graph;
-    let (s, ds) = net.snap("/from", input.from).map_err(Error::Validation)?;
-    let (t, dt) = net.snap("/to", input.to).map_err(Error::Validation)?;
+    let mut from = net
+        .snap_heading("/from", input.from, heading, false)
+        .map_err(Error::Validation)?;
+    let mut to = net.snap("/to", input.to, false).map_err(Error::Validation)?;
     let active: Vec<&ZoneRecord> = zones.iter().filter(|z| z.zone.active_at(input.depart)).collect();
     let mut risk = RiskWeights::new(g);
     risk.add_static(&net.static_risk);
@@ -404,27 +444,39 @@ pub fn plan(
             }
         }
     }
-    let metric = net.metrics.get(&net.cch, weights.clone());
-    let weight = |e: usize| weights.get(e).copied().unwrap_or(u64::MAX);
-    let want = if input.unpredictable {
+    let weights = net.router.weights(g, weights);
+    let metric = net.router.metric(&weights);
+    let want = usize::from(if input.unpredictable {
         MAX_ALTERNATIVES
     } else {
         input.alternatives.clamp(1, MAX_ALTERNATIVES)
+    });
+    let options = AlternativeOptions::default();
+    let mut paths = match net.router.routes(g, &weights, &metric, &from, &to, want, options) {
+        Ok(paths) => paths,
+        Err(gap) => {
+            // An end on a small part of the network (a one-way trap, an island behind a
+            // barrier): try again from the main network when it is within reach.
+            let outside = |s: &Snap| !net.router.in_main_network(g, s.edge);
+            if !outside(&from) && !outside(&to) {
+                return Err(Error::Conflict(gap.to_string()));
+            }
+            if outside(&from) {
+                from = net
+                    .snap("/from", input.from, true)
+                    .map_err(|_| Error::Conflict(gap.to_string()))?;
+            }
+            if outside(&to) {
+                to = net
+                    .snap("/to", input.to, true)
+                    .map_err(|_| Error::Conflict(gap.to_string()))?;
+            }
+            net.router
+                .routes(g, &weights, &metric, &from, &to, want, options)
+                .map_err(|e| Error::Conflict(e.to_string()))?
+        }
     };
-    let mut query = CchQuery::new(&net.cch);
-    let mut paths = alternatives(
-        &net.cch,
-        &metric,
-        &mut query,
-        g,
-        (s, t),
-        usize::from(want),
-        &weight,
-        AlternativeOptions::default(),
-    );
-    if paths.is_empty() {
-        return Err(Error::Conflict("no route connects the two points".into()));
-    }
+    let (ds, dt) = (from.distance_m, to.distance_m);
     let mut unpredictable = None;
     if input.unpredictable {
         let best = paths.first().map_or(0, |p| p.cost);
@@ -448,9 +500,7 @@ pub fn plan(
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let shared = first
-                .as_ref()
-                .map_or(1.0, |f| jsms_routing::alternatives::shared_fraction(g, p, f));
+            let shared = first.as_ref().map_or(1.0, |f| p.shared_fraction(g, f));
             feature(
                 net,
                 &risk,
@@ -498,7 +548,7 @@ fn feature(
     risk: &RiskWeights,
     active: &[&ZoneRecord],
     near_incident: &HashSet<usize>,
-    path: &Path,
+    path: &Route,
     rank: usize,
     shared_with_first: f64,
     (snap_from_m, snap_to_m): (f64, f64),
@@ -506,11 +556,18 @@ fn feature(
 ) -> RouteFeature {
     let g = &net.graph;
     let mut segments: Vec<Segment> = Vec::new();
-    let mut total_risk_ms = 0u64;
-    let mut last_key: Option<(Vec<String>, u8, bool)> = None;
-    for (&e, pair) in path.edges.iter().zip(path.nodes.windows(2)) {
-        let &[tail, head] = pair else { continue };
-        let (pa, pb) = (g.coordinate(tail), g.coordinate(head));
+    let mut total_risk_ms = 0.0f64;
+    let mut last_key: Option<(Vec<String>, u8, bool, bool)> = None;
+    let points = path.points(g);
+    let delays: Vec<u32> = std::iter::once(0)
+        .chain(path.delays(g).into_iter().map(|(_, ms)| ms))
+        .collect();
+    let nodes = path.nodes(g);
+    for (i, &e) in path.edges.iter().enumerate() {
+        let (Some(&pa), Some(&pb)) = (points.get(i), points.get(i + 1)) else {
+            continue;
+        };
+        let share = path.share(i);
         let mut crossed = Vec::new();
         let mut worst = 0u8;
         for z in active {
@@ -521,14 +578,24 @@ fn feature(
         }
         let bits = net.static_risk.reasons(e);
         let incident = near_incident.contains(&e);
+        let restricted = g.edge_flag(e) & flags::RESTRICTED != 0;
         let base = u64::from(g.edge_time_ms(e));
         // Everything beyond travel time: zones, chokepoints, slow roads, incidents.
-        total_risk_ms = total_risk_ms.saturating_add(risk.weight(e).saturating_sub(base));
+        total_risk_ms += risk.weight(e).saturating_sub(base) as f64 * share;
         let road = g.edge_name(e).to_owned();
-        let (dm, ms) = (f64::from(g.edge_length_dm(e)) / 10.0, base as f64 / 1000.0);
-        let key = (crossed.clone(), bits, incident);
+        let delay = f64::from(delays.get(i).copied().unwrap_or(0)) / 1000.0;
+        let (dm, ms) = (
+            f64::from(g.edge_length_dm(e)) / 10.0 * share,
+            base as f64 / 1000.0 * share + delay,
+        );
+        // A gate or a barrier passed at the start of this stretch.
+        let passed = i
+            .checked_sub(1)
+            .and_then(|j| nodes.get(j))
+            .map_or(0, |&v| g.node_flag(v) & (node_flags::GATE | node_flags::RESTRICTED));
+        let key = (crossed.clone(), bits, incident, restricted);
         match segments.last_mut() {
-            Some(last) if last.road == road && last_key.as_ref() == Some(&key) => {
+            Some(last) if last.road == road && last_key.as_ref() == Some(&key) && passed == 0 => {
                 last.distance_m += dm;
                 last.duration_s += ms;
             }
@@ -544,6 +611,14 @@ fn feature(
                 if incident {
                     reasons.push("recent incident nearby".to_owned());
                 }
+                if restricted {
+                    reasons.push("access only at the ends of a trip (private or destination road)".to_owned());
+                }
+                reasons.extend(
+                    node_flags::describe(passed)
+                        .into_iter()
+                        .map(|w| format!("passes a {w}")),
+                );
                 segments.push(Segment {
                     road,
                     distance_m: dm,
@@ -555,27 +630,19 @@ fn feature(
             }
         }
     }
-    let coordinates: Vec<[f64; 2]> = path
-        .nodes
-        .iter()
-        .map(|&n| {
-            let (lat, lon) = g.coordinate(n);
-            [lon, lat]
-        })
-        .collect();
-    let duration_s = path.edges.iter().map(|&e| f64::from(g.edge_time_ms(e))).sum::<f64>() / 1000.0;
-    let distance_m = path.edges.iter().map(|&e| f64::from(g.edge_length_dm(e))).sum::<f64>() / 10.0;
+    let coordinates: Vec<[f64; 2]> = points.iter().map(|&(lat, lon)| [lon, lat]).collect();
     RouteFeature {
         kind: "Feature",
         geometry: serde_json::json!({"type": "LineString", "coordinates": coordinates}),
         properties: RouteProperties {
             rank,
             profile,
-            duration_s,
-            distance_m,
-            risk: total_risk_ms as f64 / 1000.0,
+            duration_s: path.duration_ms(g) / 1000.0,
+            distance_m: path.length_m(g),
+            risk: total_risk_ms / 1000.0,
             cost_s: path.cost as f64 / 1000.0,
             crosses_avoided_zone: risk.crosses_avoided(g, &path.edges),
+            restricted_entries: path.restricted_entries,
             shared_with_first,
             snap_from_m,
             snap_to_m,

@@ -4,7 +4,7 @@
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, RequestMeta};
-use crate::planning::{MAX_ALTERNATIVES, PlanInput, Profile, RouteCollection, plan};
+use crate::planning::{MAX_ALTERNATIVES, PlanInput, Profile, RouteCollection, plan_heading};
 use crate::routes::require;
 use crate::state::AppState;
 use crate::wire::GeoPoint;
@@ -48,6 +48,10 @@ pub struct RouteRequest {
     /// the recommended route at random among the acceptable ones.
     #[serde(default)]
     pub unpredictable: bool,
+    /// Direction of travel at the start, degrees clockwise from north (0–360): the route
+    /// leaves along a road direction within 60° of it (a convoy already moving).
+    #[serde(default)]
+    pub heading: Option<f64>,
 }
 
 /// Plans a route between two points (operational roles).
@@ -94,6 +98,10 @@ async fn plan_route(
             return Err(ValidationError::new("/risk_weight", "only the balanced profile takes a risk weight").into());
         }
     };
+    if req.heading.is_some_and(|h| !(0.0..=360.0).contains(&h)) {
+        return Err(ValidationError::new("/heading", "degrees clockwise from north, 0 to 360").into());
+    }
+    let heading = req.heading;
     let input = PlanInput {
         from,
         to,
@@ -109,7 +117,7 @@ async fn plan_route(
         })?;
     let zones = state.db(|s| s.zones()).await?;
     let feed = state.services.risk_feed.clone();
-    tokio::task::spawn_blocking(move || plan(&network, &zones, feed.as_ref(), &input))
+    tokio::task::spawn_blocking(move || plan_heading(&network, &zones, feed.as_ref(), &input, heading))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map(Json)

@@ -7,7 +7,7 @@
 
 use jsms_domain::geo::Coordinate;
 use jsms_routing::risk::Incident;
-use jsms_server::planning::{PlanInput, Profile, RiskFeed, RoadNetwork, plan};
+use jsms_service::planning::{PlanInput, Profile, RiskFeed, RoadNetwork, plan};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -135,4 +135,36 @@ fn ends_far_from_roads_are_errors_naming_the_distance() {
     far.from = Coordinate::new(24.70, 66.90).unwrap();
     let err = plan(&net, &[], &Feed::default(), &far).unwrap_err();
     assert!(err.to_string().contains(" m away"), "{err}");
+}
+
+#[test]
+fn a_start_under_way_leaves_in_its_heading_and_ends_are_on_the_roads() {
+    use jsms_service::planning::plan_heading;
+    let net = network();
+    let bearing = |a: Coordinate, b: Coordinate| jsms_routing::snap::bearing((a.lat(), a.lon()), (b.lat(), b.lon()));
+    let within = |a: f64, b: f64, tolerance: f64| {
+        let d = (a - b).rem_euclid(360.0);
+        d.min(360.0 - d) <= tolerance
+    };
+    let free = plan(&net, &[], &Feed::default(), &input(false)).unwrap();
+    let route = points(&free.features[0].geometry);
+    let leaving = bearing(route[0], route[1]);
+    // Either way along the start's road, the route leaves in the heading asked for.
+    for heading in [leaving, (leaving + 180.0) % 360.0] {
+        let r = plan_heading(&net, &[], &Feed::default(), &input(false), Some(heading)).unwrap();
+        let p = points(&r.features[0].geometry);
+        assert!(
+            within(bearing(p[0], p[1]), heading, 60.0),
+            "heading {heading}: {:?}",
+            &p[..2]
+        );
+        let props = &r.features[0].properties;
+        assert!(props.snap_from_m < 100.0 && props.snap_to_m < 100.0, "{props:?}");
+        let total: f64 = props.segments.iter().map(|s| s.duration_s).sum();
+        assert!(
+            (total - props.duration_s).abs() < 0.01,
+            "segments add up to the route: {total} vs {}",
+            props.duration_s
+        );
+    }
 }
