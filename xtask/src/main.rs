@@ -188,7 +188,7 @@ fn test(extra: &[String]) -> Result<(), String> {
     run("cargo clippy -D warnings", clippy)?;
     let mut tests = cargo();
     tests
-        .args(["test", "--workspace", "--locked"])
+        .args(["test", "--workspace", "--locked", "--no-fail-fast"])
         .args(extra)
         .envs(tool_env);
     run("cargo test --workspace", tests)

@@ -105,7 +105,9 @@ export async function meetingPage(id) {
         return li;
       })) : h('p', { class: 'empty' }, 'No action items.')),
     ];
-    if (mine && !m.final && m.minutes && m.awaiting.includes(session.user.party_id)) {
+    if (mine && !m.final && m.minutes && m.awaiting.includes(session.user.party_id) && m.minutes_by === session.user.id) {
+      body.push(h('p', { class: 'hint' }, 'You wrote these minutes: another representative of your party approves them.'));
+    } else if (mine && !m.final && m.minutes && m.awaiting.includes(session.user.party_id)) {
       const approve = h('button', { type: 'button' }, 'Approve the minutes for my party');
       approve.addEventListener('click', () => act(approve, async () => changed(await post(`/api/v1/meetings/${id}/minutes/approval`, { version: m.version })), 'Minutes approved'));
       body.push(h('div', { class: 'actions' }, approve));
