@@ -6,75 +6,18 @@
 
 mod common;
 
-use common::{Client, assert_problem};
+use common::assert_problem;
+use common::inproc::InProcess;
 use jsms_domain::access::PersonScope;
-use jsms_server::config::{KeySource, SessionPolicy};
-use jsms_server::instance::DataDir;
-use jsms_server::state::{AppState, SystemClock};
-use jsms_store::audit::{AuditDb, AuditSink, NewEntry};
-use jsms_store::{PageRequest, Store, StoreError, StoreResult};
+use jsms_store::PageRequest;
 use reqwest::StatusCode;
 use serde_json::json;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
-struct Breakable {
-    inner: AuditDb,
-    broken: Arc<AtomicBool>,
-}
-
-impl AuditSink for Breakable {
-    fn append(&mut self, entries: &[NewEntry<'_>]) -> StoreResult<()> {
-        if self.broken.load(Ordering::SeqCst) {
-            return Err(StoreError::Internal("disk I/O error (simulated)".into()));
-        }
-        self.inner.append(entries)
-    }
-}
 
 #[tokio::test]
 async fn protected_requests_fail_with_503_and_no_data_when_the_log_cannot_be_written() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = DataDir::new(tmp.path().join("instance"));
-    data.create(&KeySource::DataDir).unwrap();
-    let store = data.create_store(&KeySource::DataDir).unwrap();
-    let logins = jsms_cli::demo::seed(&store, common::now()).unwrap_or_else(|f| panic!("{f:?}"));
-    let store: Arc<dyn Store> = Arc::new(store);
-    let broken = Arc::new(AtomicBool::new(false));
-    let sink = Breakable {
-        inner: AuditDb::open(&data.audit_database()).unwrap(),
-        broken: Arc::clone(&broken),
-    };
-    let audit = jsms_server::audit::AuditLog::start(
-        Box::new(sink),
-        AuditDb::open(&data.audit_database()).unwrap(),
-        data.checkpoint_signer().unwrap(),
-        data.tail_key().unwrap(),
-        Arc::new(SystemClock),
-    )
-    .unwrap();
-    let services = Arc::new(jsms_service::Services::new(
-        Arc::clone(&store),
-        audit,
-        Arc::new(jsms_authz::Authz::builtin().unwrap()),
-        Arc::new(jsms_server::anomaly::AnomalyDetector::default()),
-        Arc::new(SystemClock),
-        jsms_service::Settings::default(),
-    ));
-    let state = AppState::new(services, SessionPolicy::default(), false);
-    let url = jsms_server::spawn_on_loopback(jsms_server::app(state, 256 * 1024))
-        .await
-        .unwrap();
-
-    let login = logins.iter().find(|l| l.username == "pn.officer").unwrap().clone();
-    let mut c = Client {
-        base: url.clone(),
-        http: reqwest::Client::builder().cookie_store(true).build().unwrap(),
-        csrf: None,
-        bearer: None,
-        used_steps: Default::default(),
-    };
-    assert_eq!(c.sign_in_as(&login).await.0, StatusCode::OK);
+    let s = InProcess::start().await;
+    let store = std::sync::Arc::clone(&s.store);
+    let c = s.signed_in("pn.officer").await;
     let list = c.get("/api/v1/persons").await;
     let id = list.body["items"][0]["id"].as_str().unwrap().to_owned();
     let employer = list.body["items"][0]["employer_org_id"].clone();
@@ -94,7 +37,7 @@ async fn protected_requests_fail_with_503_and_no_data_when_the_log_cannot_be_wri
     };
     let before = count();
 
-    broken.store(true, Ordering::SeqCst);
+    s.break_log(true);
     let read = c.get(&format!("/api/v1/persons/{id}")).await;
     assert_problem(&read, 503, "unavailable");
     assert!(
@@ -108,14 +51,8 @@ async fn protected_requests_fail_with_503_and_no_data_when_the_log_cannot_be_wri
         .await;
     assert_problem(&create, 503, "unavailable");
     assert_eq!(count(), before, "no change without a durable audit record");
-    let mut again = Client {
-        base: url.clone(),
-        http: reqwest::Client::new(),
-        csrf: None,
-        bearer: None,
-        used_steps: Default::default(),
-    };
-    let login2 = logins.iter().find(|l| l.username == "pn.liaison").unwrap().clone();
+    let mut again = s.client();
+    let login2 = s.login("pn.liaison");
     assert_eq!(
         again.sign_in_as(&login2).await.0,
         StatusCode::SERVICE_UNAVAILABLE,
@@ -131,6 +68,6 @@ async fn protected_requests_fail_with_503_and_no_data_when_the_log_cannot_be_wri
     assert!(failures >= 4, "{metrics}");
 
     // Once the log is writable again, service resumes.
-    broken.store(false, Ordering::SeqCst);
+    s.break_log(false);
     assert_eq!(c.get(&format!("/api/v1/persons/{id}")).await.status, StatusCode::OK);
 }

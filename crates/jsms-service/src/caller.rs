@@ -57,6 +57,15 @@ impl Origin {
             channel: "system",
         }
     }
+
+    /// A tracking device reporting over the tracking API (token-authenticated).
+    pub fn device() -> Self {
+        Self {
+            request_id: None,
+            client: "device".into(),
+            channel: "tracking",
+        }
+    }
 }
 
 /// An authenticated caller: a user whose session passed MFA, or an API token.

@@ -542,6 +542,31 @@ impl Gate {
     /// (exactly as for a missing object) and the denial is recorded.
     pub async fn disclose<T: Protected>(&self, caller: &Caller, value: T) -> Result<Disclosed<T>> {
         let parts = value.parts();
+        self.disclose_parts(caller, value, parts).await
+    }
+
+    /// Discloses only the `wanted` parts of one object asked for by id (the object itself,
+    /// its first part, always): what a page that shows a name needs, recorded as such —
+    /// the other parts are neither disclosed nor in the entry's fields.
+    pub async fn disclose_only<T: Protected>(&self, caller: &Caller, value: T, wanted: &[T::Part]) -> Result<Disclosed<T>> {
+        let parts = Self::only(value.parts(), wanted);
+        self.disclose_parts(caller, value, parts).await
+    }
+
+    /// The first part and the `wanted` others (all when `wanted` is empty).
+    fn only<P: Copy + Eq>(parts: Vec<Part<P>>, wanted: &[P]) -> Vec<Part<P>> {
+        if wanted.is_empty() {
+            return parts;
+        }
+        parts
+            .into_iter()
+            .enumerate()
+            .filter(|(i, p)| *i == 0 || wanted.contains(&p.part))
+            .map(|(_, p)| p)
+            .collect()
+    }
+
+    async fn disclose_parts<T: Protected>(&self, caller: &Caller, value: T, parts: Vec<Part<T::Part>>) -> Result<Disclosed<T>> {
         let allowed = self.allowed::<T>(&caller.actor, &parts);
         if allowed.is_empty() {
             let reasons = parts
@@ -572,10 +597,21 @@ impl Gate {
     /// parts, after one durable entry per object disclosed; the others are left out (a list
     /// does not ask for them by id, so leaving them out is not recorded as a denial).
     pub async fn disclose_all<T: Protected>(&self, caller: &Caller, values: Vec<T>) -> Result<Vec<Disclosed<T>>> {
+        self.disclose_all_only(caller, values, &[]).await
+    }
+
+    /// [`Gate::disclose_all`] limited to the `wanted` parts (all of them when empty; the
+    /// object itself, its first part, always).
+    pub async fn disclose_all_only<T: Protected>(
+        &self,
+        caller: &Caller,
+        values: Vec<T>,
+        wanted: &[T::Part],
+    ) -> Result<Vec<Disclosed<T>>> {
         let mut entries = Vec::new();
         let mut kept = Vec::new();
         for value in values {
-            let parts = value.parts();
+            let parts = Self::only(value.parts(), wanted);
             let allowed = self.allowed::<T>(&caller.actor, &parts);
             if allowed.is_empty() {
                 continue;
@@ -613,6 +649,14 @@ impl StreamLedger {
 }
 
 impl Gate {
+    /// Records that the caller opened the event stream `stream` (e.g. `stream.positions`),
+    /// durably, before anything is sent: who watched what, and when, is in the log, and no
+    /// stream is served while the log cannot be written.
+    pub async fn open_stream(&self, caller: &Caller, stream: &'static str) -> Result<()> {
+        self.record(&caller.who, &caller.origin, Event::info(stream, None, "stream opened"))
+            .await
+    }
+
     /// Discloses `value` to a stream's reader: decided every time (grants change while a
     /// stream is open); recorded once per stream and resource. `None` when the reader may
     /// not see it.

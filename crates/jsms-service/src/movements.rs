@@ -918,7 +918,12 @@ impl Services {
     /// The escort teams and whether each is free for a movement's window (host
     /// coordinators, before planning it).
     pub async fn team_availability(&self, caller: &Caller, id: MovementId) -> Result<Vec<TeamAvailability>> {
-        let m = self.visible_movement(caller, id, "movement.read").await?;
+        let m = self.db(move |s| s.movement(id)).await?;
+        // The movement's window decides the availability shown: a disclosure of its request.
+        let m = self
+            .gate
+            .disclose_only(caller, m, &[MovementPart::Status, MovementPart::Request])
+            .await?;
         let plan_step = Change::new(
             "movement.plan",
             Some(Resource::Movement(id)),

@@ -276,6 +276,7 @@ impl Services {
         &self,
         caller: &Caller,
         page: PageRequest,
+        summary: bool,
     ) -> Result<(Vec<Disclosed<PersonRecord>>, Option<uuid::Uuid>)> {
         let limit = page.limit as usize;
         let mut items = Vec::new();
@@ -308,13 +309,25 @@ impl Services {
                 break None;
             }
         };
-        Ok((self.gate.disclose_all(caller, items).await?, next))
+        let wanted: &[PersonPart] = if summary {
+            &[PersonPart::Record]
+        } else {
+            &[PersonPart::Record, PersonPart::PersonalData]
+        };
+        Ok((self.gate.disclose_all_only(caller, items, wanted).await?, next))
     }
 
     /// One protected person.
     pub async fn person(&self, caller: &Caller, id: PersonId) -> Result<Disclosed<PersonRecord>> {
         let record = self.db(move |s| s.person(id)).await?;
         self.gate.disclose(caller, record).await
+    }
+
+    /// One protected person without personal data (name, employer, level, status): for a
+    /// page that shows who is concerned, recorded without the `personal_data` field.
+    pub async fn person_summary(&self, caller: &Caller, id: PersonId) -> Result<Disclosed<PersonRecord>> {
+        let record = self.db(move |s| s.person(id)).await?;
+        self.gate.disclose_only(caller, record, &[PersonPart::Record]).await
     }
 
     async fn check_site(&self, site: Option<SiteId>, field: &str) -> Result<()> {

@@ -566,6 +566,19 @@ impl Services {
         }
         let now = self.clock.now();
         let received = good.len();
+        // The report is recorded (durably, one entry per batch) before it is stored: while the
+        // log cannot be written the device is refused and keeps its positions to resend.
+        self.gate
+            .record(
+                &device_who(device),
+                &Origin::device(),
+                Event::allow(
+                    "tracking.positions",
+                    Some(Resource::Movement(m.id)),
+                    format!("{received} positions, {} refused", rejected.len()),
+                ),
+            )
+            .await?;
         let batch = NewPositions {
             movement: m.id,
             device: device.id,
@@ -705,6 +718,15 @@ impl Services {
     pub async fn device_sos(&self, device: &Device) -> Result<()> {
         let m = self.movement_of(device).await?;
         let now = self.clock.now();
+        // Recorded first, like every change: while the log is down nobody could read the
+        // alert anyway (reads fail closed), so the device is told to retry.
+        self.gate
+            .record(
+                &device_who(device),
+                &Origin::device(),
+                Event::allow("tracking.sos", Some(Resource::Movement(m.id)), "SOS from the device"),
+            )
+            .await?;
         self.raise(
             m.id,
             AlertKind::Sos,

@@ -3,6 +3,7 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod inproc;
 pub mod movements;
 
 use jsms_cli::init::Login;
@@ -372,7 +373,11 @@ pub async fn enrolled_admin(server: &TestServer, username: &str) -> Client {
 
 /// Signs in a user without TOTP yet, enrols TOTP, returns a verified client.
 pub async fn enrolled(server: &TestServer, login: &Login) -> Client {
-    let mut c = server.client();
+    enrol(server.client(), login).await
+}
+
+/// Signs `c` in as a user without TOTP yet, enrols TOTP, returns the verified client.
+pub async fn enrol(mut c: Client, login: &Login) -> Client {
     let (status, _) = c.sign_in_as(login).await;
     assert_eq!(status, StatusCode::OK);
     let enrol = c.send(Method::POST, "/api/v1/auth/totp/enrollment", None).await;

@@ -80,6 +80,40 @@ fn org_view(o: Organisation) -> OrganisationView {
     }
 }
 
+/// How much of a person to read.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum PersonViewKind {
+    /// Everything the caller may see, personal data included.
+    Full,
+    /// Name, employer, level and status only: no personal data is read or recorded.
+    Summary,
+}
+
+/// Filters and options of the person list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct PersonListQuery {
+    /// Case-insensitive substring of the name (at most 100 characters).
+    q: Option<String>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    limit: Option<u32>,
+    /// `summary` for a list that shows only names, employers and levels (default `full`).
+    view: Option<PersonViewKind>,
+}
+
+/// Options of a person read.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct PersonQuery {
+    /// `summary` for a page that shows only who is concerned (default `full`).
+    view: Option<PersonViewKind>,
+}
+
 /// Filters of the organisation list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -232,16 +266,21 @@ fn person_view(record: &Disclosed<PersonRecord>) -> PersonView {
 
 /// Protected persons the caller may see (coordinators: all; company officers: their company's;
 /// liaison officers: their party's companies'). Every person returned is audited as read.
-#[utoipa::path(get, path = "/api/v1/persons", tag = "registry", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/persons", tag = "registry", params(PersonListQuery),
     responses((status = 200, body = PageOf<PersonView>),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn list_persons(
     State(state): State<AppState>,
     principal: Principal,
-    ApiQuery(query): ApiQuery<ListQuery>,
+    ApiQuery(query): ApiQuery<PersonListQuery>,
 ) -> ApiResult<Json<PageOf<PersonView>>> {
-    let page = page_request(&query)?;
-    let (items, next) = state.services.persons(&principal, page).await?;
+    let page = page_request(&ListQuery {
+        q: query.q,
+        cursor: query.cursor,
+        limit: query.limit,
+    })?;
+    let summary = matches!(query.view, Some(PersonViewKind::Summary));
+    let (items, next) = state.services.persons(&principal, page, summary).await?;
     Ok(Json(PageOf {
         items: items.iter().map(person_view).collect(),
         next_cursor: next.map(|u| u.to_string()),
@@ -271,16 +310,20 @@ async fn create_person(
 }
 
 /// One protected person.
-#[utoipa::path(get, path = "/api/v1/persons/{id}", tag = "registry", params(("id" = String, Path, description = "Person id")),
+#[utoipa::path(get, path = "/api/v1/persons/{id}", tag = "registry", params(("id" = String, Path, description = "Person id"), PersonQuery),
     responses((status = 200, body = PersonView),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn get_person(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<PersonQuery>,
 ) -> ApiResult<Response> {
     let id = PersonId::from_uuid(path_id(&id)?);
-    let record = state.services.person(&principal, id).await?;
+    let record = match query.view.unwrap_or(PersonViewKind::Full) {
+        PersonViewKind::Full => state.services.person(&principal, id).await?,
+        PersonViewKind::Summary => state.services.person_summary(&principal, id).await?,
+    };
     Ok(with_etag(record.person.version, person_view(&record)))
 }
 

@@ -1016,6 +1016,7 @@ async fn report_stream(
         .and_then(|v| v.trim().parse::<u64>().ok())
         .filter(|n| *n <= state.intel.last())
         .unwrap_or(u64::MAX);
+    state.services.gate.open_stream(&principal, "stream.reports").await?;
     let (rx, backlog) = state.intel.resume(after);
     let last = backlog.last().map_or(after, |(seq, _)| *seq);
     let deadline = tokio::time::Instant::now() + STREAM_LIFETIME;

@@ -656,6 +656,7 @@ async fn alert_stream(
     ApiQuery(q): ApiQuery<StreamQuery>,
 ) -> ApiResult<Sse<impl futures_util::Stream<Item = Result<SseEvent, std::convert::Infallible>>>> {
     let after = resume_after(&headers, &q);
+    state.services.gate.open_stream(&principal, "stream.alerts").await?;
     // Subscribe first, then replay: nothing falls between the two.
     let live = state.services.tracking.subscribe_alerts();
     let backlog = state.services.alerts(&principal, after).await?;
@@ -740,6 +741,7 @@ async fn position_stream(
     ApiQuery(q): ApiQuery<StreamQuery>,
 ) -> ApiResult<Sse<impl futures_util::Stream<Item = Result<SseEvent, std::convert::Infallible>>>> {
     let after = resume_after(&headers, &q);
+    state.services.gate.open_stream(&principal, "stream.positions").await?;
     let live = state.services.tracking.subscribe_positions();
     let mut ledger = StreamState::new();
     let backlog = state

@@ -10,19 +10,20 @@ const STATES = ['draft', 'submitted', 'assessed', 'approved', 'planned', 'releas
 const NEEDS_REASON = ['reject', 'abort', 'cancel'];
 const ROUTE_COLOURS = ['#1565c0', '#8e24aa', '#00897b', '#f4511e', '#6d4c41'];
 
-let names = null;
-// Persons and sites by id, for plain names instead of ids (what the caller may list).
-async function lookup() {
-  if (names) return names;
+// The persons and sites a movement names, by id, read one by one: only what the page shows
+// (a person's summary, never the personal data), so "who knew" names only those who looked.
+async function namesFor(m) {
+  const r = m.request;
+  const personIds = r ? [...new Set(r.persons)] : [];
+  const siteIds = r ? [...new Set(r.legs.flatMap((l) => [l.from.site, l.to.site]).filter(Boolean))] : [];
   const [persons, sites] = await Promise.all([
-    get('/api/v1/persons').catch(() => ({ items: [] })),
-    get('/api/v1/sites').catch(() => ({ items: [] })),
+    Promise.all(personIds.map((id) => get(`/api/v1/persons/${id}?view=summary`).catch(() => null))),
+    Promise.all(siteIds.map((id) => get(`/api/v1/sites/${id}`).catch(() => null))),
   ]);
-  names = {
-    persons: new Map(persons.items.map((p) => [p.id, p])),
-    sites: new Map(sites.items.map((s) => [s.id, s])),
+  return {
+    persons: new Map(persons.filter(Boolean).map((p) => [p.id, p])),
+    sites: new Map(sites.filter(Boolean).map((s) => [s.id, s])),
   };
-  return names;
 }
 
 function endpointText(e, n) {
@@ -69,8 +70,8 @@ export async function boardPage() {
 
 export async function movementPage(id) {
   mount(loading());
-  const n = await lookup();
   let m = await get(`/api/v1/movements/${id}`);
+  const n = await namesFor(m);
   const render = async () => {
     const body = [];
     body.push(h('div', { class: 'page-head' }, h('h1', {}, title(m)), badge(m.state, m.state),
@@ -179,8 +180,6 @@ function exposureButton(m) {
   const b = h('button', { type: 'button' }, 'Who can see the details');
   b.addEventListener('click', () => act(b, async () => {
     const e = await get(`/api/v1/movements/${m.id}/exposure`);
-    const n = await lookup();
-    void n;
     const out = document.getElementById('exposure') || h('section', { id: 'exposure', class: 'card' });
     clear(out).append(h('h2', {}, `Exposure: ${e.now} people now`),
       table([
@@ -287,7 +286,7 @@ async function planner(m, n, changed) {
 
 export async function newMovementPage() {
   mount(loading());
-  const [persons, sites] = await Promise.all([get('/api/v1/persons'), get('/api/v1/sites')]);
+  const [persons, sites] = await Promise.all([get('/api/v1/persons?view=summary'), get('/api/v1/sites')]);
   const who = h('select', { multiple: true, size: Math.min(6, persons.items.length || 1), required: true },
     persons.items.map((p) => h('option', { value: p.id }, `${p.full_name} (level ${p.protection_level})`)));
   const siteSelect = () => h('select', { required: true }, sites.items.map((s) => h('option', { value: s.id }, s.name)));

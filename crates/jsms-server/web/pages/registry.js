@@ -65,7 +65,7 @@ async function persons(box, editor, reload) {
   const orgs = (await get('/api/v1/organisations')).items;
   const siteList = (await get('/api/v1/sites')).items;
   const names = new Map(orgs.map((o) => [o.id, o.name]));
-  const list = (await get('/api/v1/persons')).items;
+  const list = (await get('/api/v1/persons?view=summary')).items;
   const open = (p) => {
     const full = text(p?.full_name, { required: true, maxlength: 200 });
     const nationality = text(p?.nationality, { maxlength: 100 });
