@@ -137,7 +137,10 @@ async fn main() {
         percentile(&all, 0.50).as_secs_f64() * 1e3,
         percentile(&all, 0.99).as_secs_f64() * 1e3
     );
-    println!("  audit entries written: {person_entries} for {} persons disclosed", all.len());
+    println!(
+        "  audit entries written: {person_entries} for {} persons disclosed",
+        all.len()
+    );
     println!("  baseline Store::person (no HTTP, one thread): {baseline:.0} reads/s");
     println!("  ratio baseline / HTTP: {:.1}x", baseline / rate);
 

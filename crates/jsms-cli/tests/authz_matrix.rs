@@ -111,6 +111,16 @@ const MATRIX: &[(&str, &str, &str)] = &[
         "/api/v1/movements/{M}/exposure",
         "hn.coordinator:200 hn.auditor:200 pn.auditor:200 *:404",
     ),
+    // Who received which variant of the brief: the movement's planners only, under the plan's
+    // need to know (a draft has no plan, so nobody, a host coordinator included, reaches it).
+    ("GET", "/api/v1/movements/{M}/brief/recipients", "*:404"),
+    // The escort teams free for its window: host coordinators plan; the movement's other
+    // readers are told no; nobody else learns it exists.
+    (
+        "GET",
+        "/api/v1/movements/{M}/escort-teams",
+        "hn.coordinator:200 pn.officer:403 pn.liaison:403 *:404",
+    ),
     ("GET", "/api/v1/movements", "*:200"),
     ("GET", "/api/v1/escort-teams", "hn.coordinator:200 hn.escort:200 *:403"),
     ("GET", "/api/v1/map/roads", "*:200"),

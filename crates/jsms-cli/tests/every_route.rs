@@ -36,15 +36,31 @@ const UNRECORDED: &[(&str, &str)] = &[
     ("/api/v1/audit/checkpoint", "a signed tree head, for witnesses"),
     ("/api/v1/audit/consistency", "hashes only"),
     ("/api/v1/audit/inclusion", "hashes only"),
-    ("/api/v1/organisations", "names and kinds of organisations, read by every user of both parties"),
-    ("/api/v1/organisations/{id}", "an organisation's name and kind, read by every user of both parties"),
-    ("/api/v1/decisions/authorities", "who approves decisions for each party, known to both by the agreement"),
-    ("/api/v1/me/notifications", "the caller's own notices; the objects they point to are recorded when opened"),
+    (
+        "/api/v1/organisations",
+        "names and kinds of organisations, read by every user of both parties",
+    ),
+    (
+        "/api/v1/organisations/{id}",
+        "an organisation's name and kind, read by every user of both parties",
+    ),
+    (
+        "/api/v1/decisions/authorities",
+        "who approves decisions for each party, known to both by the agreement",
+    ),
+    (
+        "/api/v1/me/notifications",
+        "the caller's own notices; the objects they point to are recorded when opened",
+    ),
 ];
 
 /// Event streams: opened, they are checked for refusal while the log is down (each event is
 /// a recorded disclosure, checked in the tracking and intelligence tests).
-const STREAMS: &[&str] = &["/api/v1/alerts/stream", "/api/v1/reports/stream", "/api/v1/tracking/stream"];
+const STREAMS: &[&str] = &[
+    "/api/v1/alerts/stream",
+    "/api/v1/reports/stream",
+    "/api/v1/tracking/stream",
+];
 
 /// Reads that report a position: the OsmAnd protocol sends positions as GET requests.
 const WRITING_GETS: &[&str] = &["/api/v1/tracking/osmand"];
@@ -54,7 +70,10 @@ const QUERIES: &[(&str, &str)] = &[
     ("/api/v1/audit/consistency", "?old=1&new=2"),
     ("/api/v1/audit/inclusion", "?index=0"),
     ("/api/v1/audit/who-knew", "?resource=person:{persons}"),
-    ("/api/v1/tracking/osmand", "?id={device}&lat=24.8601&lon=67.0012&timestamp={now}"),
+    (
+        "/api/v1/tracking/osmand",
+        "?id={device}&lat=24.8601&lon=67.0012&timestamp={now}",
+    ),
 ];
 
 /// Roles tried, in order, for each read: the first that gets 200 is the reader (`device`:
@@ -93,7 +112,9 @@ fn valid_body(method: &str, template: &str, ids: &Ids) -> Option<Value> {
     Some(match (method, template) {
         ("POST", "/api/v1/persons") => json!({"full_name": "Not Written", "employer_org_id": ids.get("employer"),
             "protection_level": "C", "status": "in_country"}),
-        ("PATCH", "/api/v1/persons/{id}" | "/api/v1/sites/{id}" | "/api/v1/organisations/{id}") => json!({"version": 1}),
+        ("PATCH", "/api/v1/persons/{id}" | "/api/v1/sites/{id}" | "/api/v1/organisations/{id}") => {
+            json!({"version": 1})
+        }
         ("POST", "/api/v1/zones") => json!({"type": "Feature",
             "geometry": {"type": "Polygon", "coordinates": [[[66.995, 24.855], [67.0, 24.855], [67.0, 24.86], [66.995, 24.855]]]},
             "properties": {"severity": 3, "kind": "ied_risk", "valid_from": "2026-01-01T00:00:00Z", "source": "route table"}}),
@@ -101,25 +122,39 @@ fn valid_body(method: &str, template: &str, ids: &Ids) -> Option<Value> {
         ("POST", "/api/v1/movements/{id}/transitions") => {
             json!({"transition": "cancel", "version": ids.get("movement_version").parse::<i64>().unwrap(), "reason": "route table"})
         }
-        ("POST", "/api/v1/tracking/positions") => json!({"positions": [{"time": common::now(), "lat": 24.8601, "lon": 67.0012}]}),
+        ("POST", "/api/v1/routes") => json!({"from": {"type": "Point", "coordinates": [66.9958, 24.8548]},
+            "to": {"type": "Point", "coordinates": [67.0105, 24.8668]}}),
+        ("POST", "/api/v1/tracking/positions") => {
+            json!({"positions": [{"time": common::now(), "lat": 24.8601, "lon": 67.0012}]})
+        }
         ("POST", "/api/v1/tracking/sos" | "/api/v1/tracking/osmand") => json!({}),
-        ("POST", "/api/v1/api-tokens") => json!({"name": "route table", "org_id": ids.get("host_org"), "scopes": ["registry_read"], "expires_in_days": 30}),
+        ("POST", "/api/v1/api-tokens") => {
+            json!({"name": "route table", "org_id": ids.get("host_org"), "scopes": ["registry_read"], "expires_in_days": 30})
+        }
         ("POST", "/api/v1/movements/{id}/sos" | "/api/v1/movements/{id}/check-in") => json!({}),
         ("POST", "/api/v1/meetings") => json!({"title": "route table", "starts_at": rfc(soon), "place": "here",
             "attendance": [{"party": ids.get("host")}]}),
         ("PUT", "/api/v1/meetings/{id}/minutes") => json!({"version": 999_999, "minutes": "route table"}),
-        ("POST", "/api/v1/meetings/{id}/minutes/approval" | "/api/v1/meetings/{id}/actions/{n}/done") => json!({"version": 999_999}),
+        ("POST", "/api/v1/meetings/{id}/minutes/approval" | "/api/v1/meetings/{id}/actions/{n}/done") => {
+            json!({"version": 999_999})
+        }
         ("POST", "/api/v1/decisions") => json!({"kind": "other", "title": "route table", "text": "route table"}),
         ("POST", "/api/v1/incidents") => json!({"kind": "suspicious_activity", "title": "route table", "severity": 2,
             "occurred_at": rfc(soon - 7200), "place": {"type": "Point", "coordinates": [67.0, 24.86]},
             "narrative": "route table", "shared": true}),
         ("POST", "/api/v1/incidents/{id}/updates") => json!({"text": "route table", "version": 999_999}),
-        ("POST", "/api/v1/incidents/{id}/investigation") => json!({"status": "under_investigation", "version": 999_999}),
-        ("POST", "/api/v1/reports") => json!({"title": "route table", "body": "route table", "tlp": "amber", "shared": true,
-            "observed_at": rfc(soon - 7200), "grading": {"reliability": "C", "credibility": 3}}),
+        ("POST", "/api/v1/incidents/{id}/investigation") => {
+            json!({"status": "under_investigation", "version": 999_999})
+        }
+        ("POST", "/api/v1/reports") => {
+            json!({"title": "route table", "body": "route table", "tlp": "amber", "shared": true,
+            "observed_at": rfc(soon - 7200), "grading": {"reliability": "C", "credibility": 3}})
+        }
         ("POST", "/api/v1/reports/{id}/marking") => json!({"version": 999_999, "tlp": "red", "reason": "route table"}),
         ("POST", "/api/v1/alerts/{id}/acknowledge" | "/api/v1/alerts/{id}/resolve") => json!({"note": "route table"}),
-        ("POST", "/api/v1/users/{id}/disable" | "/api/v1/users/{id}/enable" | "/api/v1/users/{id}/reset-mfa") => json!({}),
+        ("POST", "/api/v1/users/{id}/disable" | "/api/v1/users/{id}/enable" | "/api/v1/users/{id}/reset-mfa") => {
+            json!({})
+        }
         ("POST", "/api/v1/privilege-requests/{id}/rejection") => json!({"note": "route table"}),
         _ => return None,
     })
@@ -178,7 +213,8 @@ fn first_id(r: &Resp) -> String {
 
 /// Every row of every table of the instance's database, in one string.
 fn database_contents(s: &InProcess) -> BTreeMap<String, Vec<String>> {
-    let conn = rusqlite::Connection::open_with_flags(&s.data.database(), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let conn =
+        rusqlite::Connection::open_with_flags(&s.data.database(), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
     let tables: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .unwrap()
@@ -238,15 +274,27 @@ async fn scenario(s: &InProcess, clients: &HashMap<&str, Client>) -> Ids {
         by_area.insert(area.to_owned(), first_id(&r));
     }
     let persons = officer.get("/api/v1/persons").await;
-    by_area.insert("employer".into(), persons.body["items"][0]["employer_org_id"].as_str().unwrap().to_owned());
+    by_area.insert(
+        "employer".into(),
+        persons.body["items"][0]["employer_org_id"].as_str().unwrap().to_owned(),
+    );
     let parties = coord.get("/api/v1/parties").await.body;
     by_area.insert("host".into(), parties[0]["id"].as_str().unwrap().to_owned());
-    let host_orgs = coord.get(&format!("/api/v1/organisations?party_id={}", by_area["host"])).await;
+    let host_orgs = coord
+        .get(&format!("/api/v1/organisations?party_id={}", by_area["host"]))
+        .await;
     by_area.insert("host_org".into(), first_id(&host_orgs));
 
     // A zone, a released movement with an SOS alert, a meeting, a decision with an
     // attachment, an incident, a pending privilege request.
-    let zone_body = valid_body("POST", "/api/v1/zones", &Ids { by_area: by_area.clone(), movement_request: Value::Null });
+    let zone_body = valid_body(
+        "POST",
+        "/api/v1/zones",
+        &Ids {
+            by_area: by_area.clone(),
+            movement_request: Value::Null,
+        },
+    );
     let zone = analyst.post("/api/v1/zones", zone_body.unwrap()).await;
     assert_eq!(zone.status, 201, "{zone:?}");
     by_area.insert("zones".into(), zone.body["id"].as_str().unwrap().to_owned());
@@ -267,13 +315,23 @@ async fn scenario(s: &InProcess, clients: &HashMap<&str, Client>) -> Ids {
         .await;
     assert_eq!(planned.body["state"], "planned", "{planned:?}");
     assert_eq!(s.services.release_due().await.unwrap(), 1);
-    let sos = clients["hn.escort"].post(&format!("/api/v1/movements/{id}/sos"), json!({})).await;
+    let sos = clients["hn.escort"]
+        .post(&format!("/api/v1/movements/{id}/sos"), json!({}))
+        .await;
     assert_eq!(sos.status, 201, "{sos:?}");
     by_area.insert("movements".into(), id);
     by_area.insert("alerts".into(), first_id(&coord.get("/api/v1/alerts").await));
 
-    let ids = Ids { by_area: by_area.clone(), movement_request: movement_request.clone() };
-    let meeting = coord.post("/api/v1/meetings", valid_body("POST", "/api/v1/meetings", &ids).unwrap()).await;
+    let ids = Ids {
+        by_area: by_area.clone(),
+        movement_request: movement_request.clone(),
+    };
+    let meeting = coord
+        .post(
+            "/api/v1/meetings",
+            valid_body("POST", "/api/v1/meetings", &ids).unwrap(),
+        )
+        .await;
     assert_eq!(meeting.status, 201, "{meeting:?}");
     let mid = meeting.body["id"].as_str().unwrap().to_owned();
     let minutes = coord
@@ -286,7 +344,12 @@ async fn scenario(s: &InProcess, clients: &HashMap<&str, Client>) -> Ids {
     assert_eq!(minutes.status, 200, "{minutes:?}");
     by_area.insert("meetings".into(), mid);
 
-    let decision = coord.post("/api/v1/decisions", valid_body("POST", "/api/v1/decisions", &ids).unwrap()).await;
+    let decision = coord
+        .post(
+            "/api/v1/decisions",
+            valid_body("POST", "/api/v1/decisions", &ids).unwrap(),
+        )
+        .await;
     assert_eq!(decision.status, 201, "{decision:?}");
     let did = decision.body["id"].as_str().unwrap().to_owned();
     let v = decision.body["version"].to_string();
@@ -300,15 +363,28 @@ async fn scenario(s: &InProcess, clients: &HashMap<&str, Client>) -> Ids {
         )
         .await;
     assert_eq!(attached.status, 200, "{attached:?}");
-    by_area.insert("sha256".into(), attached.body["attachments"][0]["sha256"].as_str().unwrap().to_owned());
+    by_area.insert(
+        "sha256".into(),
+        attached.body["attachments"][0]["sha256"].as_str().unwrap().to_owned(),
+    );
     by_area.insert("decisions".into(), did);
 
-    let incident = coord.post("/api/v1/incidents", valid_body("POST", "/api/v1/incidents", &ids).unwrap()).await;
+    let incident = coord
+        .post(
+            "/api/v1/incidents",
+            valid_body("POST", "/api/v1/incidents", &ids).unwrap(),
+        )
+        .await;
     assert_eq!(incident.status, 201, "{incident:?}");
     by_area.insert("incidents".into(), incident.body["id"].as_str().unwrap().to_owned());
 
     let users = admin.get("/api/v1/users?limit=200").await;
-    let me = &users.body["items"].as_array().unwrap().iter().find(|u| u["username"] == "hn.escort").unwrap();
+    let me = &users.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "hn.escort")
+        .unwrap();
     let raise = admin
         .patch(
             &format!("/api/v1/users/{}", me["id"].as_str().unwrap()),
@@ -316,14 +392,28 @@ async fn scenario(s: &InProcess, clients: &HashMap<&str, Client>) -> Ids {
         )
         .await;
     assert!(raise.status.is_success(), "{raise:?}");
-    by_area.insert("privilege-requests".into(), first_id(&admin.get("/api/v1/privilege-requests").await));
+    by_area.insert(
+        "privilege-requests".into(),
+        first_id(&admin.get("/api/v1/privilege-requests").await),
+    );
     by_area.insert("users".into(), me["id"].as_str().unwrap().to_owned());
 
-    let token = admin.post("/api/v1/api-tokens", valid_body("POST", "/api/v1/api-tokens", &ids).unwrap()).await;
+    let token = admin
+        .post(
+            "/api/v1/api-tokens",
+            valid_body("POST", "/api/v1/api-tokens", &ids).unwrap(),
+        )
+        .await;
     assert_eq!(token.status, 201, "{token:?}");
-    by_area.insert("api-tokens".into(), token.body["token"]["id"].as_str().unwrap().to_owned());
+    by_area.insert(
+        "api-tokens".into(),
+        token.body["token"]["id"].as_str().unwrap().to_owned(),
+    );
     let device = coord
-        .post(&format!("/api/v1/escort-teams/{}/devices", by_area["escort-teams"]), json!({"name": "route table phone"}))
+        .post(
+            &format!("/api/v1/escort-teams/{}/devices", by_area["escort-teams"]),
+            json!({"name": "route table phone"}),
+        )
         .await;
     assert_eq!(device.status, 201, "{device:?}");
     by_area.insert("device".into(), device.body["token"].as_str().unwrap().to_owned());
@@ -331,7 +421,10 @@ async fn scenario(s: &InProcess, clients: &HashMap<&str, Client>) -> Ids {
     by_area.insert("movement_version".into(), movement.body["version"].to_string());
     // A signed checkpoint, as the checkpointer of a running server makes.
     s.services.audit.sign_checkpoint().unwrap();
-    Ids { by_area, movement_request }
+    Ids {
+        by_area,
+        movement_request,
+    }
 }
 
 #[tokio::test]
@@ -362,7 +455,12 @@ async fn every_route_records_what_it_discloses_and_fails_closed_without_the_log(
             }
         }
     }
-    assert!(reads.len() > 40 && writes.len() > 60, "{} reads, {} writes", reads.len(), writes.len());
+    assert!(
+        reads.len() > 40 && writes.len() > 60,
+        "{} reads, {} writes",
+        reads.len(),
+        writes.len()
+    );
     for (listed, _) in UNRECORDED {
         assert!(reads.contains(&(*listed).to_owned()), "{listed} is not a route");
     }
@@ -402,7 +500,8 @@ async fn every_route_records_what_it_discloses_and_fails_closed_without_the_log(
             .iter()
             .filter(|e| {
                 e.outcome == jsms_audit::entry::Outcome::Allow
-                    && (who == "device" && e.principal.starts_with("device:") || e.principal_name.as_deref() == Some(who))
+                    && (who == "device" && e.principal.starts_with("device:")
+                        || e.principal_name.as_deref() == Some(who))
             })
             .collect();
         if allowed.is_empty() {
@@ -411,7 +510,10 @@ async fn every_route_records_what_it_discloses_and_fails_closed_without_the_log(
         }
         if template.contains("{id}") {
             let id = path.split('/').nth(4).unwrap();
-            if !allowed.iter().any(|e| e.resource.as_deref().is_some_and(|r| r.contains(id))) {
+            if !allowed
+                .iter()
+                .any(|e| e.resource.as_deref().is_some_and(|r| r.contains(id)))
+            {
                 failures.push(format!(
                     "GET {template} as {who}: no entry names {id}: {:?}",
                     allowed.iter().map(|e| (&e.action, &e.resource)).collect::<Vec<_>>()
@@ -455,8 +557,12 @@ async fn every_route_records_what_it_discloses_and_fails_closed_without_the_log(
             }
             "GET" => c.get(&path).await,
             m => {
-                c.send(Method::from_bytes(m.as_bytes()).unwrap(), &path, Some(body.clone().unwrap_or(json!({}))))
-                    .await
+                c.send(
+                    Method::from_bytes(m.as_bytes()).unwrap(),
+                    &path,
+                    Some(body.clone().unwrap_or(json!({}))),
+                )
+                .await
             }
         };
         if r.status.is_success() {
@@ -485,7 +591,12 @@ async fn every_route_records_what_it_discloses_and_fails_closed_without_the_log(
             failures.push(format!("table {table} changed while the log was down"));
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(recorded_reads >= 30, "{recorded_reads} recorded reads");
     assert!(refused_valid >= 20, "{refused_valid} valid changes refused");
 }

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::movements::{released, request, rfc, step, version};
+use common::movements::{released, released_after, request, rfc, step, version};
 use common::{TestServer, assert_problem, now};
 use jsms_server::config::KeySource;
 use jsms_server::instance::DataDir;
@@ -589,9 +589,10 @@ async fn briefs_differ_per_recipient_and_leaks_are_traced_to_them() {
         422,
         "validation",
     );
-    // A second movement on the same origin and destination: the plan warns that it repeats
-    // the first one's route, and the predictability report shows the first.
-    let second = released(&officer, &coordinator, &coordinator2, &escort).await;
+    // A second movement on the same origin and destination (later, when the escort team is
+    // free): the plan warns that it repeats the first one's route, and the predictability
+    // report shows the first.
+    let second = released_after(&officer, &coordinator, &coordinator2, &escort, 5).await;
     let report = coordinator
         .get(&format!("/api/v1/movements/{second}/predictability"))
         .await;

@@ -548,7 +548,12 @@ impl Gate {
     /// Discloses only the `wanted` parts of one object asked for by id (the object itself,
     /// its first part, always): what a page that shows a name needs, recorded as such —
     /// the other parts are neither disclosed nor in the entry's fields.
-    pub async fn disclose_only<T: Protected>(&self, caller: &Caller, value: T, wanted: &[T::Part]) -> Result<Disclosed<T>> {
+    pub async fn disclose_only<T: Protected>(
+        &self,
+        caller: &Caller,
+        value: T,
+        wanted: &[T::Part],
+    ) -> Result<Disclosed<T>> {
         let parts = Self::only(value.parts(), wanted);
         self.disclose_parts(caller, value, parts).await
     }
@@ -566,7 +571,12 @@ impl Gate {
             .collect()
     }
 
-    async fn disclose_parts<T: Protected>(&self, caller: &Caller, value: T, parts: Vec<Part<T::Part>>) -> Result<Disclosed<T>> {
+    async fn disclose_parts<T: Protected>(
+        &self,
+        caller: &Caller,
+        value: T,
+        parts: Vec<Part<T::Part>>,
+    ) -> Result<Disclosed<T>> {
         let allowed = self.allowed::<T>(&caller.actor, &parts);
         if allowed.is_empty() {
             let reasons = parts

@@ -650,3 +650,32 @@ fn feature(
         },
     }
 }
+
+impl crate::Services {
+    /// Plans routes between two points for an operational role (`POST /api/v1/routes`):
+    /// decided as a read of the threat zones and recorded before they are read — the answer
+    /// names the zones each route crosses.
+    pub async fn plan_route(
+        &self,
+        caller: &crate::Caller,
+        input: PlanInput,
+        heading: Option<f64>,
+    ) -> Result<RouteCollection, Error> {
+        let network = self
+            .network
+            .clone()
+            .ok_or_else(|| Error::Conflict("no road network is imported: run `jsms map import FILE.osm.pbf`".into()))?;
+        let change = crate::Change::new(
+            "route.plan",
+            None,
+            jsms_domain::access::Action::ReadZones,
+            crate::Refusal::Forbidden("your role does not plan routes"),
+        );
+        drop(self.gate.permit(caller, change).await?);
+        let zones = self.db(|s| s.zones()).await?;
+        let feed = Arc::clone(&self.risk_feed);
+        tokio::task::spawn_blocking(move || plan_heading(&network, &zones, feed.as_ref(), &input, heading))
+            .await
+            .map_err(|e| Error::Internal(format!("route planning failed: {e}")))?
+    }
+}

@@ -49,7 +49,21 @@ pub fn version(r: &Resp) -> i64 {
 
 /// Runs a fresh movement of Bridgeworks through to `released`; returns its id.
 pub async fn released(officer: &Client, coordinator: &Client, coordinator2: &Client, escort: &Client) -> String {
-    let created = officer.post("/api/v1/movements", request(officer).await).await;
+    released_after(officer, coordinator, coordinator2, escort, 0).await
+}
+
+/// [`released`] with the request's window `hours` later: a second trip of the same escort
+/// team must not overlap the first (planning refuses a double booking).
+pub async fn released_after(
+    officer: &Client,
+    coordinator: &Client,
+    coordinator2: &Client,
+    escort: &Client,
+    hours: i64,
+) -> String {
+    let mut body = request(officer).await;
+    body["window"] = json!({"start": rfc(now() + 1800 + hours * 3600), "end": rfc(now() + (4 + hours) * 3600)});
+    let created = officer.post("/api/v1/movements", body).await;
     let id = created.body["id"].as_str().unwrap().to_owned();
     let s = step(officer, &id, "submit", version(&created), None).await;
     let a = step(coordinator, &id, "assess", version(&s), None).await;

@@ -2,16 +2,14 @@
 //! authorization, and the planning itself on a blocking thread.
 
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, RequestMeta};
-use crate::planning::{MAX_ALTERNATIVES, PlanInput, Profile, RouteCollection, plan_heading};
-use crate::routes::require;
+use crate::error::{ApiResult, Problem};
+use crate::extract::ApiJson;
+use crate::planning::{MAX_ALTERNATIVES, PlanInput, Profile, RouteCollection};
 use crate::state::AppState;
 use crate::wire::GeoPoint;
 use axum::Json;
 use axum::extract::State;
 use jsms_domain::ValidationError;
-use jsms_domain::access::Action;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -60,21 +58,9 @@ pub struct RouteRequest {
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn plan_route(
     State(state): State<AppState>,
-    meta: RequestMeta,
     principal: Principal,
     ApiJson(req): ApiJson<RouteRequest>,
 ) -> ApiResult<Json<RouteCollection>> {
-    let forbidden = ApiError::Forbidden("your role does not plan routes");
-    require(
-        &state,
-        &principal,
-        &meta,
-        "route.plan",
-        None,
-        Action::ReadZones,
-        forbidden,
-    )
-    .await?;
     let from = req.from.to_coordinate("/from")?;
     let to = req.to.to_coordinate("/to")?;
     let depart = match &req.depart_at {
@@ -111,15 +97,5 @@ async fn plan_route(
         alternatives,
         unpredictable: req.unpredictable,
     };
-    let network =
-        state.services.network.clone().ok_or_else(|| {
-            ApiError::Conflict("no road network is imported: run `jsms map import FILE.osm.pbf`".into())
-        })?;
-    let zones = state.db(|s| s.zones()).await?;
-    let feed = state.services.risk_feed.clone();
-    tokio::task::spawn_blocking(move || plan_heading(&network, &zones, feed.as_ref(), &input, heading))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map(Json)
-        .map_err(ApiError::from)
+    Ok(Json(state.services.plan_route(&principal, input, heading).await?))
 }
