@@ -452,8 +452,13 @@ async fn every_endpoint_role_and_resource_is_decided_as_the_table_says() {
     ]);
     ids.extend(reports);
 
+    let log =
+        jsms_store::audit::AuditDb::open(&jsms_server::instance::DataDir::new(server.data_dir()).audit_database())
+            .unwrap();
+    let log_size = || log.entries(0, u64::MAX).unwrap().last().map_or(0, |e| e.idx + 1);
     let mut failures = Vec::new();
     let mut checked = 0;
+    let mut audited = 0;
     for (method, template, row) in MATRIX {
         let mut path = (*template).to_owned();
         for (k, v) in &ids {
@@ -465,6 +470,7 @@ async fn every_endpoint_role_and_resource_is_decided_as_the_table_says() {
             let status: u16 = status.parse().unwrap();
             let c = &clients[who];
             let m = Method::from_bytes(method.as_bytes()).unwrap();
+            let before = log_size();
             let r = match *method {
                 "PATCH" => c.send(m, &path, Some(json!({"version": 999_999}))).await,
                 "PUT" => {
@@ -524,6 +530,49 @@ async fn every_endpoint_role_and_resource_is_decided_as_the_table_says() {
                 failures.push(format!("{who} {method} {template}: expected {status}, got {r:?}"));
                 continue;
             }
+            // The log says the same as the status: an object read is an allow entry naming
+            // the reader and the object; a refusal of an object is a deny entry.
+            let object = template
+                .split('?')
+                .next()
+                .unwrap()
+                .split('/')
+                .find(|seg| seg.starts_with('{'))
+                .and_then(|k| ids.get(k));
+            // Organisations are not protected; `{N}` and an attachment's zero digest name
+            // objects that do not exist (nothing to decide, nothing to record).
+            let unprotected = template.starts_with("/api/v1/organisations/")
+                || template.contains("{N}")
+                || template.contains("/attachments/");
+            if let Some(id) = object.filter(|_| !unprotected) {
+                let entries: Vec<_> = log
+                    .entries(before, u64::MAX)
+                    .unwrap()
+                    .iter()
+                    .map(|e| jsms_audit::entry::AuditEntry::from_bytes(&e.data).unwrap())
+                    .filter(|e| e.principal_name.as_deref() == Some(who))
+                    .collect();
+                let wanted = match (status, *method) {
+                    (200, "GET") => Some(jsms_audit::entry::Outcome::Allow),
+                    (403 | 404, _) => Some(jsms_audit::entry::Outcome::Deny),
+                    _ => None,
+                };
+                if let Some(outcome) = wanted {
+                    audited += 1;
+                    if !entries
+                        .iter()
+                        .any(|e| e.outcome == outcome && e.resource.as_deref().is_some_and(|r| r.contains(id.as_str())))
+                    {
+                        failures.push(format!(
+                            "{who} {method} {template} ({status}): no {outcome:?} entry naming {id}: {:?}",
+                            entries
+                                .iter()
+                                .map(|e| (&e.action, &e.resource, e.outcome))
+                                .collect::<Vec<_>>()
+                        ));
+                    }
+                }
+            }
             match fields {
                 "p" if !r.body["personal_data"].is_object() => {
                     failures.push(format!("{who} {template}: personal data missing"))
@@ -556,6 +605,7 @@ async fn every_endpoint_role_and_resource_is_decided_as_the_table_says() {
         failures.join("\n")
     );
     assert_eq!(checked, MATRIX.len() * ROLES.len());
+    assert!(audited > 300, "{audited} cases checked against the log");
 
     // No list ever returns a person outside the caller's view, nor personal data to a liaison.
     for who in ROLES {

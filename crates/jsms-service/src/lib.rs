@@ -185,6 +185,26 @@ impl Services {
         }
     }
 
+    /// A refusal by a rule the service enforces itself (not a policy): recorded as a deny
+    /// entry naming the rule, like a policy's denial, then returned. Domain refusals that
+    /// are only conflicts of state (a stale version, final minutes) are not denials.
+    pub(crate) async fn refuse<T>(
+        &self,
+        caller: &Caller,
+        action: &'static str,
+        resource: Resource,
+        error: Error,
+    ) -> Result<T> {
+        self.gate
+            .record(
+                &caller.who,
+                &caller.origin,
+                Event::deny(action, Some(resource), error.to_string()),
+            )
+            .await?;
+        Err(error)
+    }
+
     /// The store, for the parts of the HTTP layer not yet moved behind a service function.
     /// Migration aid: removed once every area is a service.
     pub fn legacy_store(&self) -> Arc<dyn Store> {

@@ -486,9 +486,8 @@ impl Services {
             ));
         }
         if !m.attending().iter().any(|p| Meeting::representative(&user, *p)) {
-            return Err(Error::Forbidden(
-                "a coordinator or liaison officer of an attending party writes the minutes",
-            ));
+            let no = Error::Forbidden("a coordinator or liaison officer of an attending party writes the minutes");
+            return self.refuse(caller, "meeting.minutes", Resource::Meeting(id), no).await;
         }
         m.minutes = Some(jsms_domain::text::required("/minutes", &input.minutes, 50_000)?);
         m.minutes_by = Some(user.id.uuid());
@@ -523,7 +522,13 @@ impl Services {
         }
         let mut m = current.meeting.clone();
         let now = self.clock.now();
-        let final_now = m.approve(&user, now)?;
+        let final_now = match m.approve(&user, now) {
+            Ok(f) => f,
+            Err(no @ Error::Forbidden(_)) => {
+                return self.refuse(caller, "meeting.approve", Resource::Meeting(id), no).await;
+            }
+            Err(e) => return Err(e),
+        };
         self.gate
             .record(
                 &caller.who,
@@ -553,9 +558,8 @@ impl Services {
         let current = self.readable_meeting(caller, id, "meeting.correct").await?;
         let original = current.meeting.clone();
         if !original.attending().iter().any(|p| Meeting::representative(&user, *p)) {
-            return Err(Error::Forbidden(
-                "a coordinator or liaison officer of an attending party corrects the minutes",
-            ));
+            let no = Error::Forbidden("a coordinator or liaison officer of an attending party corrects the minutes");
+            return self.refuse(caller, "meeting.correct", Resource::Meeting(id), no).await;
         }
         if !current.is_final {
             return Err(Error::Conflict("the minutes are not final: change them instead".into()));
@@ -606,9 +610,8 @@ impl Services {
         let item = m.actions.get_mut(n).ok_or(Error::NotFound)?;
         let owner = item.owner == Some(user.id.uuid());
         if !owner && !rep {
-            return Err(Error::Forbidden(
-                "the owner or a representative of an attending party closes an action",
-            ));
+            let no = Error::Forbidden("the owner or a representative of an attending party closes an action");
+            return self.refuse(caller, "meeting.action", Resource::Meeting(id), no).await;
         }
         item.done = true;
         self.gate
