@@ -14,8 +14,8 @@ use jsms_domain::intel::{Grading, Marking, Tlp};
 use jsms_identity::totp::{self, TotpSecret};
 use jsms_server::config::{KeySource, SessionPolicy};
 use jsms_server::instance::DataDir;
-use jsms_server::routes::reports::ReportBody;
 use jsms_server::state::{AppState, SystemClock};
+use jsms_service::intel::ReportBody;
 use jsms_store::{ReportRecord, Store};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -39,7 +39,7 @@ fn body(n: usize, at: i64) -> ReportBody {
         movements: vec![],
         actors: vec![format!("Fictional Cell {}", n % 13)],
         intrusion_sets: vec![],
-        indicators: vec![jsms_server::routes::reports::IndicatorBody {
+        indicators: vec![jsms_service::intel::IndicatorBody {
             name: Some("Scout phone".into()),
             pattern: format!("[ipv4-addr:value = '198.51.100.{}']", n % 250),
             pattern_type: "stix".into(),

@@ -409,7 +409,7 @@ pub fn seed(store: &SqliteStore, now: i64) -> Result<Vec<Login>, Failure> {
     for (n, (party, org, author, marking, title, text, (r, c), actors, (lat, lon))) in reports.into_iter().enumerate() {
         let id = uuid::Uuid::now_v7();
         let at = now - 3600 * (24 - 6 * i64::try_from(n).unwrap_or(0));
-        let body = jsms_server::routes::reports::ReportBody {
+        let body = jsms_service::intel::ReportBody {
             title: title.to_owned(),
             body: text.to_owned(),
             observed_at: at - 7200,

@@ -24,7 +24,6 @@ pub struct AppState {
     /// The service layer: the gate, the audit log and every area's rules.
     pub services: Arc<jsms_service::Services>,
     /// New and re-marked threat reports, for the report streams.
-    pub intel: Arc<crate::routes::reports::IntelHub>,
     /// TAXII collection contents being paged through.
     pub taxii_cache: Arc<crate::routes::taxii::TaxiiCache>,
     /// The web map's raster tile URL template, if an operator configured one.
@@ -56,7 +55,6 @@ impl AppState {
             audit: Arc::clone(&services.audit),
             clock: Arc::clone(&services.clock),
             services,
-            intel: Arc::new(crate::routes::reports::IntelHub::default()),
             taxii_cache: Arc::new(crate::routes::taxii::TaxiiCache::default()),
             tile_url: None,
             sessions,

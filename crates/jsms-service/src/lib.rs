@@ -17,6 +17,7 @@ pub mod decisions;
 pub mod error;
 pub mod gate;
 pub mod incidents;
+pub mod intel;
 pub mod logbook;
 pub mod meetings;
 pub mod movements;
@@ -100,6 +101,8 @@ pub struct Services {
     pub route_watch: Arc<reeval::RouteWatch>,
     /// Trackers of movements under way and the live channels.
     pub tracking: Arc<tracking::TrackingHub>,
+    /// New and re-marked threat reports, for the streams.
+    pub intel: Arc<intel::IntelHub>,
     /// Webhook targets of alerts.
     pub webhooks: Arc<Vec<webhooks::WebhookTarget>>,
     /// Break-glass rules.
@@ -143,6 +146,7 @@ impl Services {
             network: settings.network,
             risk_feed,
             route_watch: Arc::new(reeval::RouteWatch::default()),
+            intel: Arc::new(intel::IntelHub::default()),
             tracking: Arc::new(tracking::TrackingHub::new(
                 settings.detectors,
                 settings.alert_escalation_secs,

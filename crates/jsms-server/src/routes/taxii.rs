@@ -15,8 +15,7 @@
 
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::extract::RequestMeta;
-use crate::routes::reports::{INDEX_LIMIT, import_objects, open_readable, org_names, read_action, to_stix};
+use crate::routes::reports::{import_objects, to_stix};
 use crate::state::AppState;
 use axum::Router;
 use axum::body::Bytes;
@@ -27,6 +26,7 @@ use axum::routing::get;
 use jsms_domain::access::{Action, ActorKind};
 use jsms_domain::ids::PartyId;
 use jsms_domain::user::ApiScope;
+use jsms_service::intel::Purpose;
 use jsms_store::ReportMeta;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -69,6 +69,12 @@ impl TaxiiError {
             title: title.to_owned(),
             description: description.into(),
         }
+    }
+}
+
+impl From<jsms_service::Error> for TaxiiError {
+    fn from(e: jsms_service::Error) -> Self {
+        ApiError::from(e).into()
     }
 }
 
@@ -395,18 +401,13 @@ impl TaxiiCache {
 }
 
 /// The collection's objects for `p` (see [`compute_entries`]), reused while fresh.
-async fn entries(
-    state: &AppState,
-    p: &Principal,
-    meta: &RequestMeta,
-    scope: Scope,
-) -> Result<std::sync::Arc<Vec<Entry>>, TaxiiError> {
+async fn entries(state: &AppState, p: &Principal, scope: Scope) -> Result<std::sync::Arc<Vec<Entry>>, TaxiiError> {
     let key = format!("{:?}|{}", p.actor, scope_id(scope));
-    let seq = state.intel.last();
+    let seq = state.services.intel.last();
     if let Some(hit) = state.taxii_cache.get(&key, seq) {
         return Ok(hit);
     }
-    let computed = std::sync::Arc::new(compute_entries(state, p, meta, scope).await?);
+    let computed = std::sync::Arc::new(compute_entries(state, p, scope).await?);
     state.taxii_cache.put(key, seq, std::sync::Arc::clone(&computed));
     Ok(computed)
 }
@@ -414,34 +415,20 @@ async fn entries(
 /// Every object of the reports of `scope` that `p` may read (each read audited), in the
 /// order added (each object once: shared identities and marking definitions with their
 /// first report).
-async fn compute_entries(
-    state: &AppState,
-    p: &Principal,
-    meta: &RequestMeta,
-    scope: Scope,
-) -> Result<Vec<Entry>, TaxiiError> {
-    let index = state.db(|s| s.report_index(INDEX_LIMIT)).await?;
-    let mut visible: Vec<ReportMeta> = index
-        .into_iter()
-        .filter(|m| scope_of(m) == scope)
-        .filter(|m| {
-            state
-                .decide(&p.actor, read_action(m.id, m.party, m.org, &m.marking))
-                .is_allow()
-        })
-        .collect();
-    // Added to the collection when created, or when a new marking moved it here.
-    visible.sort_by_key(|m| (m.updated_at.max(m.created_at), m.id));
-    let names = org_names(state, visible.iter().map(|m| m.org).collect()).await;
+async fn compute_entries(state: &AppState, p: &Principal, scope: Scope) -> Result<Vec<Entry>, TaxiiError> {
+    let visible = state
+        .services
+        .reports_where(p, |m| scope_of(m) == scope, Purpose::Taxii)
+        .await?;
+    let names = state
+        .services
+        .organisation_names(visible.iter().map(|r| r.org).collect())
+        .await;
     let mut out: Vec<Entry> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    let mut audit = Vec::new();
-    for m in visible {
-        let Some(r) = open_readable(state, p, m.id).await? else {
-            continue;
-        };
+    for r in &visible {
         let name = names.get(&r.org).cloned().unwrap_or_default();
-        let report = to_stix(state, p, &r, name).await?;
+        let report = to_stix(state, p, r, name).await?;
         let added = r.updated_at.max(r.created_at);
         let mut objects = jsms_stix::jsms_extension_objects();
         objects.extend(jsms_stix::identities(std::slice::from_ref(&report)));
@@ -464,10 +451,7 @@ async fn compute_entries(
                 object: o,
             });
         }
-        let event = crate::state::Event::allow("report.taxii", Some(format!("report:{}", r.id)), r.marking.tlp.label());
-        audit.push(state.entry(&p.who, meta, event));
     }
-    state.audit_all(audit).await?;
     Ok(out)
 }
 
@@ -516,7 +500,6 @@ fn envelope(more: bool, f: &Filters, taken: usize, key: &str, items: Vec<Value>)
 #[allow(clippy::too_many_arguments)]
 async fn listing(
     state: &AppState,
-    meta: &RequestMeta,
     headers: &HeaderMap,
     p: Result<Principal, ApiError>,
     collection: &str,
@@ -535,7 +518,7 @@ async fn listing(
         }
         f.ids = vec![object.clone()];
     }
-    let all = entries(state, &p, meta, scope).await?;
+    let all = entries(state, &p, scope).await?;
     let (page, more, extra) = page(&all, &f);
     if object.is_some() && page.is_empty() && f.next == 0 {
         return Err(TaxiiError::new(
@@ -554,18 +537,16 @@ fn whole(e: &Entry) -> Value {
 
 async fn objects(
     State(state): State<AppState>,
-    meta: RequestMeta,
     headers: HeaderMap,
     p: Result<Principal, ApiError>,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Taxii {
-    listing(&state, &meta, &headers, p, &id, None, q.as_deref(), "objects", whole).await
+    listing(&state, &headers, p, &id, None, q.as_deref(), "objects", whole).await
 }
 
 async fn manifest(
     State(state): State<AppState>,
-    meta: RequestMeta,
     headers: HeaderMap,
     p: Result<Principal, ApiError>,
     Path(id): Path<String>,
@@ -575,34 +556,21 @@ async fn manifest(
         json!({"id": e.object.get("id"), "date_added": jsms_stix::timestamp_ms(e.added),
                "version": e.version, "media_type": STIX})
     };
-    listing(&state, &meta, &headers, p, &id, None, q.as_deref(), "objects", record).await
+    listing(&state, &headers, p, &id, None, q.as_deref(), "objects", record).await
 }
 
 async fn object(
     State(state): State<AppState>,
-    meta: RequestMeta,
     headers: HeaderMap,
     p: Result<Principal, ApiError>,
     Path((id, object)): Path<(String, String)>,
     RawQuery(q): RawQuery,
 ) -> Taxii {
-    listing(
-        &state,
-        &meta,
-        &headers,
-        p,
-        &id,
-        Some(object),
-        q.as_deref(),
-        "objects",
-        whole,
-    )
-    .await
+    listing(&state, &headers, p, &id, Some(object), q.as_deref(), "objects", whole).await
 }
 
 async fn versions(
     State(state): State<AppState>,
-    meta: RequestMeta,
     headers: HeaderMap,
     p: Result<Principal, ApiError>,
     Path((id, object)): Path<(String, String)>,
@@ -611,7 +579,6 @@ async fn versions(
     let version = |e: &Entry| json!(e.version);
     listing(
         &state,
-        &meta,
         &headers,
         p,
         &id,
@@ -625,7 +592,6 @@ async fn versions(
 
 async fn add_objects(
     State(state): State<AppState>,
-    meta: RequestMeta,
     headers: HeaderMap,
     p: Result<Principal, ApiError>,
     Path(id): Path<String>,
@@ -646,19 +612,11 @@ async fn add_objects(
         ));
     }
     let bytes = body.map_err(|e| TaxiiError::from(crate::extract::body_error(e)))?;
-    let allowed = crate::routes::require(
-        &state,
-        &p,
-        &meta,
-        "report.import",
-        None,
-        Action::CreateReport {
-            party: p.actor.party_id,
-        },
-        ApiError::Forbidden("this token may not add objects"),
-    )
-    .await;
-    allowed.map_err(|_| TaxiiError::new(StatusCode::FORBIDDEN, "Forbidden", "this token may not add objects"))?;
+    state
+        .services
+        .check_import(&p)
+        .await
+        .map_err(|_| TaxiiError::new(StatusCode::FORBIDDEN, "Forbidden", "this token may not add objects"))?;
     let envelope: Value = serde_json::from_slice(&bytes).map_err(|e| bad(format!("not JSON: {e}")))?;
     let objects = envelope
         .get("objects")
@@ -666,7 +624,7 @@ async fn add_objects(
         .ok_or_else(|| bad("an envelope is an object with an array of objects"))?;
     jsms_stix::check_objects("/objects", objects)
         .map_err(|e| TaxiiError::new(StatusCode::UNPROCESSABLE_ENTITY, "Unprocessable Entity", e.to_string()))?;
-    let (_, outcomes) = import_objects(&state, &p, &meta, objects, scope == Scope::Joint)
+    let (_, outcomes) = import_objects(&state, &p, objects, scope == Scope::Joint)
         .await
         .map_err(|e| match e {
             ApiError::Validation(v) => TaxiiError::new(
@@ -699,11 +657,7 @@ async fn add_objects(
         "total_count": objects.len(), "success_count": successes.len(), "successes": successes,
         "failure_count": failures.len(), "failures": failures, "pending_count": 0, "pendings": []
     });
-    let party = p.actor.party_id;
-    let saved = status.clone();
-    state
-        .db(move |s| s.save_taxii_status(status_id, party, &saved, now))
-        .await?;
+    state.services.save_taxii_status(&p, status_id, status.clone()).await?;
     Ok(ok(StatusCode::ACCEPTED, &status, &[]))
 }
 
@@ -717,13 +671,10 @@ async fn status(
     let p = caller(p)?;
     let not_found = || TaxiiError::new(StatusCode::NOT_FOUND, "Not Found", "no such status");
     let id = Uuid::parse_str(&id).map_err(|_| not_found())?;
-    let (party, body) = match state.db(move |s| s.taxii_status(id)).await {
+    let body = match state.services.taxii_status(&p, id).await {
         Ok(found) => found,
-        Err(ApiError::NotFound) => return Err(not_found()),
-        Err(e) => return Err(e.into()),
+        Err(jsms_service::Error::NotFound) => return Err(not_found()),
+        Err(e) => return Err(ApiError::from(e).into()),
     };
-    if party != p.actor.party_id {
-        return Err(not_found());
-    }
     Ok(ok(StatusCode::OK, &body, &[]))
 }

@@ -4,7 +4,7 @@
 
 use crate::auth::Principal;
 use crate::error::{ApiResult, Problem};
-use crate::extract::{ApiJson, RequestMeta, expected_version, path_id};
+use crate::extract::{ApiJson, expected_version, path_id};
 use crate::state::AppState;
 use crate::wire::{GeoPoint, GeoPolygon, PointTag, PolygonTag, rfc3339};
 use axum::Json;
@@ -195,52 +195,10 @@ async fn create_zone(
     Ok((StatusCode::CREATED, Json(to_feature(&record))))
 }
 
-/// Creates a zone from a feature (a threat report that creates one): decided, recorded,
-/// stored, and the watched routes re-evaluated before it returns. Validation errors name
+/// A zone from a feature (a threat report that creates one, a STIX import), errors naming
 /// their field under `prefix` (e.g. `/new_zone`).
-pub(crate) async fn create_from(
-    state: &AppState,
-    principal: &Principal,
-    _meta: &RequestMeta,
-    f: &ZoneFeature,
-    prefix: &str,
-) -> ApiResult<ZoneRecord> {
-    state.services.check_zone_write(principal).await?;
-    let input = to_zone(f).map_err(|e| ValidationError::new(format!("{prefix}{}", e.field), e.message))?;
-    Ok(state.services.store_new_zone(principal, input).await?)
-}
-
-/// Checks a zone feature without storing it (errors name their field under `prefix`).
-pub(crate) fn check_feature(f: &ZoneFeature, prefix: &str) -> Result<(), ValidationError> {
-    to_zone(f)
-        .map(|_| ())
-        .map_err(|e| ValidationError::new(format!("{prefix}{}", e.field), e.message))
-}
-
-/// Raises a zone's severity to `severity` (never lowers it): the owning party only,
-/// recorded with `why`, the watched routes re-evaluated. Errors name `field`.
-pub(crate) async fn raise(
-    state: &AppState,
-    principal: &Principal,
-    _meta: &RequestMeta,
-    id: uuid::Uuid,
-    severity: u8,
-    field: &str,
-    why: &str,
-) -> ApiResult<ZoneRecord> {
-    Ok(state.services.raise_zone(principal, id, severity, field, why).await?)
-}
-
-/// Checks that the principal may raise zone `id` to `severity` without changing anything.
-pub(crate) async fn check_raise(
-    state: &AppState,
-    principal: &Principal,
-    _meta: &RequestMeta,
-    id: uuid::Uuid,
-    severity: u8,
-    field: &str,
-) -> ApiResult<(ZoneRecord, Vec<String>)> {
-    Ok(state.services.check_raise(principal, id, severity, field).await?)
+pub(crate) fn zone_input(f: &ZoneFeature, prefix: &str) -> Result<ZoneInput, ValidationError> {
+    to_zone(f).map_err(|e| ValidationError::new(format!("{prefix}{}", e.field), e.message))
 }
 
 /// One threat zone.
