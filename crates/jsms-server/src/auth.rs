@@ -10,7 +10,7 @@
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::ApiJson;
 use crate::extract::RequestMeta;
-use crate::state::{AppState, Event, Who};
+use crate::state::AppState;
 use crate::wire::{
     MfaState, PasswordChange, SessionInfo, SignInRequest, TotpConfirmation, TotpEnrollment, UserView, rfc3339,
 };
@@ -19,9 +19,9 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use jsms_domain::access::{Actor, ActorKind};
 use jsms_domain::user::User;
-use jsms_identity::{password, token, totp};
+use jsms_identity::token;
+use jsms_service::sessions::{SessionTimes, SignIn};
 use jsms_service::{Caller, Origin};
 use jsms_store::SessionRecord;
 use std::sync::atomic::Ordering;
@@ -104,21 +104,27 @@ pub struct SessionAuth {
     pub user: User,
 }
 
+fn times(state: &AppState) -> SessionTimes {
+    SessionTimes {
+        idle_secs: i64::try_from(state.sessions.idle_timeout.as_secs()).unwrap_or(i64::MAX),
+        absolute_secs: i64::try_from(state.sessions.absolute_timeout.as_secs()).unwrap_or(i64::MAX),
+    }
+}
+
+/// Where a request came from, for the audit entry.
+fn origin(meta: RequestMeta) -> Origin {
+    Origin {
+        request_id: meta.request_id,
+        client: meta.client,
+        channel: "api",
+    }
+}
+
 async fn load_session(parts: &Parts, state: &AppState) -> ApiResult<SessionAuth> {
     let Some(cookie) = presented_cookie(state, &parts.headers) else {
         return Err(ApiError::Unauthenticated);
     };
-    let hash = token::hash(cookie);
-    let now = state.clock.now();
-    let found = state.db(move |s| s.session(&hash)).await?;
-    let Some((record, user)) = found else {
-        return Err(ApiError::Unauthenticated);
-    };
-    let idle = i64::try_from(state.sessions.idle_timeout.as_secs()).unwrap_or(i64::MAX);
-    if user.disabled || now >= record.expires_at || now - record.last_seen_at > idle {
-        state.db(move |s| s.delete_session(&hash)).await?;
-        return Err(ApiError::SessionExpired);
-    }
+    let (record, user) = state.services.session(token::hash(cookie), times(state)).await?;
     if !is_safe(&parts.method) {
         let presented = parts
             .headers
@@ -130,9 +136,7 @@ async fn load_session(parts: &Parts, state: &AppState) -> ApiResult<SessionAuth>
             return Err(ApiError::Csrf);
         }
     }
-    if now > record.last_seen_at {
-        state.db(move |s| s.touch_session(&hash, now)).await?;
-    }
+    state.services.touch_session(&record).await?;
     Ok(SessionAuth { record, user })
 }
 
@@ -168,11 +172,7 @@ impl FromRequestParts<AppState> for Principal {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let meta = RequestMeta::from_request_parts(parts, state).await?;
-        let origin = Origin {
-            request_id: meta.request_id,
-            client: meta.client,
-            channel: "api",
-        };
+        let origin = origin(meta);
         let (actor, user, who) = authenticate(parts, state).await?;
         Ok(Principal(Caller {
             actor,
@@ -184,81 +184,20 @@ impl FromRequestParts<AppState> for Principal {
 }
 
 /// The caller's attributes, user and audit name, from the API token or the session cookie.
-async fn authenticate(parts: &Parts, state: &AppState) -> ApiResult<(Actor, Option<User>, Who)> {
-    {
-        if let Some(secret) = bearer(&parts.headers, parts.uri.path())? {
-            let hash = token::hash(&secret);
-            let now = state.clock.now();
-            let record = state.db(move |s| s.api_token_by_hash(&hash)).await?;
-            let Some(t) = record.filter(|t| t.revoked_at.is_none() && t.expires_at > now) else {
-                return Err(ApiError::Unauthenticated);
-            };
-            let party = state.party(t.party_id).await?;
-            let id = t.id;
-            state.db(move |s| s.touch_api_token(id, now)).await?;
-            let who = Who {
-                principal: format!("token:{}", t.id),
-                name: Some(t.name.clone()),
-                party: Some(party.code.to_string()),
-            };
-            return Ok((
-                Actor {
-                    party_id: t.party_id,
-                    party_kind: party.kind,
-                    org_id: t.org_id,
-                    kind: ActorKind::Machine {
-                        token_id: t.id,
-                        scopes: t.scopes,
-                    },
-                    clearance: jsms_domain::user::Clearance::Unclassified,
-                    compartments: vec![],
-                    grants: vec![],
-                    break_glass: vec![],
-                },
-                None,
-                who,
-            ));
-        }
-        let session = load_session(parts, state).await?;
-        if !session.record.mfa_verified {
-            return Err(ApiError::MfaRequired);
-        }
-        let party = state.party(session.user.party_id).await?;
-        let user = session.user;
-        let (uid, now) = (user.id, state.clock.now());
-        let (grants, break_glass) = state.db(move |s| s.active_access(uid, now)).await?;
-        let who = Who {
-            principal: format!("user:{}", user.id),
-            name: Some(user.username.to_string()),
-            party: Some(party.code.to_string()),
-        };
-        Ok((
-            Actor {
-                party_id: user.party_id,
-                party_kind: party.kind,
-                org_id: user.org_id,
-                kind: ActorKind::Human {
-                    user_id: user.id,
-                    roles: user.roles.clone(),
-                },
-                clearance: user.clearance,
-                compartments: user.compartments.clone(),
-                grants,
-                break_glass,
-            },
-            Some(user),
-            who,
-        ))
+async fn authenticate(
+    parts: &Parts,
+    state: &AppState,
+) -> ApiResult<(jsms_domain::access::Actor, Option<User>, jsms_service::Who)> {
+    if let Some(secret) = bearer(&parts.headers, parts.uri.path())? {
+        let (actor, who) = state.services.token_caller(&secret).await?;
+        return Ok((actor, None, who));
     }
-}
-
-async fn session_who(state: &AppState, user: &User) -> ApiResult<Who> {
-    let party = state.party(user.party_id).await?;
-    Ok(Who {
-        principal: format!("user:{}", user.id),
-        name: Some(user.username.to_string()),
-        party: Some(party.code.to_string()),
-    })
+    let session = load_session(parts, state).await?;
+    if !session.record.mfa_verified {
+        return Err(ApiError::MfaRequired);
+    }
+    let (actor, who) = state.services.user_caller(&session.user).await?;
+    Ok((actor, Some(session.user), who))
 }
 
 /// The auth routes.
@@ -273,23 +212,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 async fn start_session(state: &AppState, user: &User, mfa_verified: bool) -> ApiResult<(HeaderValue, SessionInfo)> {
-    let issued = token::issue("jsms_s_")?;
-    let csrf = token::issue("")?.text;
-    let now = state.clock.now();
-    let absolute = i64::try_from(state.sessions.absolute_timeout.as_secs()).unwrap_or(i64::MAX);
-    let record = SessionRecord {
-        token_hash: issued.hash,
-        user_id: user.id,
-        mfa_verified,
-        csrf_token: csrf,
-        created_at: now,
-        last_seen_at: now,
-        expires_at: now.saturating_add(absolute),
-    };
-    let info = session_info(state, &record, user);
-    state.db(move |s| s.create_session(&record)).await?;
+    let new = state.services.start_session(user, mfa_verified, times(state)).await?;
+    let info = session_info(state, &new.record, user);
     Ok((
-        session_cookie(state, &issued.text, state.sessions.absolute_timeout.as_secs()),
+        session_cookie(state, &new.token, state.sessions.absolute_timeout.as_secs()),
         info,
     ))
 }
@@ -311,8 +237,7 @@ fn session_info(state: &AppState, record: &SessionRecord, user: &User) -> Sessio
 /// Ends the session presented with the request, if any (rotation at sign-in).
 async fn end_presented_session(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
     if let Some(old) = presented_cookie(state, headers) {
-        let hash = token::hash(old);
-        state.db(move |s| s.delete_session(&hash)).await?;
+        state.services.drop_session(token::hash(old)).await?;
     }
     Ok(())
 }
@@ -328,88 +253,36 @@ async fn sign_in(
     headers: HeaderMap,
     ApiJson(req): ApiJson<SignInRequest>,
 ) -> ApiResult<Response> {
-    let now = state.clock.now();
     let addr = meta.client.clone();
     let username = req.username.trim().to_owned();
-    let claimed = Who::anonymous(Some(username.as_str()).filter(|u| u.len() <= 64));
+    let origin = origin(meta);
     let now_ms = state.throttle.now_ms();
     if let Some(retry_after) = state.throttle.retry_after(&username, &addr, now_ms) {
         state.metrics.sign_in_throttled.fetch_add(1, Ordering::Relaxed);
         tracing::warn!(%addr, "sign-in throttled");
-        state
-            .audit(&claimed, &meta, Event::deny("auth.sign_in", None, "throttled"))
-            .await?;
+        state.services.sign_in_refused(&username, &origin, "throttled").await?;
         return Err(ApiError::TooManyAttempts { retry_after });
     }
-    let lookup = username.clone();
-    let creds = state.db(move |s| s.user_credentials(&lookup)).await?;
-    let password_text = req.password;
-    let code = req.totp_code;
-    // Verify on a blocking thread: Argon2id is deliberately slow.
-    let outcome = tokio::task::spawn_blocking(move || -> ApiResult<Option<jsms_store::UserCredentials>> {
-        let Some(creds) = creds else {
-            password::verify_dummy(&password_text);
-            return Ok(None);
-        };
-        let ok = password::verify(&creds.password_hash, &password_text)?;
-        Ok((ok && !creds.user.disabled).then_some(creds))
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))??;
-
-    let failure = match &outcome {
-        None => Some("unknown user, wrong password or disabled account"),
-        Some(creds) if creds.user.mfa_enrolled => {
-            let secret = creds
-                .totp_secret
-                .as_ref()
-                .ok_or_else(|| ApiError::Internal("enrolled user has no TOTP secret".into()))?;
-            match code
-                .as_deref()
-                .and_then(|c| totp::verify(secret, c, now, creds.totp_last_step))
-            {
-                None => Some("missing, wrong or replayed one-time code"),
-                Some(step) => {
-                    let id = creds.user.id;
-                    if state.db(move |s| s.record_totp_step(id, step)).await? {
-                        None
-                    } else {
-                        Some("replayed one-time code")
-                    }
-                }
-            }
-        }
-        Some(_) => None,
+    let attempt = SignIn {
+        username: username.clone(),
+        password: req.password,
+        totp_code: req.totp_code,
     };
-    let creds = match (failure, outcome) {
-        (None, Some(creds)) => creds,
-        (reason, _) => {
+    let (user, mfa_verified) = match state.services.sign_in(attempt, &origin).await {
+        Ok(ok) => ok,
+        Err(jsms_service::Error::InvalidCredentials) => {
             state.throttle.fail(&username, &addr, state.throttle.now_ms());
             state.metrics.sign_in_failure.fetch_add(1, Ordering::Relaxed);
             tracing::info!(%addr, "sign-in failed");
-            let reason = reason.unwrap_or("sign-in failed");
-            state
-                .audit(&claimed, &meta, Event::deny("auth.sign_in", None, reason))
-                .await?;
             return Err(ApiError::InvalidCredentials);
         }
+        Err(e) => return Err(e.into()),
     };
-    let mfa_verified = creds.user.mfa_enrolled;
-    let who = session_who(&state, &creds.user).await?;
-    let stage = if mfa_verified {
-        "password and one-time code"
-    } else {
-        "password; TOTP enrolment pending"
-    };
-    let resource = Some(format!("user:{}", creds.user.id));
-    state
-        .audit(&who, &meta, Event::allow("auth.sign_in", resource, stage))
-        .await?;
     state.throttle.succeed(&username);
     state.metrics.sign_in_success.fetch_add(1, Ordering::Relaxed);
     end_presented_session(&state, &headers).await?;
-    let (cookie, info) = start_session(&state, &creds.user, mfa_verified).await?;
-    tracing::info!(user = %creds.user.username, mfa_verified, "signed in");
+    let (cookie, info) = start_session(&state, &user, mfa_verified).await?;
+    tracing::info!(user = %user.username, mfa_verified, "signed in");
     Ok(([(header::SET_COOKIE, cookie)], Json(info)).into_response())
 }
 
@@ -418,16 +291,10 @@ async fn sign_in(
     responses((status = 204, description = "Signed out; the cookie is cleared"),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn sign_out(State(state): State<AppState>, meta: RequestMeta, session: SessionAuth) -> ApiResult<Response> {
-    let who = session_who(&state, &session.user).await?;
     state
-        .audit(
-            &who,
-            &meta,
-            Event::info("auth.sign_out", Some(format!("user:{}", session.user.id)), "sign-out"),
-        )
+        .services
+        .sign_out(&session.user, &session.record, &origin(meta))
         .await?;
-    let hash = session.record.token_hash;
-    state.db(move |s| s.delete_session(&hash)).await?;
     Ok((
         StatusCode::NO_CONTENT,
         [(header::SET_COOKIE, session_cookie(&state, "", 0))],
@@ -453,36 +320,18 @@ async fn enroll_totp(
     meta: RequestMeta,
     session: SessionAuth,
 ) -> ApiResult<Json<TotpEnrollment>> {
-    if session.user.mfa_enrolled {
-        return Err(ApiError::Conflict(
-            "TOTP is already enrolled; an administrator must reset it".into(),
-        ));
-    }
-    let who = session_who(&state, &session.user).await?;
-    let resource = Some(format!("user:{}", session.user.id));
-    state
-        .audit(
-            &who,
-            &meta,
-            Event::allow("auth.totp_enrol", resource, "enrolment started"),
-        )
-        .await?;
-    let secret = totp::TotpSecret::generate()?;
+    let secret = state.services.begin_totp(&session.user, &origin(meta)).await?;
     let otpauth_uri = secret.otpauth_uri("JSMS", session.user.username.as_str());
     let qr_svg = qrcode::QrCode::new(otpauth_uri.as_bytes())
         .map_err(|e| ApiError::Internal(format!("QR code: {e}")))?
         .render::<qrcode::render::svg::Color<'_>>()
         .min_dimensions(200, 200)
         .build();
-    let out = TotpEnrollment {
+    Ok(Json(TotpEnrollment {
         secret: secret.to_base32(),
         otpauth_uri,
         qr_svg,
-    };
-    let id = session.user.id;
-    let now = state.clock.now();
-    state.db(move |s| s.set_pending_totp(id, &secret, now)).await?;
-    Ok(Json(out))
+    }))
 }
 
 /// Completes TOTP enrolment with a first code; the session is replaced by a verified one.
@@ -495,33 +344,10 @@ async fn confirm_totp(
     session: SessionAuth,
     ApiJson(req): ApiJson<TotpConfirmation>,
 ) -> ApiResult<Response> {
-    let id = session.user.id;
-    let creds = state.db(move |s| s.user_credentials_by_id(id)).await?;
-    if creds.user.mfa_enrolled {
-        return Err(ApiError::Conflict("TOTP is already enrolled".into()));
-    }
-    let secret = creds
-        .totp_secret
-        .ok_or_else(|| ApiError::Conflict("no enrolment is pending; start one first".into()))?;
-    let now = state.clock.now();
-    let step = totp::verify(&secret, &req.code, now, None).ok_or_else(|| {
-        ApiError::Validation(jsms_domain::ValidationError::new(
-            "/code",
-            "the code does not match; check the app's clock",
-        ))
-    })?;
-    let who = session_who(&state, &session.user).await?;
-    state
-        .audit(
-            &who,
-            &meta,
-            Event::allow("auth.totp_confirm", Some(format!("user:{id}")), "enrolment confirmed"),
-        )
+    let user = state
+        .services
+        .confirm_totp(&session.user, &session.record, &req.code, &origin(meta))
         .await?;
-    state.db(move |s| s.confirm_totp(id, step, now)).await?;
-    let hash = session.record.token_hash;
-    state.db(move |s| s.delete_session(&hash)).await?;
-    let user = state.db(move |s| s.user(id)).await?;
     let (cookie, info) = start_session(&state, &user, true).await?;
     Ok(([(header::SET_COOKIE, cookie)], Json(info)).into_response())
 }
@@ -532,46 +358,13 @@ async fn confirm_totp(
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn change_password(
     State(state): State<AppState>,
-    meta: RequestMeta,
     principal: Principal,
     ApiJson(req): ApiJson<PasswordChange>,
 ) -> ApiResult<Response> {
-    let user = principal.human()?.clone();
-    password::check_policy(&req.new_password)
-        .map_err(|e| ApiError::Validation(jsms_domain::ValidationError::new("/new_password", e.to_string())))?;
-    let id = user.id;
-    let creds = state.db(move |s| s.user_credentials_by_id(id)).await?;
-    let hash = tokio::task::spawn_blocking(move || -> ApiResult<Option<String>> {
-        if !password::verify(&creds.password_hash, &req.current_password)? {
-            return Ok(None);
-        }
-        Ok(Some(password::hash(&req.new_password)?))
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))??;
-    let resource = Some(format!("user:{id}"));
-    let Some(hash) = hash else {
-        state
-            .audit(
-                &principal.who,
-                &meta,
-                Event::deny("auth.password_change", resource, "wrong current password"),
-            )
-            .await?;
-        return Err(ApiError::Validation(jsms_domain::ValidationError::new(
-            "/current_password",
-            "the current password is not correct",
-        )));
-    };
     state
-        .audit(
-            &principal.who,
-            &meta,
-            Event::allow("auth.password_change", resource, "own password"),
-        )
+        .services
+        .change_password(&principal, req.current_password, req.new_password)
         .await?;
-    let now = state.clock.now();
-    state.db(move |s| s.set_password(id, &hash, now)).await?;
     Ok((
         StatusCode::NO_CONTENT,
         [(header::SET_COOKIE, session_cookie(&state, "", 0))],

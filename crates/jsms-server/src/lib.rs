@@ -239,7 +239,7 @@ pub fn spawn_session_purger(state: AppState) {
             tick.tick().await;
             let now = state.clock.now();
             let idle = i64::try_from(state.sessions.idle_timeout.as_secs()).unwrap_or(i64::MAX);
-            match state.db(move |s| s.purge_sessions(now.saturating_sub(idle), now)).await {
+            match state.services.purge_sessions(now.saturating_sub(idle), now).await {
                 Ok(n) if n > 0 => tracing::debug!(purged = n, "expired sessions removed"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "session purge failed"),

@@ -408,12 +408,6 @@ impl Gate {
         Ok(())
     }
 
-    /// Appends ready-made entries durably (anomalies raised as for every entry). Migration
-    /// aid for the HTTP handlers not yet moved behind a service function; removed with them.
-    pub async fn legacy_append(&self, entries: Vec<AuditEntry>) -> Result<()> {
-        self.append(entries).await
-    }
-
     /// Records an event durably (no decision): sign-ins, rules the service enforced, the
     /// schedulers' work.
     pub async fn record(&self, who: &Who, origin: &Origin, event: Event) -> Result<()> {

@@ -880,6 +880,16 @@ impl Services {
         self.marking_permitted(caller, id).await.map(drop)
     }
 
+    /// Whether the caller may add reports (a TAXII collection's `can_write`; no entry).
+    pub fn may_import(&self, caller: &Caller) -> bool {
+        self.gate.allows(
+            &caller.actor,
+            Action::CreateReport {
+                party: caller.actor.party_id,
+            },
+        )
+    }
+
     /// Decides whether the caller may import reports (before its input is read).
     pub async fn check_import(&self, caller: &Caller) -> Result<Vec<String>> {
         let change = Change {

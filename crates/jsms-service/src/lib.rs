@@ -27,6 +27,7 @@ pub mod planning;
 pub mod reeval;
 pub mod registry;
 pub mod runtime;
+pub mod sessions;
 pub mod tracking;
 pub mod users;
 pub mod webhooks;
@@ -207,11 +208,5 @@ impl Services {
             )
             .await?;
         Err(error)
-    }
-
-    /// The store, for the parts of the HTTP layer not yet moved behind a service function.
-    /// Migration aid: removed once every area is a service.
-    pub fn legacy_store(&self) -> Arc<dyn Store> {
-        Arc::clone(&self.store)
     }
 }

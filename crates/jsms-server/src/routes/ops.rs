@@ -53,7 +53,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
         .then(|| NO_WITNESS.to_owned())
         .into_iter()
         .collect();
-    match state.db(|s| s.ping()).await {
+    match state.services.ping().await {
         Ok(()) => Json(Health { status: "ok", warnings }).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "readiness check failed");
@@ -74,7 +74,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 async fn metrics(State(state): State<AppState>) -> Response {
     let mut text = state.metrics.render();
-    let failures = state.audit.failures.load(std::sync::atomic::Ordering::Relaxed);
+    let failures = state.services.audit.failures.load(std::sync::atomic::Ordering::Relaxed);
     for (name, kind, help, value) in [
         (
             "jsms_audit_append_failures_total",
@@ -86,7 +86,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
             "jsms_audit_entries",
             "gauge",
             "Entries in the audit log.",
-            state.audit.size(),
+            state.services.audit.size(),
         ),
     ] {
         text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"));

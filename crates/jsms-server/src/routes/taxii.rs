@@ -23,7 +23,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use jsms_domain::access::{Action, ActorKind};
+use jsms_domain::access::ActorKind;
 use jsms_domain::ids::PartyId;
 use jsms_domain::user::ApiScope;
 use jsms_service::intel::Purpose;
@@ -216,14 +216,7 @@ async fn collection_view(state: &AppState, p: &Principal, s: Scope) -> Result<Va
             )
         }
     };
-    let can_write = state
-        .decide(
-            &p.actor,
-            Action::CreateReport {
-                party: p.actor.party_id,
-            },
-        )
-        .is_allow();
+    let can_write = state.services.may_import(p);
     Ok(json!({"id": scope_id(s), "title": title, "description": description,
               "can_read": true, "can_write": can_write, "media_types": [STIX]}))
 }
