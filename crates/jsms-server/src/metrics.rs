@@ -19,8 +19,6 @@ pub struct Metrics {
     pub sign_in_failure: AtomicU64,
     /// Sign-ins refused by throttling.
     pub sign_in_throttled: AtomicU64,
-    /// Access denials by the access rules.
-    pub access_denied: AtomicU64,
 }
 
 impl Metrics {
@@ -77,11 +75,6 @@ impl Metrics {
                 "jsms_sign_in_throttled_total",
                 "Sign-ins refused by throttling.",
                 &self.sign_in_throttled,
-            ),
-            (
-                "jsms_access_denied_total",
-                "Requests denied by the access rules.",
-                &self.access_denied,
             ),
         ] {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", get(v));

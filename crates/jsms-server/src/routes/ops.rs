@@ -88,6 +88,12 @@ async fn metrics(State(state): State<AppState>) -> Response {
             "Entries in the audit log.",
             state.services.audit.size(),
         ),
+        (
+            "jsms_access_denied_total",
+            "counter",
+            "Requests denied by the access rules (each recorded in the audit log).",
+            state.services.gate.denied.load(std::sync::atomic::Ordering::Relaxed),
+        ),
     ] {
         text.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"));
     }
