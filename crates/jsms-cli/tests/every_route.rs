@@ -214,7 +214,7 @@ fn first_id(r: &Resp) -> String {
 /// Every row of every table of the instance's database, in one string.
 fn database_contents(s: &InProcess) -> BTreeMap<String, Vec<String>> {
     let conn =
-        rusqlite::Connection::open_with_flags(&s.data.database(), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        rusqlite::Connection::open_with_flags(s.data.database(), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
     let tables: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .unwrap()

@@ -48,8 +48,11 @@ use jsms_store::{
     PrivilegeRequest, PrivilegeState, SessionRecord, Store, StoreError,
 };
 
+/// One case of the contract.
+pub type Case = fn(&dyn Store);
+
 /// Every case, by name.
-pub const CASES: &[(&str, fn(&dyn Store))] = &[
+pub const CASES: &[(&str, Case)] = &[
     ("versions and unique names", versions_and_unique_names),
     ("references and deletions", references_and_deletions),
     ("pages are complete and ordered", pages_are_complete_and_ordered),
