@@ -278,7 +278,7 @@ async fn sign_in(
         }
         Err(e) => return Err(e.into()),
     };
-    state.throttle.succeed(&username);
+    state.throttle.succeed(&username, &addr);
     state.metrics.sign_in_success.fetch_add(1, Ordering::Relaxed);
     end_presented_session(&state, &headers).await?;
     let (cookie, info) = start_session(&state, &user, mfa_verified).await?;
@@ -361,10 +361,27 @@ async fn change_password(
     principal: Principal,
     ApiJson(req): ApiJson<PasswordChange>,
 ) -> ApiResult<Response> {
-    state
+    // Guessing the current password through this endpoint is throttled like sign-in (a
+    // stolen session must not become a password oracle).
+    let key = format!("password-change:{}", principal.who.principal);
+    let addr = principal.origin.client.clone();
+    let now_ms = state.throttle.now_ms();
+    if let Some(retry_after) = state.throttle.retry_after(&key, &addr, now_ms) {
+        state.metrics.sign_in_throttled.fetch_add(1, Ordering::Relaxed);
+        return Err(ApiError::TooManyAttempts { retry_after });
+    }
+    match state
         .services
         .change_password(&principal, req.current_password, req.new_password)
-        .await?;
+        .await
+    {
+        Ok(()) => state.throttle.succeed(&key, &addr),
+        Err(jsms_service::Error::Validation(v)) if v.field == "/current_password" => {
+            state.throttle.fail(&key, &addr, state.throttle.now_ms());
+            return Err(ApiError::Validation(v));
+        }
+        Err(e) => return Err(e.into()),
+    }
     Ok((
         StatusCode::NO_CONTENT,
         [(header::SET_COOKIE, session_cookie(&state, "", 0))],

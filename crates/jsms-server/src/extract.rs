@@ -39,11 +39,21 @@ fn pointer(path: &serde_path_to_error::Path, message: &str) -> String {
     out
 }
 
-/// Parses JSON bytes into `T`, mapping errors to problems with the field path.
+/// Parses a JSON request body into `T`, mapping errors to problems with the field path.
+/// Strict: the body is one JSON object (every request body of the API is), with nothing
+/// after it — `[]` for an object or `{…}x` is refused, never read leniently.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
+        return Err(ApiError::MalformedBody {
+            field: Some(String::new()),
+            detail: "the body must be a JSON object".into(),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+        });
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let result: Result<T, _> = serde_path_to_error::deserialize(de);
-    result.map_err(|e| {
+    let result: Result<T, _> = serde_path_to_error::deserialize(&mut *de);
+    let value = result.map_err(|e| {
         let inner = e.inner();
         let message = inner.to_string();
         match inner.classify() {
@@ -58,7 +68,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 status: StatusCode::BAD_REQUEST,
             },
         }
-    })
+    })?;
+    de.end().map_err(|e| ApiError::MalformedBody {
+        field: None,
+        detail: format!("the body is not valid JSON: {e}"),
+        status: StatusCode::BAD_REQUEST,
+    })?;
+    Ok(value)
 }
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
@@ -236,6 +252,18 @@ mod tests {
             Err(ApiError::MalformedBody { field, status, .. }) => (status.as_u16(), field),
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn only_one_object_is_a_body() {
+        let ok = r#"{"name":"a","location":{"lat":1},"tags":[]}"#;
+        assert!(parse_json::<Outer>(ok.as_bytes()).is_ok());
+        assert!(parse_json::<Outer>(format!(" {ok}\n").as_bytes()).is_ok(), "whitespace around");
+        assert_eq!(field_of(&format!("{ok}x")).0, 400, "trailing bytes");
+        assert_eq!(field_of(&format!("{ok}{ok}")).0, 400, "two objects");
+        assert_eq!(field_of(r#"["a",{"lat":1},[]]"#), (422, Some(String::new())), "an array for an object");
+        assert_eq!(field_of("null").0, 422);
+        assert_eq!(field_of("7").0, 422);
     }
 
     #[test]

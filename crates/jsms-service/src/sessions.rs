@@ -323,7 +323,7 @@ impl Services {
     /// policy); recorded either way. Every session of the user ends.
     pub async fn change_password(&self, caller: &crate::Caller, current: String, new: String) -> Result<()> {
         let user = caller.human()?.clone();
-        password::check_policy(&new)
+        password::check_policy_for(&new, &[user.username.as_str(), &user.display_name])
             .map_err(|e| Error::Validation(jsms_domain::ValidationError::new("/new_password", e.to_string())))?;
         let id = user.id;
         let creds = self.db(move |s| s.user_credentials_by_id(id)).await?;

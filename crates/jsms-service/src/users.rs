@@ -246,7 +246,8 @@ impl Services {
             input.compartments,
             party_kind,
         )?;
-        password::check_policy(&input.password).map_err(|e| ValidationError::new("/password", e.to_string()))?;
+        password::check_policy_for(&input.password, &[username.as_str(), &input.display_name])
+            .map_err(|e| ValidationError::new("/password", e.to_string()))?;
         let name = username.as_str().to_owned();
         if self.db(move |s| s.user_credentials(&name)).await?.is_some() {
             return Err(Error::Conflict("this username is taken".into()));
