@@ -446,6 +446,12 @@ fn serve_speaks_tls_with_secure_cookies_when_a_certificate_is_configured() {
         "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
     ));
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(
+        health
+            .to_ascii_lowercase()
+            .contains("strict-transport-security: max-age=31536000; includesubdomains"),
+        "{health}"
+    );
     let body = json!({"username": "hn.admin", "password": password}).to_string();
     let signin = https(format!(
         "POST /api/v1/auth/sign-in HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",

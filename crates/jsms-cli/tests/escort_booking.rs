@@ -113,3 +113,34 @@ async fn a_team_is_booked_once_per_trip_and_its_positions_reach_only_that_trip()
     assert_eq!(track(&a).await, 2, "the released trip has the positions");
     assert_eq!(track(&c).await, 0, "the later trip of the same team has none");
 }
+
+#[tokio::test]
+async fn the_documented_batch_of_ten_thousand_positions_is_taken_and_one_more_is_refused() {
+    let s = InProcess::start().await;
+    let officer = s.signed_in("pn.officer").await;
+    let coord = s.signed_in("hn.coordinator").await;
+    let coord2 = s.signed_in("hn.coordinator2").await;
+    let team = coord.get("/api/v1/escort-teams").await.body[0]["id"].clone();
+    let (a, va) = approved(&officer, &coord, &coord2, (now() + 1800, now() + 4 * 3600)).await;
+    assert_eq!(plan(&coord, &a, va, &team).await.body["state"], "planned");
+    assert_eq!(s.services.release_due().await.unwrap(), 1);
+    let device = coord
+        .post(&format!("/api/v1/escort-teams/{}/devices", team.as_str().unwrap()), json!({"name": "batch phone"}))
+        .await;
+    let mut phone = s.client();
+    phone.bearer = Some(device.body["token"].as_str().unwrap().to_owned());
+    let batch = |n: i64| {
+        let start = now() - n;
+        json!({"positions": (0..n).map(|i| json!({
+            "time": start + i, "lat": 24.860_000 + i as f64 * 1e-7, "lon": 67.001_000,
+            "speed": 8.5, "heading": 90.0, "accuracy": 5.0, "battery": 80.0
+        })).collect::<Vec<_>>()})
+    };
+    let full = batch(10_000);
+    assert!(full.to_string().len() > 256 * 1024, "larger than the default body limit");
+    let taken = phone.post("/api/v1/tracking/positions", full).await;
+    assert_eq!(taken.status, 200, "{taken:?}");
+    assert_eq!(taken.body["accepted"], 10_000);
+    let refused = phone.post("/api/v1/tracking/positions", batch(10_001)).await;
+    assert_eq!(refused.status, 422, "{refused:?}");
+}

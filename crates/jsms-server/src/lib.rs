@@ -113,7 +113,11 @@ pub fn app(state: AppState, max_body_bytes: usize) -> Router {
     let csp = HeaderValue::from_str(&web::content_security_policy(state.tile_url.as_deref()))
         .or_else(|_| HeaderValue::from_str(&web::content_security_policy(None)))
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));
-    router
+    // Over TLS, browsers are told to use nothing else for a year (RFC 6797).
+    let hsts = state
+        .secure_cookies
+        .then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    let router = router
         .route(
             "/api/v1/openapi.json",
             axum::routing::get(move || {
@@ -159,7 +163,11 @@ pub fn app(state: AppState, max_body_bytes: usize) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ))
-        .with_state(state)
+        .with_state(state);
+    match hsts {
+        Some(value) => router.layer(SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, value)),
+        None => router,
+    }
 }
 
 /// Renders problem documents with the request id, logs internal errors once, and counts

@@ -32,7 +32,11 @@ use uuid::Uuid;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_device))
-        .routes(routes!(ingest_positions))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(ingest_positions))
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_BATCH_BYTES)),
+        )
         .routes(routes!(assignment))
         .routes(routes!(device_sos))
         .routes(routes!(osmand_get, osmand_post))
@@ -47,6 +51,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(alert_cap))
         .routes(routes!(crate::webhooks::list_deliveries))
 }
+
+/// Largest body of a batch of positions: the documented 10,000 positions with every field
+/// written out (about 130 bytes each) fit with room to spare.
+pub const MAX_BATCH_BYTES: usize = 2 * 1024 * 1024;
 
 /// A new device and its token (shown once).
 #[derive(Debug, Serialize, ToSchema)]
