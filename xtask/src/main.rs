@@ -53,6 +53,9 @@ const INTEL_TOOLS: [&str; 3] = ["stix2==3.0.2", "stix2-validator==3.3.2", "taxii
 /// The OpenStreetMap reader of the routing tests' independent route checker (PyPI).
 const OSM_TOOLS: [&str; 1] = ["osmium==4.3.2"];
 
+/// The independent OpenAPI validator the API document is checked with (PyPI).
+const OPENAPI_TOOLS: [&str; 1] = ["openapi-spec-validator==0.9.0"];
+
 /// Installs the test tools that do not come with the Rust toolchain, when missing; returns
 /// the environment the tests need to find them.
 fn ensure_tools() -> Result<Vec<(String, String)>, String> {
@@ -109,6 +112,16 @@ fn ensure_tools() -> Result<Vec<(String, String)>, String> {
             "pip install stix2, stix2-validator, taxii2-client (STIX/TAXII interoperability)",
             pip,
         )?;
+    }
+    let openapi_present = Command::new("python3")
+        .args(["-c", "import openapi_spec_validator"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !openapi_present {
+        let mut pip = Command::new("python3");
+        pip.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+            .args(OPENAPI_TOOLS);
+        run("pip install openapi-spec-validator (the API document's validator)", pip)?;
     }
     let present = Command::new("schemathesis")
         .arg("--version")

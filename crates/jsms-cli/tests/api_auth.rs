@@ -516,14 +516,24 @@ async fn the_password_change_is_no_oracle_and_refuses_common_passwords() {
     let server = TestServer::start();
     let login = server.login("pn.analyst").clone();
     let c = server.signed_in("pn.analyst").await;
-    for weak in ["Password1234", "iloveyou1234", "qwertyuiopas", "123456789012", "pn.analyst-2026"] {
+    for weak in [
+        "Password1234",
+        "iloveyou1234",
+        "qwertyuiopas",
+        "123456789012",
+        "pn.analyst-2026",
+    ] {
         let r = c
             .post(
                 "/api/v1/auth/password",
                 json!({"current_password": login.password, "new_password": weak}),
             )
             .await;
-        assert_eq!(assert_problem(&r, 422, "validation")["field"], "/new_password", "{weak}");
+        assert_eq!(
+            assert_problem(&r, 422, "validation")["field"],
+            "/new_password",
+            "{weak}"
+        );
     }
     // Guessing the current password: five tries, then the backoff (like sign-in).
     let guess = |n: usize| {
@@ -537,7 +547,10 @@ async fn the_password_change_is_no_oracle_and_refuses_common_passwords() {
         }
     };
     for n in 0..5 {
-        assert_eq!(assert_problem(&guess(n).await, 422, "validation")["field"], "/current_password");
+        assert_eq!(
+            assert_problem(&guess(n).await, 422, "validation")["field"],
+            "/current_password"
+        );
     }
     let locked = guess(5).await;
     assert_problem(&locked, 429, "too-many-attempts");

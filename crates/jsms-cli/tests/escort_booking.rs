@@ -125,7 +125,10 @@ async fn the_documented_batch_of_ten_thousand_positions_is_taken_and_one_more_is
     assert_eq!(plan(&coord, &a, va, &team).await.body["state"], "planned");
     assert_eq!(s.services.release_due().await.unwrap(), 1);
     let device = coord
-        .post(&format!("/api/v1/escort-teams/{}/devices", team.as_str().unwrap()), json!({"name": "batch phone"}))
+        .post(
+            &format!("/api/v1/escort-teams/{}/devices", team.as_str().unwrap()),
+            json!({"name": "batch phone"}),
+        )
         .await;
     let mut phone = s.client();
     phone.bearer = Some(device.body["token"].as_str().unwrap().to_owned());
@@ -137,7 +140,10 @@ async fn the_documented_batch_of_ten_thousand_positions_is_taken_and_one_more_is
         })).collect::<Vec<_>>()})
     };
     let full = batch(10_000);
-    assert!(full.to_string().len() > 256 * 1024, "larger than the default body limit");
+    assert!(
+        full.to_string().len() > 256 * 1024,
+        "larger than the default body limit"
+    );
     let taken = phone.post("/api/v1/tracking/positions", full).await;
     assert_eq!(taken.status, 200, "{taken:?}");
     assert_eq!(taken.body["accepted"], 10_000);

@@ -38,21 +38,154 @@ pub enum PolicyError {
 /// read as letters): a password that is one of them, or one of them with digits and symbols
 /// around it, is refused. Guessers try these first (NIST SP 800-63B §5.1.1.2).
 const COMMON: &[&str] = &[
-    "password", "passw", "passwort", "passphrase", "qwerty", "qwertz", "azerty", "iloveyou", "letmein", "welcome",
-    "admin", "administrator", "root", "monkey", "dragon", "football", "baseball", "soccer", "hockey", "cricket",
-    "sunshine", "princess", "shadow", "master", "superman", "batman", "trustno", "whatever", "freedom", "secret",
-    "loveme", "lovely", "love", "hello", "hellothere", "michael", "jennifer", "jordan", "charlie", "daniel",
-    "thomas", "george", "andrew", "robert", "jessica", "ashley", "michelle", "nicole", "matthew", "joshua",
-    "computer", "internet", "starwars", "pokemon", "mustang", "ferrari", "chelsea", "liverpool", "arsenal",
-    "manchester", "barcelona", "juventus", "pakistan", "karachi", "lahore", "islamabad", "china", "beijing",
-    "shanghai", "india", "america", "london", "summer", "winter", "spring", "autumn", "january", "december",
-    "monday", "friday", "sunday", "changeme", "default", "guest", "test", "testing", "tester", "demo", "user",
-    "login", "access", "security", "secure", "letmeinnow", "qazwsx", "zaq", "asdf", "zxcv", "abc", "abcd",
-    "abcdef", "killer", "pepper", "ginger", "cookie", "cheese", "banana", "orange", "apple", "chocolate",
-    "flower", "angel", "baby", "babygirl", "jesus", "god", "blessed", "family", "forever", "friends",
-    "hunter", "ranger", "tigger", "harley", "maggie", "buster", "bailey", "jasmine", "passion", "matrix",
-    "samsung", "google", "facebook", "twitter", "linkedin", "microsoft", "windows", "apple", "iphone",
-    "jsms", "security", "convoy", "escort", "embassy", "company", "project", "engineer", "engineering",
+    "password",
+    "passw",
+    "passwort",
+    "passphrase",
+    "qwerty",
+    "qwertz",
+    "azerty",
+    "iloveyou",
+    "letmein",
+    "welcome",
+    "admin",
+    "administrator",
+    "root",
+    "monkey",
+    "dragon",
+    "football",
+    "baseball",
+    "soccer",
+    "hockey",
+    "cricket",
+    "sunshine",
+    "princess",
+    "shadow",
+    "master",
+    "superman",
+    "batman",
+    "trustno",
+    "whatever",
+    "freedom",
+    "secret",
+    "loveme",
+    "lovely",
+    "love",
+    "hello",
+    "hellothere",
+    "michael",
+    "jennifer",
+    "jordan",
+    "charlie",
+    "daniel",
+    "thomas",
+    "george",
+    "andrew",
+    "robert",
+    "jessica",
+    "ashley",
+    "michelle",
+    "nicole",
+    "matthew",
+    "joshua",
+    "computer",
+    "internet",
+    "starwars",
+    "pokemon",
+    "mustang",
+    "ferrari",
+    "chelsea",
+    "liverpool",
+    "arsenal",
+    "manchester",
+    "barcelona",
+    "juventus",
+    "pakistan",
+    "karachi",
+    "lahore",
+    "islamabad",
+    "china",
+    "beijing",
+    "shanghai",
+    "india",
+    "america",
+    "london",
+    "summer",
+    "winter",
+    "spring",
+    "autumn",
+    "january",
+    "december",
+    "monday",
+    "friday",
+    "sunday",
+    "changeme",
+    "default",
+    "guest",
+    "test",
+    "testing",
+    "tester",
+    "demo",
+    "user",
+    "login",
+    "access",
+    "security",
+    "secure",
+    "letmeinnow",
+    "qazwsx",
+    "zaq",
+    "asdf",
+    "zxcv",
+    "abc",
+    "abcd",
+    "abcdef",
+    "killer",
+    "pepper",
+    "ginger",
+    "cookie",
+    "cheese",
+    "banana",
+    "orange",
+    "apple",
+    "chocolate",
+    "flower",
+    "angel",
+    "baby",
+    "babygirl",
+    "jesus",
+    "god",
+    "blessed",
+    "family",
+    "forever",
+    "friends",
+    "hunter",
+    "ranger",
+    "tigger",
+    "harley",
+    "maggie",
+    "buster",
+    "bailey",
+    "jasmine",
+    "passion",
+    "matrix",
+    "samsung",
+    "google",
+    "facebook",
+    "twitter",
+    "linkedin",
+    "microsoft",
+    "windows",
+    "apple",
+    "iphone",
+    "jsms",
+    "security",
+    "convoy",
+    "escort",
+    "embassy",
+    "company",
+    "project",
+    "engineer",
+    "engineering",
 ];
 
 /// Keyboard rows and alphabets, each read forwards and backwards for sequences.
@@ -98,7 +231,11 @@ fn in_sequences(lower: &[char]) -> usize {
     let mut covered = 0;
     let mut run = 1;
     for i in 1..=lower.len() {
-        let continues = i < lower.len() && lower.get(i - 1).zip(lower.get(i)).is_some_and(|(a, b)| adjacent(*a, *b));
+        let continues = i < lower.len()
+            && lower
+                .get(i - 1)
+                .zip(lower.get(i))
+                .is_some_and(|(a, b)| adjacent(*a, *b));
         if continues {
             run += 1;
         } else {
@@ -159,9 +296,13 @@ pub fn check_policy_for(password: &str, personal: &[&str]) -> Result<(), PolicyE
     let undecorated = joined.trim_matches(|c: char| !c.is_alphabetic());
     let read: String = undecorated.chars().map(unleet).collect();
     let read_all: String = joined.chars().map(unleet).collect();
-    if [undecorated, read.as_str(), read_all.trim_matches(|c: char| !c.is_alphabetic())]
-        .iter()
-        .any(|w| is_common(w))
+    if [
+        undecorated,
+        read.as_str(),
+        read_all.trim_matches(|c: char| !c.is_alphabetic()),
+    ]
+    .iter()
+    .any(|w| is_common(w))
     {
         return Err(PolicyError::Common);
     }
@@ -169,7 +310,6 @@ pub fn check_policy_for(password: &str, personal: &[&str]) -> Result<(), PolicyE
 }
 
 fn check_length(password: &str) -> Result<(), PolicyError> {
-
     let len = password.chars().count();
     if len < MIN_LENGTH {
         return Err(PolicyError::TooShort);
@@ -283,6 +423,9 @@ mod tests {
             check_policy_for("nadia sees the harbour", &["hn.duty", "Nadia Rahman"]),
             Err(PolicyError::Personal)
         );
-        assert_eq!(check_policy_for("kettle orbit window 42", &["hn.duty", "Nadia Rahman"]), Ok(()));
+        assert_eq!(
+            check_policy_for("kettle orbit window 42", &["hn.duty", "Nadia Rahman"]),
+            Ok(())
+        );
     }
 }

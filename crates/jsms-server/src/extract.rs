@@ -258,10 +258,17 @@ mod tests {
     fn only_one_object_is_a_body() {
         let ok = r#"{"name":"a","location":{"lat":1},"tags":[]}"#;
         assert!(parse_json::<Outer>(ok.as_bytes()).is_ok());
-        assert!(parse_json::<Outer>(format!(" {ok}\n").as_bytes()).is_ok(), "whitespace around");
+        assert!(
+            parse_json::<Outer>(format!(" {ok}\n").as_bytes()).is_ok(),
+            "whitespace around"
+        );
         assert_eq!(field_of(&format!("{ok}x")).0, 400, "trailing bytes");
         assert_eq!(field_of(&format!("{ok}{ok}")).0, 400, "two objects");
-        assert_eq!(field_of(r#"["a",{"lat":1},[]]"#), (422, Some(String::new())), "an array for an object");
+        assert_eq!(
+            field_of(r#"["a",{"lat":1},[]]"#),
+            (422, Some(String::new())),
+            "an array for an object"
+        );
         assert_eq!(field_of("null").0, 422);
         assert_eq!(field_of("7").0, 422);
     }

@@ -165,7 +165,10 @@ pub fn app(state: AppState, max_body_bytes: usize) -> Router {
         ))
         .with_state(state);
     match hsts {
-        Some(value) => router.layer(SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, value)),
+        Some(value) => router.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            value,
+        )),
         None => router,
     }
 }

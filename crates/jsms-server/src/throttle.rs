@@ -93,7 +93,11 @@ impl Throttle {
         let name = username.to_lowercase();
         for (key, free, max) in [
             (pair_key(username, addr), ACCOUNT_FREE_FAILURES, MAX_LOCK_SECONDS),
-            (account_key(username), ACCOUNT_WIDE_FREE_FAILURES, ACCOUNT_WIDE_MAX_LOCK_SECONDS),
+            (
+                account_key(username),
+                ACCOUNT_WIDE_FREE_FAILURES,
+                ACCOUNT_WIDE_MAX_LOCK_SECONDS,
+            ),
             (address_key(addr), ADDRESS_FREE_NAMES, MAX_LOCK_SECONDS),
         ] {
             let by_address = key.starts_with("a:");
@@ -160,7 +164,11 @@ mod tests {
             None,
             "the account's owner elsewhere is not locked out"
         );
-        assert_eq!(t.retry_after("bob", "10.0.0.1", 100), None, "nor a colleague at the same address");
+        assert_eq!(
+            t.retry_after("bob", "10.0.0.1", 100),
+            None,
+            "nor a colleague at the same address"
+        );
         t.succeed("alice", "10.0.0.1");
         assert_eq!(t.retry_after("alice", "10.0.0.1", 100), None);
         assert_eq!(lock_seconds(60, 5, MAX_LOCK_SECONDS), MAX_LOCK_SECONDS);

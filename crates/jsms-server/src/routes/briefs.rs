@@ -36,6 +36,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// How to render a brief.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct BriefQuery {
     /// `text` (default) or `html` (a printable page).
     #[serde(default)]

@@ -203,6 +203,7 @@ async fn export(
 /// Where to attach a file.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AttachQuery {
     /// The file name (no path).
     pub name: String,

@@ -218,7 +218,7 @@ struct AlertQuery {
 }
 
 /// Alerts for the auditors of every party, newest first.
-#[utoipa::path(get, path = "/api/v1/audit/alerts", tag = "oversight", params(AlertQuery),
+#[utoipa::path(get, path = "/api/v1/audit/alerts", tag = "oversight", operation_id = "list_audit_alerts", params(AlertQuery),
     responses((status = 200, body = Vec<AlertView>),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn list_alerts(

@@ -102,6 +102,7 @@ struct PersonListQuery {
     /// Page size, 1 to 200 (default 50).
     limit: Option<u32>,
     /// `summary` for a list that shows only names, employers and levels (default `full`).
+    #[param(inline)]
     view: Option<PersonViewKind>,
 }
 
@@ -111,6 +112,7 @@ struct PersonListQuery {
 #[into_params(parameter_in = Query)]
 struct PersonQuery {
     /// `summary` for a page that shows only who is concerned (default `full`).
+    #[param(inline)]
     view: Option<PersonViewKind>,
 }
 

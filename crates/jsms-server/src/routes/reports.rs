@@ -285,6 +285,7 @@ async fn view(state: &AppState, principal: &Principal, r: &Disclosed<ReportRead>
 /// Filters of the report list and export.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// Words to find in the title, body, actors and notes (case-insensitive).
     pub q: Option<String>,
@@ -675,6 +676,7 @@ async fn export_reports(
 /// Where imported reports go.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ImportQuery {
     /// TLP:AMBER reports: release them to the other party as well (default: your party only).
     pub shared: Option<bool>,

@@ -104,12 +104,27 @@ async fn device(state: &AppState, headers: &HeaderMap) -> ApiResult<Device> {
     Ok(state.services.device(token).await?)
 }
 
+/// The schema of a position's time: an RFC 3339 string or a number of Unix seconds.
+fn position_time() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type};
+    let one_of = OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
+        )
+        .item(ObjectBuilder::new().schema_type(Type::Number))
+        .description(Some("When measured: RFC 3339, or Unix seconds"))
+        .build();
+    Schema::OneOf(one_of)
+}
+
 /// One reported position (JSON API).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PositionIn {
     /// When measured: RFC 3339, or Unix seconds.
-    #[schema(value_type = Object)]
+    #[schema(schema_with = position_time)]
     pub time: serde_json::Value,
     /// Latitude.
     pub lat: f64,
@@ -281,6 +296,7 @@ async fn device_sos(State(state): State<AppState>, headers: HeaderMap) -> ApiRes
 
 /// The OsmAnd protocol as the Traccar Client sends it.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OsmAnd {
     /// The device token (Traccar Client: "Device identifier").
     pub id: String,
@@ -635,6 +651,7 @@ async fn alert_cap(
 
 /// Where to resume a stream.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StreamQuery {
     /// Resume after this event id (the `Last-Event-ID` header wins).
     #[serde(default)]
