@@ -67,7 +67,13 @@ async fn protected_requests_fail_with_503_and_no_data_when_the_log_cannot_be_wri
         .unwrap();
     assert!(failures >= 4, "{metrics}");
 
-    // Once the log is writable again, service resumes.
+    // Not ready while the log cannot be written, so a load balancer stops sending requests.
+    let ready = c.get("/readyz").await;
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE, "{ready:?}");
+    assert!(ready.body["warnings"].to_string().contains("audit log"), "{ready:?}");
+
+    // Once the log is writable again, service resumes, and so does readiness.
     s.break_log(false);
     assert_eq!(c.get(&format!("/api/v1/persons/{id}")).await.status, StatusCode::OK);
+    assert_eq!(c.get("/readyz").await.status, StatusCode::OK);
 }

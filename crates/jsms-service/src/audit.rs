@@ -59,6 +59,9 @@ pub struct AuditLog {
     clock: Arc<dyn Clock>,
     /// Appends that could not be made durable.
     pub failures: AtomicU64,
+    /// Whether the last append was made durable (readiness: while it was not, every
+    /// protected request is refused, so the instance is not ready).
+    pub writable: std::sync::atomic::AtomicBool,
     /// Entries appended since start.
     pub appended: Arc<AtomicU64>,
     latest: Mutex<Option<(u64, Hash)>>,
@@ -157,6 +160,7 @@ impl AuditLog {
             signer,
             clock,
             failures: AtomicU64::new(0),
+            writable: std::sync::atomic::AtomicBool::new(true),
             appended,
             latest: Mutex::new(latest),
         }))
@@ -176,6 +180,7 @@ impl AuditLog {
         } else {
             Err("audit writer stopped".into())
         };
+        self.writable.store(result.is_ok(), Ordering::Relaxed);
         result.map_err(|e| {
             self.failures.fetch_add(1, Ordering::Relaxed);
             tracing::error!(error = %e, "audit append failed: refusing the request");
@@ -195,6 +200,7 @@ impl AuditLog {
                 let (reply, rx) = oneshot::channel();
                 if queue.send(Pending { entry, reply }).is_err() {
                     self.failures.fetch_add(1, Ordering::Relaxed);
+                    self.writable.store(false, Ordering::Relaxed);
                     return Err(Error::Unavailable("audit writer stopped".into()));
                 }
                 waits.push(rx);
@@ -203,10 +209,12 @@ impl AuditLog {
         for w in waits {
             if let Err(e) = w.await.unwrap_or_else(|_| Err("audit writer stopped".into())) {
                 self.failures.fetch_add(1, Ordering::Relaxed);
+                self.writable.store(false, Ordering::Relaxed);
                 tracing::error!(error = %e, "audit append failed: refusing the request");
                 return Err(Error::Unavailable(format!("audit log unavailable: {e}")));
             }
         }
+        self.writable.store(true, Ordering::Relaxed);
         Ok(())
     }
 

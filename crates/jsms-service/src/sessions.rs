@@ -373,4 +373,18 @@ impl Services {
     pub async fn ping(&self) -> Result<()> {
         self.db(|s| s.ping()).await
     }
+
+    /// Whether the audit log takes entries: known from the last append, and tried again
+    /// with a probe entry after a failure (so readiness returns once the disk is fixed,
+    /// without waiting for a user's request).
+    pub async fn log_writable(&self) -> bool {
+        if self.audit.writable.load(std::sync::atomic::Ordering::Relaxed) {
+            return true;
+        }
+        let probe = Event::info("ops.readiness_probe", None, "the last append had failed");
+        self.gate
+            .record(&Who::system("readiness", "readiness probe"), &Origin::internal(), probe)
+            .await
+            .is_ok()
+    }
 }

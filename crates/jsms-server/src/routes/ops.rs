@@ -28,6 +28,10 @@ pub struct Health {
     pub warnings: Vec<String>,
 }
 
+/// The warning while the audit log cannot be written.
+pub const LOG_DOWN: &str =
+    "the audit log's last append failed (disk full or unwritable?): protected requests are refused until it succeeds";
+
 /// The warning while no witness cosigns the audit log's checkpoints.
 pub const NO_WITNESS: &str = "no witness is configured: the other party does not cosign the audit log's checkpoints, \
      so a truncation that also removed checkpoints would go unnoticed; configure [[witnesses]] (see `jsms init`)";
@@ -53,6 +57,19 @@ async fn readyz(State(state): State<AppState>) -> Response {
         .then(|| NO_WITNESS.to_owned())
         .into_iter()
         .collect();
+    if !state.services.log_writable().await {
+        tracing::error!("readiness: the audit log's last append failed");
+        let mut warnings = warnings;
+        warnings.push(LOG_DOWN.to_owned());
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Health {
+                status: "unavailable",
+                warnings,
+            }),
+        )
+            .into_response();
+    }
     match state.services.ping().await {
         Ok(()) => Json(Health { status: "ok", warnings }).into_response(),
         Err(e) => {
