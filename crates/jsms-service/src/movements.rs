@@ -1085,12 +1085,17 @@ impl Services {
         });
         let arrival = departure + driving;
         let grace = cfg.grant_grace_s;
-        // The team must not be booked on another movement in an overlapping window.
-        let busy = self.bookings(team.id, m.id, departure - grace, arrival + grace).await?;
+        // The team must not be booked on another movement during this one's window (with
+        // the rules' margins): the same test as the availability the planner was shown, so
+        // a team shown busy is never planned, whatever departure the draw picks.
+        let (window_start, window_end) = (m.body.request.window_start, m.body.request.window_end);
+        let busy = self
+            .bookings(team.id, m.id, window_start - grace, window_end.max(arrival) + grace)
+            .await?;
         if let Some(other) = busy.first() {
             return Err(Error::Conflict(format!(
-                "escort team {} is booked on movement {other} in an overlapping window (departure to arrival, \
-                 ± {} min); choose another team or another window",
+                "escort team {} is booked on movement {other} during this movement's window (± {} min); \
+                 choose another team or another window",
                 team.call_sign,
                 grace / 60
             )));
