@@ -219,10 +219,9 @@ fn unleet(c: char) -> char {
 /// Whether `a` then `b` are neighbours in one of the [`SEQUENCES`] (either direction).
 fn adjacent(a: char, b: char) -> bool {
     SEQUENCES.iter().any(|seq| {
-        let chars: Vec<char> = seq.chars().collect();
-        chars
-            .windows(2)
-            .any(|w| (w[0] == a && w[1] == b) || (w[1] == a && w[0] == b))
+        seq.chars()
+            .zip(seq.chars().skip(1))
+            .any(|(x, y)| (x == a && y == b) || (y == a && x == b))
     })
 }
 
@@ -254,7 +253,10 @@ fn is_common(word: &str) -> bool {
         return true;
     }
     COMMON.iter().any(|c| {
-        word == *c || (word.len() % c.len() == 0 && word.len() / c.len() <= 4 && c.repeat(word.len() / c.len()) == word)
+        word == *c
+            || (word.len().is_multiple_of(c.len())
+                && word.len() / c.len() <= 4
+                && c.repeat(word.len() / c.len()) == word)
     })
 }
 

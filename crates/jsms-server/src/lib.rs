@@ -25,12 +25,10 @@ use crate::error::{ApiError, Problem, ProblemLog};
 use crate::state::AppState;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::connect_info::Connected;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::serve::IncomingStream;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -203,16 +201,38 @@ async fn finish(State(state): State<AppState>, req: Request, next: Next) -> Resp
 #[derive(Debug, Clone, Copy)]
 pub struct PeerAddr(pub SocketAddr);
 
-impl Connected<IncomingStream<'_, tokio::net::TcpListener>> for PeerAddr {
-    fn connect_info(stream: IncomingStream<'_, tokio::net::TcpListener>) -> Self {
-        PeerAddr(*stream.remote_addr())
+/// What one client may hold of the server: slow or stalled clients are cut off, and the
+/// number of connections is capped below the process's file limit, so that a few hundred
+/// half-sent requests cannot make the server unreachable.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// A request's headers must arrive within this time (of its first byte, or of the
+    /// connection being idle), else the connection is closed.
+    pub header_read: std::time::Duration,
+    /// A request body may pause this long between two pieces, else it is refused.
+    pub body_read: std::time::Duration,
+    /// Open connections at most; more are closed at once (keep this below `ulimit -n`).
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    /// 20 s for headers (and for an idle kept-alive connection), 15 s between pieces of a
+    /// body, and at most 1,024 connections or the process's open-file limit less 64 (for
+    /// the databases, logs and outgoing connections), whichever is lower.
+    fn default() -> Self {
+        Self {
+            header_read: std::time::Duration::from_secs(20),
+            body_read: std::time::Duration::from_secs(15),
+            max_connections: open_file_limit().map_or(1024, |n| n.saturating_sub(64).clamp(16, 1024)),
+        }
     }
 }
 
-impl Connected<IncomingStream<'_, tls::TlsListener>> for PeerAddr {
-    fn connect_info(stream: IncomingStream<'_, tls::TlsListener>) -> Self {
-        PeerAddr(*stream.remote_addr())
-    }
+/// The soft limit on open files of this process (`Max open files` in /proc/self/limits).
+fn open_file_limit() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
 }
 
 /// Serves `router` on `listener` (TLS when `tls` is given) until `shutdown` completes.
@@ -222,23 +242,91 @@ pub async fn run(
     tls: Option<&config::TlsConfig>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let service = router.into_make_service_with_connect_info::<PeerAddr>();
+    run_with(listener, router, tls, Limits::default(), shutdown).await
+}
+
+/// [`run`] with explicit [`Limits`].
+pub async fn run_with(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    tls: Option<&config::TlsConfig>,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     match tls {
-        None => axum::serve(listener, service).with_graceful_shutdown(shutdown).await,
+        None => serve(listener, router, limits, shutdown).await,
         Some(tls) => {
             let acceptor = tls::acceptor(tls)?;
-            let listener = tls::TlsListener::new(listener, acceptor);
-            axum::serve(listener, service).with_graceful_shutdown(shutdown).await
+            serve(tls::TlsListener::new(listener, acceptor), router, limits, shutdown).await
         }
     }
+}
+
+/// The accept loop: HTTP/1.1 connections with a header-read timeout, a body-read timeout
+/// and a connection cap; on shutdown, open connections finish their request (10 s at most).
+async fn serve<L>(
+    mut listener: L,
+    router: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()>
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+{
+    use tower::ServiceExt;
+    let router = router.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(limits.body_read));
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (io, addr) = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        let Ok(slot) = std::sync::Arc::clone(&slots).try_acquire_owned() else {
+            tracing::warn!(%addr, max = limits.max_connections, "connection closed: too many open connections");
+            drop(io);
+            continue;
+        };
+        let service = router
+            .clone()
+            .layer(axum::Extension(axum::extract::ConnectInfo(PeerAddr(addr))))
+            .map_request(|req: axum::http::Request<hyper::body::Incoming>| req.map(Body::new));
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(limits.header_read)
+            .serve_connection(
+                hyper_util::rt::TokioIo::new(io),
+                hyper_util::service::TowerToHyperService::new(service),
+            );
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(%addr, error = %e, "connection ended");
+            }
+            drop(slot);
+        });
+    }
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(std::time::Duration::from_secs(10)) => {
+            tracing::warn!("shutdown: connections still open after 10 s are dropped");
+        }
+    }
+    Ok(())
 }
 
 /// Serves `router` on a fresh 127.0.0.1 port in the background and returns its base URL
 /// (benchmarks and in-process tests).
 pub async fn spawn_on_loopback(router: Router) -> std::io::Result<String> {
+    spawn_on_loopback_with(router, Limits::default()).await
+}
+
+/// [`spawn_on_loopback`] with explicit [`Limits`].
+pub async fn spawn_on_loopback_with(router: Router, limits: Limits) -> std::io::Result<String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(run(listener, router, None, std::future::pending()));
+    tokio::spawn(async move { run_with(listener, router, None, limits, std::future::pending()).await });
     Ok(url)
 }
 

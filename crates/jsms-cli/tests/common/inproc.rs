@@ -40,6 +40,11 @@ pub struct InProcess {
 
 impl InProcess {
     pub async fn start() -> Self {
+        Self::start_with(jsms_server::Limits::default()).await
+    }
+
+    /// With explicit connection limits (timeouts, connection cap).
+    pub async fn start_with(limits: jsms_server::Limits) -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let data = DataDir::new(tmp.path().join("instance"));
         data.create(&KeySource::DataDir).unwrap();
@@ -72,7 +77,7 @@ impl InProcess {
             },
         ));
         let state = AppState::new(Arc::clone(&services), SessionPolicy::default(), false);
-        let url = jsms_server::spawn_on_loopback(jsms_server::app(state, 256 * 1024))
+        let url = jsms_server::spawn_on_loopback_with(jsms_server::app(state, 256 * 1024), limits)
             .await
             .unwrap();
         Self {
