@@ -110,6 +110,8 @@ pub struct Services {
     pub break_glass: oversight::BreakGlassPolicy,
     /// The witnesses whose cosignatures the log accepts.
     pub witnesses: Arc<Vec<audit::WitnessEndpoint>>,
+    /// The parties, read once (they change only at `jsms init`).
+    parties: std::sync::RwLock<std::collections::HashMap<jsms_domain::ids::PartyId, jsms_domain::user::Party>>,
 }
 
 impl std::fmt::Debug for Services {
@@ -155,6 +157,7 @@ impl Services {
             webhooks: Arc::new(settings.webhooks),
             break_glass: settings.break_glass,
             witnesses: Arc::new(settings.witnesses),
+            parties: std::sync::RwLock::default(),
         }
     }
 

@@ -46,13 +46,17 @@ pub struct SessionTimes {
 }
 
 impl Services {
-    /// A party (parties change only at `init`), from the store.
+    /// A party (parties change only at `init`): read from the store once, then cached.
     pub async fn party(&self, id: PartyId) -> Result<Party> {
+        if let Some(p) = self.parties.read().ok().and_then(|m| m.get(&id).cloned()) {
+            return Ok(p);
+        }
         let parties = self.db(|s| s.parties()).await?;
-        parties
-            .into_iter()
-            .find(|p| p.id == id)
-            .ok_or_else(|| Error::Internal(format!("unknown party {id}")))
+        let found = parties.iter().find(|p| p.id == id).cloned();
+        if let Ok(mut cache) = self.parties.write() {
+            *cache = parties.into_iter().map(|p| (p.id, p)).collect();
+        }
+        found.ok_or_else(|| Error::Internal(format!("unknown party {id}")))
     }
 
     /// How the audit log names a signed-in user.
