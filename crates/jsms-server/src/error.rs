@@ -305,6 +305,7 @@ impl From<StoreError> for ApiError {
             StoreError::InUse(d) => ApiError::InUse(d),
             StoreError::UnknownReference(d) => ApiError::Validation(ValidationError::new("", d)),
             StoreError::Internal(d) => ApiError::Internal(d),
+            StoreError::Unavailable(d) => ApiError::Unavailable(d),
             StoreError::WrongKey => ApiError::Internal("wrong sealing key".into()),
         }
     }

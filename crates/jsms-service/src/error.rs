@@ -84,6 +84,7 @@ impl From<StoreError> for Error {
             StoreError::InUse(d) => Error::InUse(d),
             StoreError::UnknownReference(d) => Error::Validation(ValidationError::new("", d)),
             StoreError::Internal(d) => Error::Internal(d),
+            StoreError::Unavailable(d) => Error::Unavailable(d),
             StoreError::WrongKey => Error::Internal("wrong sealing key".into()),
         }
     }

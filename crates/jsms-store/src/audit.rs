@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS audit_cosignatures (
 ";
 
 fn internal(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Internal(e.to_string())
+    crate::failure(e)
 }
 
 /// One stored entry.

@@ -52,9 +52,34 @@ pub enum StoreError {
     /// The sealing key given is not the one this database was created with.
     #[error("the sealing key does not match this database (wrong JSMS_PII_KEY or key file?)")]
     WrongKey,
+    /// The database cannot take the request now: the disk is full, the files are not
+    /// writable, an I/O error, or locked past the busy timeout. Nothing was changed; the
+    /// request may be retried once the operator has fixed the cause.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
     /// The database failed or holds data this version cannot read.
     #[error("storage failure: {0}")]
     Internal(String),
+}
+
+/// A storage failure from its message: the conditions an operator fixes (a full disk,
+/// unwritable files, I/O errors, a lock held too long — SQLite's own wording) are
+/// [`StoreError::Unavailable`]; anything else is [`StoreError::Internal`].
+pub fn failure(e: impl std::fmt::Display) -> StoreError {
+    const UNAVAILABLE: [&str; 6] = [
+        "database or disk is full",
+        "attempt to write a readonly database",
+        "disk I/O error",
+        "unable to open database file",
+        "database is locked",
+        "No space left on device",
+    ];
+    let text = e.to_string();
+    if UNAVAILABLE.iter().any(|u| text.contains(u)) {
+        StoreError::Unavailable(text)
+    } else {
+        StoreError::Internal(text)
+    }
 }
 
 /// Result alias.
@@ -78,4 +103,23 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// The cursor for the next page, if there is one.
     pub next: Option<Uuid>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_an_operator_fixes_is_unavailable_not_internal() {
+        for text in [
+            "database or disk is full",
+            "attempt to write a readonly database",
+            "disk I/O error",
+            "unable to open database file: /var/lib/jsms/jsms.db",
+            "database is locked",
+        ] {
+            assert!(matches!(failure(text), StoreError::Unavailable(_)), "{text}");
+        }
+        assert!(matches!(failure("no such column: x"), StoreError::Internal(_)));
+    }
 }

@@ -64,7 +64,7 @@ impl std::fmt::Debug for SqliteStore {
 }
 
 fn internal(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Internal(e.to_string())
+    crate::failure(e)
 }
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
