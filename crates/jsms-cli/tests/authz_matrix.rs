@@ -587,7 +587,19 @@ async fn every_endpoint_role_and_resource_is_decided_as_the_table_says() {
                 let missing_path = ids.iter().fold((*template).to_owned(), |p, (k, _)| {
                     p.replace(k, &uuid::Uuid::now_v7().to_string())
                 });
+                let before_missing = log_size();
                 let missing = c.get(&missing_path).await;
+                // A missing object is recorded like a hidden one (the same durable write, so
+                // the answer's time does not tell them apart either).
+                let recorded = log
+                    .entries(before_missing, u64::MAX)
+                    .unwrap()
+                    .iter()
+                    .map(|e| jsms_audit::entry::AuditEntry::from_bytes(&e.data).unwrap())
+                    .any(|e| e.principal_name.as_deref() == Some(who) && e.outcome == jsms_audit::entry::Outcome::Deny);
+                if !recorded && !unprotected {
+                    failures.push(format!("{who} {template}: a missing object left no deny entry"));
+                }
                 if without_request_id(missing.body.clone()) != without_request_id(r.body.clone())
                     || missing.status != r.status
                 {

@@ -458,7 +458,11 @@ impl Services {
     /// the codeword recorded with the copy, the disclosure recorded before it is rendered.
     pub async fn brief(&self, caller: &Caller, id: MovementId) -> Result<RenderedBrief> {
         let user = caller.human()?.clone();
-        let m = self.db(move |s| s.movement(id)).await?;
+        let m = self
+            .by_id(caller, "movement.brief", Resource::Movement(id), move |s| {
+                s.movement(id)
+            })
+            .await?;
         let change = plan_check(&m, "movement.brief.disclose");
         let mut reasons = self.gate.check(caller, &change).await?;
         if m.plan.is_none() {
@@ -495,7 +499,11 @@ impl Services {
     /// the variants reveal the operative facts and who holds which copy).
     pub async fn brief_recipients(&self, caller: &Caller, id: MovementId) -> Result<Vec<BriefRecipient>> {
         let user = caller.human()?.clone();
-        let m = self.db(move |s| s.movement(id)).await?;
+        let m = self
+            .by_id(caller, "movement.brief.recipients", Resource::Movement(id), move |s| {
+                s.movement(id)
+            })
+            .await?;
         let change = plan_check(&m, "movement.brief.recipients");
         let reasons = self.gate.check(caller, &change).await?;
         if !m.body.planners.contains(&user.id) {

@@ -222,7 +222,9 @@ impl Services {
 
     /// One incident.
     pub async fn incident(&self, caller: &Caller, id: Uuid) -> Result<ShownIncident> {
-        let i = self.db(move |s| s.incident(id)).await?;
+        let i = self
+            .by_id(caller, "incident.read", Resource::Incident(id), move |s| s.incident(id))
+            .await?;
         let disclosed = self.gate.disclose(caller, i).await?;
         Ok(self.shown(caller, disclosed))
     }

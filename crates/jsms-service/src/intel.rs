@@ -507,7 +507,9 @@ impl Services {
     /// One report, decided on its stored marking before it is opened; a caller who may not
     /// read it gets [`Error::NotFound`], exactly as for a missing one (the denial recorded).
     pub async fn report(&self, caller: &Caller, id: Uuid, purpose: Purpose) -> Result<Disclosed<ReportRead>> {
-        let m = self.db(move |s| s.report_meta(id)).await?;
+        let m = self
+            .by_id(caller, purpose.log(), Resource::Report(id), move |s| s.report_meta(id))
+            .await?;
         let read = Change::new(
             purpose.log(),
             Some(Resource::Report(id)),

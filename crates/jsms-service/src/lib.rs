@@ -193,6 +193,25 @@ impl Services {
         }
     }
 
+    /// Loads one object asked for by id. A missing one is recorded like a denial (a deny
+    /// entry naming the id, "no such object") before it is answered as not found: a caller
+    /// probing ids gets the same answer, and the same durable write, whether the object is
+    /// missing or hidden — the answer's time no longer tells them apart.
+    pub(crate) async fn by_id<T, F>(&self, caller: &Caller, log: &'static str, resource: Resource, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Store) -> std::result::Result<T, StoreError> + Send + 'static,
+    {
+        match self.db(f).await {
+            Err(Error::NotFound) => {
+                let event = Event::deny(log, Some(resource), "no such object");
+                self.gate.record(&caller.who, &caller.origin, event).await?;
+                Err(Error::NotFound)
+            }
+            other => other,
+        }
+    }
+
     /// A refusal by a rule the service enforces itself (not a policy): recorded as a deny
     /// entry naming the rule, like a policy's denial, then returned. Domain refusals that
     /// are only conflicts of state (a stale version, final minutes) are not denials.

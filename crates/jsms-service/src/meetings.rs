@@ -339,7 +339,13 @@ impl Services {
 
     /// A meeting the caller may read, or not found (the denial recorded as `log`).
     async fn readable_meeting(&self, caller: &Caller, id: Uuid, log: &'static str) -> Result<StoredMeeting> {
-        let m = self.meeting_record(id).await?;
+        let m = match self.meeting_record(id).await {
+            Err(Error::NotFound) => {
+                let no = Error::NotFound;
+                return self.refuse(caller, log, Resource::Meeting(id), no).await;
+            }
+            other => other?,
+        };
         let check = Change::new(
             log,
             Some(Resource::Meeting(id)),

@@ -526,7 +526,9 @@ impl Services {
 
     /// A movement the caller may see, or not found (the denial recorded as `log`).
     async fn visible_movement(&self, caller: &Caller, id: MovementId, log: &'static str) -> Result<MovementRecord> {
-        let m = self.db(move |s| s.movement(id)).await?;
+        let m = self
+            .by_id(caller, log, Resource::Movement(id), move |s| s.movement(id))
+            .await?;
         let read = Change::new(
             log,
             Some(Resource::Movement(id)),
@@ -560,7 +562,9 @@ impl Services {
 
     /// One movement, disclosed to the caller.
     pub async fn movement(&self, caller: &Caller, id: MovementId) -> Result<Shown> {
-        let m = self.db(move |s| s.movement(id)).await?;
+        let m = self
+            .by_id(caller, "movement.read", Resource::Movement(id), move |s| s.movement(id))
+            .await?;
         self.show(caller, m).await
     }
 
@@ -918,7 +922,9 @@ impl Services {
     /// The escort teams and whether each is free for a movement's window (host
     /// coordinators, before planning it).
     pub async fn team_availability(&self, caller: &Caller, id: MovementId) -> Result<Vec<TeamAvailability>> {
-        let m = self.db(move |s| s.movement(id)).await?;
+        let m = self
+            .by_id(caller, "movement.read", Resource::Movement(id), move |s| s.movement(id))
+            .await?;
         // The movement's window decides the availability shown: a disclosure of its request.
         let m = self
             .gate
@@ -1275,7 +1281,11 @@ impl Services {
     /// The exposure report of a movement: who could see its details, when (host
     /// coordinators, and auditors — it is metadata).
     pub async fn exposure(&self, caller: &Caller, id: MovementId) -> Result<Exposure> {
-        let m = self.db(move |s| s.movement(id)).await?;
+        let m = self
+            .by_id(caller, "movement.exposure", Resource::Movement(id), move |s| {
+                s.movement(id)
+            })
+            .await?;
         let action = if self
             .gate
             .allows(&caller.actor, transition_action(&m, Transition::Assess))

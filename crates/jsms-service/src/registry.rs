@@ -319,14 +319,18 @@ impl Services {
 
     /// One protected person.
     pub async fn person(&self, caller: &Caller, id: PersonId) -> Result<Disclosed<PersonRecord>> {
-        let record = self.db(move |s| s.person(id)).await?;
+        let record = self
+            .by_id(caller, "person.read", Resource::Person(id), move |s| s.person(id))
+            .await?;
         self.gate.disclose(caller, record).await
     }
 
     /// One protected person without personal data (name, employer, level, status): for a
     /// page that shows who is concerned, recorded without the `personal_data` field.
     pub async fn person_summary(&self, caller: &Caller, id: PersonId) -> Result<Disclosed<PersonRecord>> {
-        let record = self.db(move |s| s.person(id)).await?;
+        let record = self
+            .by_id(caller, "person.read", Resource::Person(id), move |s| s.person(id))
+            .await?;
         self.gate.disclose_only(caller, record, &[PersonPart::Record]).await
     }
 

@@ -742,7 +742,9 @@ impl Services {
     /// A movement whose plan the caller may see (need to know), or not found (the denial
     /// recorded as `log`).
     async fn operable(&self, caller: &Caller, id: MovementId, log: &'static str) -> Result<MovementRecord> {
-        let m = self.db(move |s| s.movement(id)).await?;
+        let m = self
+            .by_id(caller, log, Resource::Movement(id), move |s| s.movement(id))
+            .await?;
         let check = Change::new(
             log,
             Some(Resource::MovementPlan(id)),
@@ -961,7 +963,9 @@ impl Services {
 
     /// One alert (for its CAP export), disclosed to the caller.
     pub async fn alert(&self, caller: &Caller, id: Uuid) -> Result<Disclosed<MovementAlert>> {
-        let a = self.db(move |s| s.alert(id)).await?;
+        let a = self
+            .by_id(caller, "alert.read", Resource::Alert(id), move |s| s.alert(id))
+            .await?;
         let mut cache = HashMap::new();
         let ma = self.with_movement(a, &mut cache).await?.ok_or(Error::NotFound)?;
         self.gate.disclose(caller, ma).await

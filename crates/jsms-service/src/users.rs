@@ -120,7 +120,7 @@ fn manage(caller: &Caller, log: &'static str, resource: Option<Resource>, refusa
 impl Services {
     /// A user the caller administers (their party's), or not found (the denial recorded).
     async fn administered(&self, caller: &Caller, id: UserId, log: &'static str) -> Result<User> {
-        let user = self.db(move |s| s.user(id)).await?;
+        let user = self.by_id(caller, log, Resource::User(id), move |s| s.user(id)).await?;
         let check = Change::new(
             log,
             Some(Resource::User(id)),
