@@ -43,38 +43,58 @@ fn pointer(path: &serde_path_to_error::Path, message: &str) -> String {
 /// Strict: the body is one JSON object (every request body of the API is), with nothing
 /// after it — `[]` for an object or `{…}x` is refused, never read leniently.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-    if first.is_some_and(|b| *b != b'{') && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
+    // Syntax first (one JSON value and nothing after it), then the object, then the shape.
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| ApiError::MalformedBody {
+        field: None,
+        detail: format!("the body is not valid JSON: {e}"),
+        status: StatusCode::BAD_REQUEST,
+    })?;
+    if !value.is_object() {
         return Err(ApiError::MalformedBody {
             field: Some(String::new()),
             detail: "the body must be a JSON object".into(),
             status: StatusCode::UNPROCESSABLE_ENTITY,
         });
     }
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let result: Result<T, _> = serde_path_to_error::deserialize(&mut *de);
-    let value = result.map_err(|e| {
-        let inner = e.inner();
-        let message = inner.to_string();
-        match inner.classify() {
-            serde_json::error::Category::Data => ApiError::MalformedBody {
-                field: Some(pointer(e.path(), &message)),
-                detail: message.split(" at line ").next().unwrap_or(&message).to_owned(),
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-            },
-            _ => ApiError::MalformedBody {
-                field: None,
-                detail: format!("the body is not valid JSON: {message}"),
-                status: StatusCode::BAD_REQUEST,
-            },
+    let result: Result<T, _> = serde_path_to_error::deserialize(&value);
+    let result = match result {
+        // `3.0` where an integer is expected is read as 3 (JSON Schema's reading); the body
+        // is otherwise taken exactly as sent.
+        Err(e) if e.inner().to_string().starts_with("invalid type: floating point") => {
+            integral_floats(&mut value);
+            serde_path_to_error::deserialize(&value)
         }
-    })?;
-    de.end().map_err(|e| ApiError::MalformedBody {
-        field: None,
-        detail: format!("the body is not valid JSON: {e}"),
-        status: StatusCode::BAD_REQUEST,
-    })?;
-    Ok(value)
+        other => other,
+    };
+    result.map_err(|e| {
+        let message = e.inner().to_string();
+        ApiError::MalformedBody {
+            field: Some(pointer(e.path(), &message)),
+            detail: message,
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    })
+}
+
+/// Numbers written with a fraction of zero (`3.0`) are integers, as JSON Schema reads them:
+/// they are taken where an integer is expected. Other fractions are left as they are.
+fn integral_floats(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                // PANIC SAFETY: |f| < 2^53, so the conversion is exact.
+                #[allow(clippy::cast_possible_truncation)]
+                let i = f as i64;
+                *v = serde_json::Value::from(i);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_floats),
+        serde_json::Value::Object(map) => map.values_mut().for_each(integral_floats),
+        _ => {}
+    }
 }
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
@@ -270,6 +290,11 @@ mod tests {
             "an array for an object"
         );
         assert_eq!(field_of("null").0, 422);
+        assert!(
+            parse_json::<Outer>(br#"{"name":"a","location":{"lat":1.5},"tags":[2.0, 3]}"#).is_ok(),
+            "2.0 is an integer, as JSON Schema reads it"
+        );
+        assert_eq!(field_of(r#"{"name":"a","location":{"lat":1},"tags":[2.5]}"#).0, 422);
         assert_eq!(field_of("7").0, 422);
     }
 

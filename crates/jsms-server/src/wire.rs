@@ -32,10 +32,13 @@ pub struct PageOf<T: ToSchema> {
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Case-insensitive substring of the name (at most 100 characters).
+    #[param(max_length = 100)]
     pub q: Option<String>,
     /// The `next_cursor` of the previous page.
+    #[param(format = Uuid)]
     pub cursor: Option<String>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
@@ -453,6 +456,7 @@ pub struct GeoPoint {
     #[schema(inline)]
     pub kind: PointTag,
     /// `[longitude, latitude]`.
+    #[schema(min_items = 2, max_items = 2)]
     pub coordinates: [f64; 2],
 }
 
@@ -472,6 +476,7 @@ pub struct GeoPolygon {
     #[schema(inline)]
     pub kind: PolygonTag,
     /// One ring of `[longitude, latitude]` positions, first equal to last.
+    #[schema(value_type = Vec<Vec<Vec<f64>>>, min_items = 1, max_items = 1)]
     pub coordinates: Vec<Vec<[f64; 2]>>,
 }
 

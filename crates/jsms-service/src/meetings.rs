@@ -44,6 +44,7 @@ pub struct ActionItem {
     pub owner: Option<Uuid>,
     /// Due (RFC 3339).
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub due: Option<String>,
     /// Done.
     #[serde(default)]
@@ -70,6 +71,7 @@ pub struct Meeting {
     /// Title.
     pub title: String,
     /// When (RFC 3339).
+    #[schema(format = DateTime)]
     pub starts_at: String,
     /// Location or channel.
     pub place: String,
@@ -232,10 +234,10 @@ pub struct Minutes {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Dashboard {
     /// Decisions waiting for approvals: id, title.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<Object>)]
     pub open_decisions: serde_json::Value,
     /// Action items past their due date and not done, of meetings the viewer may read.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<Object>)]
     pub overdue_actions: serde_json::Value,
     /// Movements the viewer may see, by state.
     pub movements_by_state: BTreeMap<String, usize>,

@@ -162,7 +162,7 @@ async fn create_user(
 }
 
 /// One user of the administrator's party.
-#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path, description = "User id")),
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = uuid::Uuid, Path, description = "User id")),
     responses((status = 200, body = UserView),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn get_user(
@@ -180,7 +180,7 @@ async fn get_user(
 /// administrator (202 with the request). Nobody changes their own roles, clearance or
 /// compartments (409).
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UserPatch,
-    params(("id" = String, Path, description = "User id")),
+    params(("id" = uuid::Uuid, Path, description = "User id")),
     responses((status = 200, body = UserView), (status = 202, body = PrivilegeRequestView),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn patch_user(
@@ -209,7 +209,7 @@ async fn patch_user(
 }
 
 /// Disables a user: sign-in refused, every session ended at once.
-#[utoipa::path(post, path = "/api/v1/users/{id}/disable", tag = "users", params(("id" = String, Path, description = "User id")),
+#[utoipa::path(post, path = "/api/v1/users/{id}/disable", tag = "users", params(("id" = uuid::Uuid, Path, description = "User id")),
     responses((status = 200, body = UserView),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn disable_user(
@@ -223,7 +223,7 @@ async fn disable_user(
 }
 
 /// Re-enables a user.
-#[utoipa::path(post, path = "/api/v1/users/{id}/enable", tag = "users", params(("id" = String, Path, description = "User id")),
+#[utoipa::path(post, path = "/api/v1/users/{id}/enable", tag = "users", params(("id" = uuid::Uuid, Path, description = "User id")),
     responses((status = 200, body = UserView),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn enable_user(
@@ -237,7 +237,7 @@ async fn enable_user(
 }
 
 /// Removes a user's TOTP enrolment (lost phone); the user enrols again at next sign-in.
-#[utoipa::path(post, path = "/api/v1/users/{id}/reset-mfa", tag = "users", params(("id" = String, Path, description = "User id")),
+#[utoipa::path(post, path = "/api/v1/users/{id}/reset-mfa", tag = "users", params(("id" = uuid::Uuid, Path, description = "User id")),
     responses((status = 200, body = UserView),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn reset_user_mfa(
@@ -275,7 +275,7 @@ pub struct PrivilegeApproval {
 /// Approves a privilege request (a second administrator of the party: neither the
 /// requester nor the user concerned) and applies it.
 #[utoipa::path(post, path = "/api/v1/privilege-requests/{id}/approval", tag = "users",
-    params(("id" = String, Path, description = "Request id")),
+    params(("id" = uuid::Uuid, Path, description = "Request id")),
     responses((status = 200, body = PrivilegeApproval),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn approve_privilege_request(
@@ -295,12 +295,13 @@ async fn approve_privilege_request(
 #[serde(deny_unknown_fields)]
 pub struct RejectionIn {
     /// The reason (1–500 characters).
+    #[schema(min_length = 1)]
     pub note: String,
 }
 
 /// Rejects a privilege request (a second administrator of the party).
 #[utoipa::path(post, path = "/api/v1/privilege-requests/{id}/rejection", tag = "users", request_body = RejectionIn,
-    params(("id" = String, Path, description = "Request id")),
+    params(("id" = uuid::Uuid, Path, description = "Request id")),
     responses((status = 200, body = PrivilegeRequestView),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn reject_privilege_request(
@@ -364,7 +365,7 @@ async fn create_token(
 }
 
 /// Revokes an API token at once.
-#[utoipa::path(delete, path = "/api/v1/api-tokens/{id}", tag = "api-tokens", params(("id" = String, Path, description = "Token id")),
+#[utoipa::path(delete, path = "/api/v1/api-tokens/{id}", tag = "api-tokens", params(("id" = uuid::Uuid, Path, description = "Token id")),
     responses((status = 200, body = ApiTokenView),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn revoke_token(

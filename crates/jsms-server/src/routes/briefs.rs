@@ -52,7 +52,7 @@ fn escape(text: &str) -> String {
 
 /// The movement brief for the signed-in recipient (need to know). Each recipient's copy is
 /// worded differently; every copy is an audited disclosure.
-#[utoipa::path(get, path = "/api/v1/movements/{id}/brief", tag = "movements", params(("id" = String, Path, description = "Movement id"), BriefQuery),
+#[utoipa::path(get, path = "/api/v1/movements/{id}/brief", tag = "movements", params(("id" = uuid::Uuid, Path, description = "Movement id"), BriefQuery),
     responses((status = 200, description = "The brief", content_type = "text/plain", body = String),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn get_brief(
@@ -95,7 +95,7 @@ pub struct BriefRecipients {
 }
 
 /// Which variants of the brief each recipient received (the planners of the movement).
-#[utoipa::path(get, path = "/api/v1/movements/{id}/brief/recipients", tag = "movements", params(("id" = String, Path, description = "Movement id")),
+#[utoipa::path(get, path = "/api/v1/movements/{id}/brief/recipients", tag = "movements", params(("id" = uuid::Uuid, Path, description = "Movement id")),
     responses((status = 200, body = BriefRecipients),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn brief_recipients(
@@ -140,6 +140,7 @@ pub struct LeakIn {
     /// The leak had reached the attackers by then (RFC 3339): recipients whose first copy
     /// came later are not candidates.
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub leaked_before: Option<String>,
 }
 
@@ -205,7 +206,7 @@ pub fn leak_input(input: LeakIn) -> Result<(LeakInput, Option<i64>), jsms_domain
 /// Names every recipient whose copy explains a leaked text or the facts the attackers knew,
 /// with who else knew the plan (auditors).
 #[utoipa::path(post, path = "/api/v1/movements/{id}/leak-trace", tag = "movements", request_body = LeakIn,
-    params(("id" = String, Path, description = "Movement id")),
+    params(("id" = uuid::Uuid, Path, description = "Movement id")),
     responses((status = 200, body = LeakTrace),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn leak_trace(

@@ -54,6 +54,7 @@ pub const MAX_ATTACHMENT_BYTES: usize = 4 * 1024 * 1024;
 #[serde(deny_unknown_fields)]
 pub struct SigningKeyIn {
     /// The Ed25519 public key: 32 bytes, base64.
+    #[schema(pattern = "^[A-Za-z0-9+/]{43}=$")]
     pub public_key: String,
 }
 
@@ -82,6 +83,7 @@ pub struct ProposalIn {
     /// `technical_assistance`, `joint_operation`, `deployment`, `procedure_change`, `other`.
     pub kind: String,
     /// Title.
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// The exact text to approve.
     pub text: String,
@@ -129,7 +131,7 @@ async fn propose(
 }
 
 /// One decision.
-#[utoipa::path(get, path = "/api/v1/decisions/{id}", tag = "decisions", params(("id" = String, Path, description = "Decision id")),
+#[utoipa::path(get, path = "/api/v1/decisions/{id}", tag = "decisions", params(("id" = uuid::Uuid, Path, description = "Decision id")),
     responses((status = 200, body = DecisionView),
               (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
 async fn get_decision(
@@ -165,7 +167,7 @@ pub struct ActIn {
 
 /// Approves (with a signature), rejects, withdraws or revises a decision.
 #[utoipa::path(post, path = "/api/v1/decisions/{id}/actions", tag = "decisions", request_body = ActIn,
-    params(("id" = String, Path, description = "Decision id")),
+    params(("id" = uuid::Uuid, Path, description = "Decision id")),
     responses((status = 200, body = DecisionView),
               (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
 async fn act(
@@ -189,7 +191,7 @@ async fn act(
 
 /// The decision with its approvals and the approvers' public keys, for `jsms decision
 /// verify`.
-#[utoipa::path(get, path = "/api/v1/decisions/{id}/export", tag = "decisions", params(("id" = String, Path, description = "Decision id")),
+#[utoipa::path(get, path = "/api/v1/decisions/{id}/export", tag = "decisions", params(("id" = uuid::Uuid, Path, description = "Decision id")),
     responses((status = 200, description = "The export (JSON)"),
               (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
 async fn export(
@@ -244,7 +246,7 @@ fn media_type(headers: &HeaderMap) -> Result<String, ApiError> {
 /// Adds an attachment (the request body, at most 4 MiB) to a proposed decision: the
 /// proposer only; a new revision, so earlier approvals no longer count.
 #[utoipa::path(post, path = "/api/v1/decisions/{id}/attachments", tag = "decisions",
-    params(("id" = String, Path, description = "Decision id"), AttachQuery),
+    params(("id" = uuid::Uuid, Path, description = "Decision id"), AttachQuery),
     request_body(content = Vec<u8>, description = "The file", content_type = "application/octet-stream"),
     responses((status = 200, body = DecisionView),
               (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
@@ -271,7 +273,7 @@ async fn attach(
 
 /// One attachment's content, as a download (never rendered by the browser).
 #[utoipa::path(get, path = "/api/v1/decisions/{id}/attachments/{sha256}", tag = "decisions",
-    params(("id" = String, Path, description = "Decision id"), ("sha256" = String, Path, description = "SHA-256, hex")),
+    params(("id" = uuid::Uuid, Path, description = "Decision id"), ("sha256" = String, Path, description = "SHA-256, hex", pattern = "^[0-9a-f]{64}$")),
     responses((status = 200, description = "The file", content_type = "application/octet-stream"),
               (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
 async fn attachment(

@@ -36,8 +36,10 @@ pub struct IncidentIn {
     /// `attack`, `threat`, `suspicious_activity`, `breach_of_procedure` or `accident`.
     pub kind: String,
     /// Short title.
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// When it happened (RFC 3339).
+    #[schema(format = DateTime)]
     pub occurred_at: String,
     /// Where.
     pub place: GeoPoint,
@@ -96,12 +98,12 @@ pub struct IncidentView {
     /// `reported`, `under_investigation` or `closed`.
     pub status: String,
     /// Updates, oldest first.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<Object>)]
     pub timeline: serde_json::Value,
     /// Findings.
     pub findings: Option<String>,
     /// Lessons with their follow-up actions.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<Object>)]
     pub lessons: serde_json::Value,
     /// Optimistic-concurrency version.
     pub version: i64,
@@ -198,7 +200,7 @@ async fn list_incidents(State(state): State<AppState>, principal: Principal) -> 
 }
 
 /// One incident.
-#[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "incidents", params(("id" = String, Path, description = "Incident id")),
+#[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "incidents", params(("id" = uuid::Uuid, Path, description = "Incident id")),
     responses((status = 200, body = IncidentView),
               (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
 async fn get_incident(
@@ -221,7 +223,7 @@ pub struct UpdateIn {
 
 /// Adds an update to the timeline (investigators).
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/updates", tag = "incidents", request_body = UpdateIn,
-    params(("id" = String, Path, description = "Incident id")),
+    params(("id" = uuid::Uuid, Path, description = "Incident id")),
     responses((status = 200, body = IncidentView),
               (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
 async fn add_update(
@@ -252,7 +254,7 @@ pub struct InvestigationIn {
 
 /// Moves the investigation on: under investigation, closed with findings, reopened.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/investigation", tag = "incidents", request_body = InvestigationIn,
-    params(("id" = String, Path, description = "Incident id")),
+    params(("id" = uuid::Uuid, Path, description = "Incident id")),
     responses((status = 200, body = IncidentView),
               (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
 async fn investigate(
@@ -285,6 +287,7 @@ pub struct FollowUpIn {
     pub owner: Option<Uuid>,
     /// Due (RFC 3339).
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub due: Option<String>,
 }
 
@@ -303,7 +306,7 @@ pub struct LessonIn {
 
 /// Adds a lesson learned with its follow-up actions.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/lessons", tag = "incidents", request_body = LessonIn,
-    params(("id" = String, Path, description = "Incident id")),
+    params(("id" = uuid::Uuid, Path, description = "Incident id")),
     responses((status = 200, body = IncidentView),
               (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
 async fn add_lesson(
@@ -351,7 +354,7 @@ pub struct VersionIn {
 /// Computes the "who knew" report of every linked movement from the audit log and attaches
 /// it to the incident's timeline (investigators).
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/who-knew", tag = "incidents", request_body = VersionIn,
-    params(("id" = String, Path, description = "Incident id")),
+    params(("id" = uuid::Uuid, Path, description = "Incident id")),
     responses((status = 200, body = [MovementKnowers]),
               (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
 async fn attach_who_knew(

@@ -57,8 +57,10 @@ pub struct MeetingView {
 #[serde(deny_unknown_fields)]
 pub struct MeetingIn {
     /// Title.
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// When (RFC 3339).
+    #[schema(format = DateTime)]
     pub starts_at: String,
     /// Location or channel.
     pub place: String,
@@ -120,7 +122,7 @@ async fn create_meeting(
 }
 
 /// One meeting.
-#[utoipa::path(get, path = "/api/v1/meetings/{id}", tag = "coordination", params(("id" = String, Path, description = "Meeting id")),
+#[utoipa::path(get, path = "/api/v1/meetings/{id}", tag = "coordination", params(("id" = uuid::Uuid, Path, description = "Meeting id")),
     responses((status = 200, body = MeetingView),
               (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
 async fn get_meeting(
@@ -160,7 +162,7 @@ fn minutes(input: MinutesIn) -> Minutes {
 /// Writes (or rewrites) the minutes of a meeting that is not final; earlier approvals of
 /// the minutes are void, and the writer becomes their author.
 #[utoipa::path(put, path = "/api/v1/meetings/{id}/minutes", tag = "coordination", request_body = MinutesIn,
-    params(("id" = String, Path, description = "Meeting id")),
+    params(("id" = uuid::Uuid, Path, description = "Meeting id")),
     responses((status = 200, body = MeetingView),
               (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
 async fn write_minutes(
@@ -188,7 +190,7 @@ pub struct VersionIn {
 /// other than the minutes' author); when every attending party has approved, the minutes
 /// are final.
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/minutes/approval", tag = "coordination", request_body = VersionIn,
-    params(("id" = String, Path, description = "Meeting id")),
+    params(("id" = uuid::Uuid, Path, description = "Meeting id")),
     responses((status = 200, body = MeetingView),
               (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
 async fn approve_minutes(
@@ -207,7 +209,7 @@ async fn approve_minutes(
 /// Records a correction of final minutes: a new meeting record linked to the corrected one,
 /// with the corrected minutes, to be approved again.
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/corrections", tag = "coordination", request_body = MinutesIn,
-    params(("id" = String, Path, description = "The meeting whose final minutes are corrected")),
+    params(("id" = uuid::Uuid, Path, description = "The meeting whose final minutes are corrected")),
     responses((status = 201, body = MeetingView),
               (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
 async fn correct(
@@ -225,7 +227,7 @@ async fn correct(
 
 /// Marks an action item done (its owner, or a representative of an attending party).
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/actions/{n}/done", tag = "coordination", request_body = VersionIn,
-    params(("id" = String, Path, description = "Meeting id"), ("n" = usize, Path, description = "Action item index, from 0")),
+    params(("id" = uuid::Uuid, Path, description = "Meeting id"), ("n" = usize, Path, description = "Action item index, from 0")),
     responses((status = 200, body = MeetingView),
               (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
 async fn action_done(

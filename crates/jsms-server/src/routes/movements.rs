@@ -66,8 +66,10 @@ pub struct LegWire {
 #[serde(deny_unknown_fields)]
 pub struct WindowWire {
     /// Earliest departure.
+    #[schema(format = DateTime)]
     pub start: String,
     /// Latest arrival.
+    #[schema(format = DateTime)]
     pub end: String,
 }
 
@@ -133,13 +135,13 @@ pub struct RequestView {
     #[schema(value_type = Object)]
     pub assessment: Option<serde_json::Value>,
     /// Approvals so far (user ids and times).
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<Object>)]
     pub approvals: serde_json::Value,
     /// Why it was rejected.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rejection: Option<String>,
     /// What happened, in order.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<Object>)]
     pub history: serde_json::Value,
 }
 
@@ -153,7 +155,7 @@ pub struct PlanView {
     /// When the details are (or were) released to the escort team.
     pub release_at: Option<String>,
     /// Legs: route points as `[lon, lat]`, roads, figures.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<Object>)]
     pub legs: serde_json::Value,
     /// Escort team id.
     pub escort_team: Uuid,
@@ -312,7 +314,7 @@ async fn create_movement(
 }
 
 /// One movement, in the caller's view.
-#[utoipa::path(get, path = "/api/v1/movements/{id}", tag = "movements", params(("id" = String, Path, description = "Movement id")),
+#[utoipa::path(get, path = "/api/v1/movements/{id}", tag = "movements", params(("id" = uuid::Uuid, Path, description = "Movement id")),
     responses((status = 200, body = MovementView),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn get_movement(
@@ -341,7 +343,7 @@ pub struct TransitionIn {
 
 /// Moves a movement along its lifecycle.
 #[utoipa::path(post, path = "/api/v1/movements/{id}/transitions", tag = "movements", request_body = TransitionIn,
-    params(("id" = String, Path, description = "Movement id")),
+    params(("id" = uuid::Uuid, Path, description = "Movement id")),
     responses((status = 200, body = MovementView),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn transition_movement(
@@ -382,7 +384,7 @@ pub struct PlanIn {
 /// not booked in an overlapping window. The plan is sealed; the planner gets a need-to-know
 /// grant on it.
 #[utoipa::path(post, path = "/api/v1/movements/{id}/plan", tag = "movements", request_body = PlanIn,
-    params(("id" = String, Path, description = "Movement id")),
+    params(("id" = uuid::Uuid, Path, description = "Movement id")),
     responses((status = 200, body = MovementView),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn plan_movement(
@@ -417,7 +419,7 @@ pub struct TeamAvailabilityView {
 
 /// The escort teams and whether each is free for this movement's window (host
 /// coordinators, before planning).
-#[utoipa::path(get, path = "/api/v1/movements/{id}/escort-teams", tag = "movements", params(("id" = String, Path, description = "Movement id")),
+#[utoipa::path(get, path = "/api/v1/movements/{id}/escort-teams", tag = "movements", params(("id" = uuid::Uuid, Path, description = "Movement id")),
     responses((status = 200, body = [TeamAvailabilityView]),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn team_availability(
@@ -450,7 +452,7 @@ pub struct DiscloseIn {
 /// Releases a planned movement's details explicitly to a company security officer of its
 /// organisation (host coordinators), until the movement ends.
 #[utoipa::path(post, path = "/api/v1/movements/{id}/disclose", tag = "movements", request_body = DiscloseIn,
-    params(("id" = String, Path, description = "Movement id")),
+    params(("id" = uuid::Uuid, Path, description = "Movement id")),
     responses((status = 200, body = MovementView),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn disclose(
@@ -469,7 +471,7 @@ async fn disclose(
 
 /// The routes and departure times used on this movement's origin and destination in the
 /// last 30 days, and the current plan's warnings (host coordinators).
-#[utoipa::path(get, path = "/api/v1/movements/{id}/predictability", tag = "movements", params(("id" = String, Path, description = "Movement id")),
+#[utoipa::path(get, path = "/api/v1/movements/{id}/predictability", tag = "movements", params(("id" = uuid::Uuid, Path, description = "Movement id")),
     responses((status = 200, body = Predictability),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn predictability(
@@ -508,7 +510,7 @@ pub struct Exposure {
 }
 
 /// The exposure report of a movement (host coordinators and auditors).
-#[utoipa::path(get, path = "/api/v1/movements/{id}/exposure", tag = "movements", params(("id" = String, Path, description = "Movement id")),
+#[utoipa::path(get, path = "/api/v1/movements/{id}/exposure", tag = "movements", params(("id" = uuid::Uuid, Path, description = "Movement id")),
     responses((status = 200, body = Exposure),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn exposure(
@@ -540,8 +542,10 @@ async fn exposure(
 #[serde(deny_unknown_fields)]
 pub struct TeamIn {
     /// Unit name.
+    #[schema(min_length = 1)]
     pub unit: String,
     /// Radio call sign.
+    #[schema(min_length = 1)]
     pub call_sign: String,
     /// Members (user ids of the caller's party).
     pub members: Vec<Uuid>,

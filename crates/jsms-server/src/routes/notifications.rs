@@ -82,7 +82,7 @@ async fn list_notifications(State(state): State<AppState>, principal: Principal)
 
 /// Marks one of the caller's notifications read (another user's answers 404).
 #[utoipa::path(post, path = "/api/v1/me/notifications/{id}/read", tag = "notifications",
-    params(("id" = String, Path, description = "Notification id")),
+    params(("id" = uuid::Uuid, Path, description = "Notification id")),
     responses((status = 204, description = "Marked read"),
               (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
 async fn mark_read(

@@ -34,8 +34,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct BreakGlassRequest {
     /// The one resource to open, `person:<id>`.
+    #[schema(pattern = "^person:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
     pub resource: String,
     /// Why (20 to 1000 characters); recorded, shown to every party's auditors.
+    #[schema(min_length = 20, max_length = 1000)]
     pub reason: String,
     /// The requester's password, re-entered.
     pub password: String,
@@ -150,12 +152,13 @@ pub struct ReviewRequest {
     /// `justified` or `unjustified`.
     pub verdict: String,
     /// Notes (1 to 2000 characters).
+    #[schema(min_length = 1)]
     pub note: String,
 }
 
 /// Reviews a break-glass use (auditors; never the user who broke the glass).
 #[utoipa::path(post, path = "/api/v1/break-glass/{id}/review", tag = "oversight", request_body = ReviewRequest,
-    params(("id" = String, Path, description = "Break-glass id")),
+    params(("id" = uuid::Uuid, Path, description = "Break-glass id")),
     responses((status = 200, body = BreakGlassView),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn review_break_glass(
@@ -235,7 +238,7 @@ async fn list_alerts(
 
 /// Acknowledges an alert.
 #[utoipa::path(post, path = "/api/v1/audit/alerts/{id}/acknowledge", tag = "oversight",
-    params(("id" = String, Path, description = "Alert id")),
+    params(("id" = uuid::Uuid, Path, description = "Alert id")),
     responses((status = 200, body = AlertView),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn acknowledge_alert(

@@ -96,10 +96,13 @@ enum PersonViewKind {
 #[into_params(parameter_in = Query)]
 struct PersonListQuery {
     /// Case-insensitive substring of the name (at most 100 characters).
+    #[param(max_length = 100)]
     q: Option<String>,
     /// The `next_cursor` of the previous page.
+    #[param(format = Uuid)]
     cursor: Option<String>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
     /// `summary` for a list that shows only names, employers and levels (default `full`).
     #[param(inline)]
@@ -123,11 +126,14 @@ struct PersonQuery {
 struct OrgListQuery {
     /// Only this party's organisations (party id).
     party_id: Option<uuid::Uuid>,
-    /// Case-insensitive substring of the name.
+    /// Case-insensitive substring of the name (at most 100 characters).
+    #[param(max_length = 100)]
     q: Option<String>,
     /// The `next_cursor` of the previous page.
+    #[param(format = Uuid)]
     cursor: Option<String>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
 }
 
@@ -167,7 +173,7 @@ async fn create_org(
 }
 
 /// One organisation.
-#[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "registry", params(("id" = String, Path, description = "Organisation id")),
+#[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "registry", params(("id" = uuid::Uuid, Path, description = "Organisation id")),
     responses((status = 200, body = OrganisationView),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn get_org(State(state): State<AppState>, principal: Principal, Path(id): Path<String>) -> ApiResult<Response> {
@@ -178,7 +184,7 @@ async fn get_org(State(state): State<AppState>, principal: Principal, Path(id): 
 
 /// Changes an organisation of the administrator's party.
 #[utoipa::path(patch, path = "/api/v1/organisations/{id}", tag = "registry", request_body = OrganisationPatch,
-    params(("id" = String, Path, description = "Organisation id")),
+    params(("id" = uuid::Uuid, Path, description = "Organisation id")),
     responses((status = 200, body = OrganisationView),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn patch_org(
@@ -205,7 +211,7 @@ async fn patch_org(
 
 /// Deletes an organisation that has no users, persons, sites or tokens.
 #[utoipa::path(delete, path = "/api/v1/organisations/{id}", tag = "registry",
-    params(("id" = String, Path, description = "Organisation id"), ("If-Match" = String, Header, description = "ETag read, e.g. \"v2\"")),
+    params(("id" = uuid::Uuid, Path, description = "Organisation id"), ("If-Match" = String, Header, description = "ETag read, e.g. \"v2\"", pattern = "^(W/)?\"v?[0-9]{1,18}\"$|^[0-9]{1,18}$")),
     responses((status = 204, description = "Deleted"),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn delete_org(
@@ -312,7 +318,7 @@ async fn create_person(
 }
 
 /// One protected person.
-#[utoipa::path(get, path = "/api/v1/persons/{id}", tag = "registry", params(("id" = String, Path, description = "Person id"), PersonQuery),
+#[utoipa::path(get, path = "/api/v1/persons/{id}", tag = "registry", params(("id" = uuid::Uuid, Path, description = "Person id"), PersonQuery),
     responses((status = 200, body = PersonView),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn get_person(
@@ -331,7 +337,7 @@ async fn get_person(
 
 /// Changes a protected person.
 #[utoipa::path(patch, path = "/api/v1/persons/{id}", tag = "registry", request_body = PersonPatch,
-    params(("id" = String, Path, description = "Person id")),
+    params(("id" = uuid::Uuid, Path, description = "Person id")),
     responses((status = 200, body = PersonView),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn patch_person(
@@ -362,7 +368,7 @@ async fn patch_person(
 
 /// Deletes a protected person.
 #[utoipa::path(delete, path = "/api/v1/persons/{id}", tag = "registry",
-    params(("id" = String, Path, description = "Person id"), ("If-Match" = String, Header, description = "ETag read, e.g. \"v2\"")),
+    params(("id" = uuid::Uuid, Path, description = "Person id"), ("If-Match" = String, Header, description = "ETag read, e.g. \"v2\"", pattern = "^(W/)?\"v?[0-9]{1,18}\"$|^[0-9]{1,18}$")),
     responses((status = 204, description = "Deleted"),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn delete_person(
@@ -431,7 +437,7 @@ async fn create_site(
 }
 
 /// One site.
-#[utoipa::path(get, path = "/api/v1/sites/{id}", tag = "registry", params(("id" = String, Path, description = "Site id")),
+#[utoipa::path(get, path = "/api/v1/sites/{id}", tag = "registry", params(("id" = uuid::Uuid, Path, description = "Site id")),
     responses((status = 200, body = SiteView),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn get_site(State(state): State<AppState>, principal: Principal, Path(id): Path<String>) -> ApiResult<Response> {
@@ -442,7 +448,7 @@ async fn get_site(State(state): State<AppState>, principal: Principal, Path(id):
 
 /// Changes a site.
 #[utoipa::path(patch, path = "/api/v1/sites/{id}", tag = "registry", request_body = SitePatch,
-    params(("id" = String, Path, description = "Site id")),
+    params(("id" = uuid::Uuid, Path, description = "Site id")),
     responses((status = 200, body = SiteView),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn patch_site(
@@ -477,7 +483,7 @@ async fn patch_site(
 
 /// Deletes a site no person is assigned to.
 #[utoipa::path(delete, path = "/api/v1/sites/{id}", tag = "registry",
-    params(("id" = String, Path, description = "Site id"), ("If-Match" = String, Header, description = "ETag read, e.g. \"v2\"")),
+    params(("id" = uuid::Uuid, Path, description = "Site id"), ("If-Match" = String, Header, description = "ETag read, e.g. \"v2\"", pattern = "^(W/)?\"v?[0-9]{1,18}\"$|^[0-9]{1,18}$")),
     responses((status = 204, description = "Deleted"),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn delete_site(

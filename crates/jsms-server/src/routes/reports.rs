@@ -105,10 +105,12 @@ pub struct IndicatorIn {
 #[serde(deny_unknown_fields)]
 pub struct ReportIn {
     /// Title (1–200 characters).
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// The report (1–50,000 characters).
     pub body: String,
     /// When the threat was observed (RFC 3339).
+    #[schema(format = DateTime)]
     pub observed_at: String,
     /// `clear`, `green`, `amber`, `amber_strict`, `red`.
     pub tlp: String,
@@ -326,7 +328,7 @@ async fn list_reports(
 }
 
 /// One threat report.
-#[utoipa::path(get, path = "/api/v1/reports/{id}", tag = "intelligence", params(("id" = String, Path, description = "Report id")),
+#[utoipa::path(get, path = "/api/v1/reports/{id}", tag = "intelligence", params(("id" = uuid::Uuid, Path, description = "Report id")),
     responses((status = 200, body = ReportView),
               (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
 async fn get_report(
@@ -417,7 +419,7 @@ pub struct MarkingIn {
 /// Changes a report's marking (the owning party's analysts and coordinators); recorded in
 /// the report's history and the audit log, downgrades named as such.
 #[utoipa::path(post, path = "/api/v1/reports/{id}/marking", tag = "intelligence", request_body = MarkingIn,
-    params(("id" = String, Path, description = "Report id")),
+    params(("id" = uuid::Uuid, Path, description = "Report id")),
     responses((status = 200, body = ReportView),
               (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
 async fn change_marking(
@@ -626,7 +628,7 @@ fn stix_response(bundle: &Value) -> axum::response::Response {
 }
 
 /// One report as a STIX 2.1 bundle.
-#[utoipa::path(get, path = "/api/v1/reports/{id}/stix", tag = "intelligence", params(("id" = String, Path, description = "Report id")),
+#[utoipa::path(get, path = "/api/v1/reports/{id}/stix", tag = "intelligence", params(("id" = uuid::Uuid, Path, description = "Report id")),
     responses((status = 200, description = "A STIX 2.1 bundle", content_type = "application/stix+json;version=2.1"),
               (status = "default", description = "Problem", body = Problem, content_type = PROBLEM)))]
 async fn report_stix(

@@ -33,10 +33,12 @@ pub struct RouteRequest {
     pub profile: Option<Profile>,
     /// Departure (RFC 3339; default now): zones active then count.
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub depart_at: Option<String>,
     /// How many routes (1–5, default 1): alternatives that share at most 60 % of their
     /// driving time with each other and cost at most 40 % more than the best.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 5)]
     pub alternatives: Option<u8>,
     /// For the balanced profile: seconds of risk penalty per second of driving (0–10,
     /// default 1).

@@ -71,12 +71,13 @@ pub struct DeviceCreated {
 #[serde(deny_unknown_fields)]
 pub struct DeviceIn {
     /// Name, e.g. "lead vehicle phone".
+    #[schema(min_length = 1)]
     pub name: String,
 }
 
 /// Registers a tracking device for an escort team (host coordinators).
 #[utoipa::path(post, path = "/api/v1/escort-teams/{id}/devices", tag = "tracking", request_body = DeviceIn,
-    params(("id" = String, Path, description = "Escort team id")),
+    params(("id" = uuid::Uuid, Path, description = "Escort team id")),
     responses((status = 201, body = DeviceCreated),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn create_device(
@@ -259,7 +260,7 @@ pub struct Assignment {
     /// Its state.
     pub state: String,
     /// The planned route, `[lon, lat]` in order.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<Vec<f64>>)]
     pub route: Vec<[f64; 2]>,
     /// Planned departure.
     pub departure: String,
@@ -375,7 +376,7 @@ async fn osmand_post(
 }
 
 /// Distress: raises a critical SOS alert on the movement (escort and planners).
-#[utoipa::path(post, path = "/api/v1/movements/{id}/sos", tag = "tracking", params(("id" = String, Path, description = "Movement id")),
+#[utoipa::path(post, path = "/api/v1/movements/{id}/sos", tag = "tracking", params(("id" = uuid::Uuid, Path, description = "Movement id")),
     responses((status = 201, body = AlertView), (status = 200, description = "An SOS is already open", body = AlertView),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn sos(
@@ -390,7 +391,7 @@ async fn sos(
 }
 
 /// A check-in by the escort: resets the missed-check-in detector.
-#[utoipa::path(post, path = "/api/v1/movements/{id}/check-in", tag = "tracking", params(("id" = String, Path, description = "Movement id")),
+#[utoipa::path(post, path = "/api/v1/movements/{id}/check-in", tag = "tracking", params(("id" = uuid::Uuid, Path, description = "Movement id")),
     responses((status = 204, description = "Checked in"),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn check_in(
@@ -407,12 +408,12 @@ async fn check_in(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TrackView {
     /// Positions, oldest first: `[lon, lat]` with time.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<Object>)]
     pub positions: serde_json::Value,
 }
 
 /// The positions of a movement (need to know).
-#[utoipa::path(get, path = "/api/v1/movements/{id}/track", tag = "tracking", params(("id" = String, Path, description = "Movement id")),
+#[utoipa::path(get, path = "/api/v1/movements/{id}/track", tag = "tracking", params(("id" = uuid::Uuid, Path, description = "Movement id")),
     responses((status = 200, body = TrackView),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn track(
@@ -456,7 +457,7 @@ pub struct AlertView {
     #[schema(value_type = Object)]
     pub evidence: serde_json::Value,
     /// Who did what.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<Object>)]
     pub log: serde_json::Value,
 }
 
@@ -506,7 +507,7 @@ pub struct AlertNote {
 
 /// Acknowledges an open alert.
 #[utoipa::path(post, path = "/api/v1/alerts/{id}/acknowledge", tag = "tracking", request_body = AlertNote,
-    params(("id" = String, Path, description = "Alert id")),
+    params(("id" = uuid::Uuid, Path, description = "Alert id")),
     responses((status = 200, body = AlertView),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn acknowledge(
@@ -525,7 +526,7 @@ async fn acknowledge(
 
 /// Resolves an alert, with a note.
 #[utoipa::path(post, path = "/api/v1/alerts/{id}/resolve", tag = "tracking", request_body = AlertNote,
-    params(("id" = String, Path, description = "Alert id")),
+    params(("id" = uuid::Uuid, Path, description = "Alert id")),
     responses((status = 200, body = AlertView),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn resolve(
@@ -635,7 +636,7 @@ pub fn to_cap(a: &AlertRecord, sender: &str, with_position: bool) -> String {
 }
 
 /// One alert as OASIS CAP 1.2 XML (its position only for those who may see the plan).
-#[utoipa::path(get, path = "/api/v1/alerts/{id}/cap", tag = "tracking", params(("id" = String, Path, description = "Alert id")),
+#[utoipa::path(get, path = "/api/v1/alerts/{id}/cap", tag = "tracking", params(("id" = uuid::Uuid, Path, description = "Alert id")),
     responses((status = 200, description = "CAP 1.2", content_type = "application/cap+xml", body = String),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn alert_cap(

@@ -47,9 +47,11 @@ pub struct ZoneProperties {
     /// `hostile_surveillance`, `ied_risk`, `unrest`, `checkpoint`, `other`.
     pub kind: String,
     /// Active from (RFC 3339).
+    #[schema(format = DateTime)]
     pub valid_from: String,
     /// Active until (RFC 3339), if bounded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     pub valid_until: Option<String>,
     /// Where the information comes from (1–200 characters).
     pub source: String,
@@ -202,7 +204,7 @@ pub(crate) fn zone_input(f: &ZoneFeature, prefix: &str) -> Result<ZoneInput, Val
 }
 
 /// One threat zone.
-#[utoipa::path(get, path = "/api/v1/zones/{id}", tag = "zones", params(("id" = String, Path, description = "Zone id")),
+#[utoipa::path(get, path = "/api/v1/zones/{id}", tag = "zones", params(("id" = uuid::Uuid, Path, description = "Zone id")),
     responses((status = 200, body = ZoneFeature),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn get_zone(
@@ -216,7 +218,7 @@ async fn get_zone(
 
 /// Replaces a threat zone (its owning party only); send the version read.
 #[utoipa::path(put, path = "/api/v1/zones/{id}", tag = "zones", request_body = ZoneFeature,
-    params(("id" = String, Path, description = "Zone id")),
+    params(("id" = uuid::Uuid, Path, description = "Zone id")),
     responses((status = 200, body = ZoneFeature),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn replace_zone(
@@ -235,7 +237,7 @@ async fn replace_zone(
 
 /// Deletes a threat zone (its owning party only).
 #[utoipa::path(delete, path = "/api/v1/zones/{id}", tag = "zones",
-    params(("id" = String, Path, description = "Zone id"), ("If-Match" = String, Header, description = "ETag read, e.g. \"v2\"")),
+    params(("id" = uuid::Uuid, Path, description = "Zone id"), ("If-Match" = String, Header, description = "ETag read, e.g. \"v2\"", pattern = "^(W/)?\"v?[0-9]{1,18}\"$|^[0-9]{1,18}$")),
     responses((status = 204, description = "Deleted"),
               (status = "default", description = "Problem", body = Problem, content_type = "application/problem+json")))]
 async fn delete_zone(
