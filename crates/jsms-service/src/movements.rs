@@ -433,6 +433,22 @@ fn booked(m: &MovementRecord, rules: &Rules) -> Option<(EscortTeamId, i64, i64)>
     ))
 }
 
+/// Need-to-know grants on the plan for the escort team, until the movement ends (written
+/// with the release).
+fn escort_grants(m: &MovementRecord) -> Vec<jsms_store::NewGrant> {
+    let Some(plan) = &m.plan else { return Vec::new() };
+    let until = m.ends_at.unwrap_or(plan.arrival);
+    plan.escort_members
+        .iter()
+        .map(|u| jsms_store::NewGrant {
+            user: *u,
+            resource: Resource::MovementPlan(m.id).to_string(),
+            source: format!("movement.release:{}", m.id),
+            expires_at: until,
+        })
+        .collect()
+}
+
 /// Movements whose escort team is booked: planned, released or under way.
 const BOOKING_STATES: [MovementState; 3] = [
     MovementState::Planned,
@@ -501,8 +517,21 @@ impl Services {
     /// Stores a changed movement (optimistic concurrency on `version`) and tells the parts
     /// that cache movements (the devices' assignments) that it changed.
     pub(crate) async fn save_movement(&self, m: MovementRecord, version: i64, now: i64) -> Result<MovementRecord> {
+        self.save_movement_granting(m, version, Vec::new(), now).await
+    }
+
+    /// [`Services::save_movement`] with the grants the change opens, in one transaction.
+    pub(crate) async fn save_movement_granting(
+        &self,
+        m: MovementRecord,
+        version: i64,
+        grants: Vec<jsms_store::NewGrant>,
+        now: i64,
+    ) -> Result<MovementRecord> {
         let id = m.id;
-        let result = self.db(move |s| s.update_movement(&m, version, now)).await;
+        let result = self
+            .db(move |s| s.update_movement_with_grants(&m, version, &grants, now))
+            .await;
         self.tracking.movement_changed(id, result.as_ref().ok());
         result
     }
@@ -691,7 +720,12 @@ impl Services {
         let permit = self.gate.record_permit(caller, &change, reasons).await?;
         drop(permit);
         let version = m.version;
-        let updated = self.save_movement(m, version, now).await?;
+        let grants = if t == Transition::Release {
+            escort_grants(&m)
+        } else {
+            Vec::new()
+        };
+        let updated = self.save_movement_granting(m, version, grants, now).await?;
         self.after_step(&updated, t, now).await?;
         self.show(caller, updated).await
     }
@@ -700,7 +734,8 @@ impl Services {
     /// route unwatched at the end.
     async fn after_step(&self, m: &MovementRecord, t: Transition, now: i64) -> Result<()> {
         match t {
-            Transition::Release => self.grant_escort(m, now).await,
+            // The escort's grants were written with the release itself.
+            Transition::Release => Ok(()),
             Transition::Complete | Transition::Abort | Transition::Cancel => {
                 self.route_watch.unwatch(m.id.uuid());
                 let end = m.ends_at.unwrap_or(now);
@@ -816,22 +851,6 @@ impl Services {
         let mut a = assess(&inputs, &self.movement_rules);
         a.reasons.extend(notes);
         Ok(a)
-    }
-
-    /// Need-to-know grants on the plan for the escort team, until the movement ends.
-    async fn grant_escort(&self, m: &MovementRecord, now: i64) -> Result<()> {
-        let Some(plan) = &m.plan else { return Ok(()) };
-        let until = m.ends_at.unwrap_or(plan.arrival);
-        let resource = Resource::MovementPlan(m.id).to_string();
-        let source = format!("movement.release:{}", m.id);
-        let members = plan.escort_members.clone();
-        self.db(move |s| {
-            for u in members {
-                s.create_grant(u, &resource, &source, now, until)?;
-            }
-            Ok(())
-        })
-        .await
     }
 
     /// Watches a planned movement's route for zone changes ([`crate::reeval`]).
@@ -1154,16 +1173,14 @@ impl Services {
         let permit = self.gate.record_permit(caller, &change, reasons).await?;
         drop(permit);
         let version = m.version;
-        let until = arrival + grace;
-        let updated = self.save_movement(m, version, now).await?;
+        let planner = jsms_store::NewGrant {
+            user: user.id,
+            resource: Resource::MovementPlan(m.id).to_string(),
+            source: format!("movement.plan:{}", m.id),
+            expires_at: arrival + grace,
+        };
+        let updated = self.save_movement_granting(m, version, vec![planner], now).await?;
         self.watch(&updated);
-        let (planner, plan_res, source) = (
-            user.id,
-            Resource::MovementPlan(updated.id).to_string(),
-            format!("movement.plan:{}", updated.id),
-        );
-        self.db(move |s| s.create_grant(planner, &plan_res, &source, now, until))
-            .await?;
         // The planner's own grant is new: decide on fresh attributes.
         let mut fresh = caller.clone();
         fresh.actor.grants.push(Resource::MovementPlan(updated.id).to_string());
@@ -1211,13 +1228,13 @@ impl Services {
         let permit = self.gate.record_permit(caller, &change, reasons).await?;
         drop(permit);
         let version = m.version;
-        let updated = self.save_movement(m, version, now).await?;
-        let (res, source) = (
-            Resource::MovementPlan(updated.id).to_string(),
-            format!("movement.disclose:{}", updated.id),
-        );
-        self.db(move |s| s.create_grant(recipient, &res, &source, now, until))
-            .await?;
+        let grant = jsms_store::NewGrant {
+            user: recipient,
+            resource: Resource::MovementPlan(m.id).to_string(),
+            source: format!("movement.disclose:{}", m.id),
+            expires_at: until,
+        };
+        let updated = self.save_movement_granting(m, version, vec![grant], now).await?;
         self.show(caller, updated).await
     }
 
@@ -1357,13 +1374,13 @@ impl Services {
             );
             self.gate.record(&who, &Origin::internal(), event).await?;
             let version = m.version;
-            let updated = match self.save_movement(m, version, now).await {
-                Ok(u) => u,
+            let grants = escort_grants(&m);
+            match self.save_movement_granting(m, version, grants, now).await {
+                Ok(_) => {}
                 // Someone changed it meanwhile (a manual release, a cancellation): next tick decides.
                 Err(Error::Stale { .. }) => continue,
                 Err(e) => return Err(e),
-            };
-            self.grant_escort(&updated, now).await?;
+            }
             released += 1;
         }
         Ok(released)

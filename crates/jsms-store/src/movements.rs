@@ -90,6 +90,19 @@ pub struct MovementBody {
     pub history: Vec<MovementEvent>,
 }
 
+/// A need-to-know grant written with a movement change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewGrant {
+    /// Who.
+    pub user: UserId,
+    /// On what (`movement:<id>:plan`).
+    pub resource: String,
+    /// Why (`movement.plan:<id>`, …).
+    pub source: String,
+    /// Until when (Unix seconds).
+    pub expires_at: i64,
+}
+
 /// Movements and escort teams (part of every [`Store`]).
 pub trait MovementStore {
     /// Stores a new escort team.
@@ -107,7 +120,19 @@ pub trait MovementStore {
     /// Every movement in one of `states` (no limit: active states are few).
     fn movements_in_states(&self, states: &[jsms_domain::movement::MovementState]) -> StoreResult<Vec<MovementRecord>>;
     /// Replaces a movement if still at `version`; returns it at its new version.
-    fn update_movement(&self, m: &MovementRecord, version: i64, now: i64) -> StoreResult<MovementRecord>;
+    fn update_movement(&self, m: &MovementRecord, version: i64, now: i64) -> StoreResult<MovementRecord> {
+        self.update_movement_with_grants(m, version, &[], now)
+    }
+    /// Replaces a movement if still at `version` and writes `grants` in the same
+    /// transaction: a step and the need-to-know it opens (the planner's, the escort's, a
+    /// recipient's) happen together or not at all.
+    fn update_movement_with_grants(
+        &self,
+        m: &MovementRecord,
+        version: i64,
+        grants: &[NewGrant],
+        now: i64,
+    ) -> StoreResult<MovementRecord>;
     /// Every grant on `resource` (active or not), oldest first: (user, source, created, expires).
     fn grants_on(&self, resource: &str) -> StoreResult<Vec<(UserId, String, i64, i64)>>;
     /// Makes every grant on `resource` that is still active expire at `at` (earlier only).

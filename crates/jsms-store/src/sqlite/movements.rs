@@ -224,7 +224,13 @@ impl crate::MovementStore for SqliteStore {
         sealed.into_iter().map(|m| self.open_movement(m)).collect()
     }
 
-    fn update_movement(&self, m: &crate::MovementRecord, version: i64, now: i64) -> StoreResult<crate::MovementRecord> {
+    fn update_movement_with_grants(
+        &self,
+        m: &crate::MovementRecord,
+        version: i64,
+        grants: &[crate::NewGrant],
+        now: i64,
+    ) -> StoreResult<crate::MovementRecord> {
         let body = serde_json::to_string(&m.body).map_err(internal)?;
         let plan = self.seal_plan(m)?;
         self.tx(|tx| {
@@ -246,6 +252,13 @@ impl crate::MovementStore for SqliteStore {
                 .map_err(internal)?;
             if n == 0 {
                 return Err(stale_or_missing(tx, "movements", m.id.uuid()));
+            }
+            for g in grants {
+                tx.execute(
+                    "INSERT INTO grants (id, user_id, resource, source, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![b(Uuid::now_v7()), b(g.user.uuid()), g.resource, g.source, now, g.expires_at],
+                )
+                .map_err(internal)?;
             }
             Ok(())
         })?;

@@ -44,8 +44,8 @@ use jsms_domain::user::{
 };
 use jsms_identity::totp::TotpSecret;
 use jsms_store::{
-    AlertRecord, Device, EscortTeam, MovementBody, MovementRecord, NewPositions, NewUser, PageRequest, PrivilegeChange,
-    PrivilegeRequest, PrivilegeState, SessionRecord, Store, StoreError,
+    AlertRecord, Device, EscortTeam, MovementBody, MovementRecord, NewGrant, NewPositions, NewUser, PageRequest,
+    PrivilegeChange, PrivilegeRequest, PrivilegeState, SessionRecord, Store, StoreError,
 };
 
 /// One case of the contract.
@@ -566,4 +566,33 @@ fn alerts_are_deduplicated_and_sequenced(store: &dyn Store) {
     assert_eq!(store.alerts_after(0, 10).unwrap().len(), 2);
     assert_eq!(store.alert(a.id).unwrap().kind, "deviation");
     assert!(matches!(store.alert(uuid::Uuid::now_v7()), Err(StoreError::NotFound)));
+}
+
+fn movement_change_and_grants_are_one(store: &dyn Store) {
+    let (m, _) = movement(store);
+    let record = store.movement(m).unwrap();
+    let someone = record.requester;
+    let resource = format!("movement:{}:plan", m.uuid());
+    let grant = NewGrant {
+        user: someone,
+        resource: resource.clone(),
+        source: "conformance".into(),
+        expires_at: 10_000,
+    };
+    // A stale change writes no grant either.
+    assert!(matches!(
+        store.update_movement_with_grants(&record, record.version + 5, std::slice::from_ref(&grant), 10),
+        Err(StoreError::Stale { .. })
+    ));
+    assert!(
+        store.grants_on(&resource).unwrap().is_empty(),
+        "no grant without its change"
+    );
+    let updated = store
+        .update_movement_with_grants(&record, record.version, std::slice::from_ref(&grant), 11)
+        .unwrap();
+    assert_eq!(updated.version, record.version + 1);
+    let grants = store.grants_on(&resource).unwrap();
+    assert_eq!(grants.len(), 1);
+    assert_eq!(grants[0].0, someone);
 }
