@@ -193,10 +193,19 @@ pub fn run_cli(args: &[&str]) -> (i32, String, String) {
 fn next_code(used: &Mutex<HashMap<String, i64>>, login: &Login, username: &str) -> String {
     let secret = TotpSecret::from_base32(login.totp_secret.as_deref().expect("user has TOTP")).unwrap();
     loop {
-        let now_step = totp::step_at(now());
+        let t = now();
+        let now_step = totp::step_at(t);
         let mut used = used.lock().unwrap();
         let last = used.get(username).copied().unwrap_or(i64::MIN);
-        let step = (now_step - 1).max(last.saturating_add(1));
+        // The server accepts the current step ±1, each once per user, in increasing order.
+        // The previous step is used only early in the current one: near its end, the request
+        // could reach the server in the next step, two steps after the code's.
+        let earliest = if t - now_step * totp::STEP_SECONDS < totp::STEP_SECONDS - 5 {
+            now_step - 1
+        } else {
+            now_step
+        };
+        let step = earliest.max(last.saturating_add(1));
         if step <= now_step + 1 {
             used.insert(username.to_owned(), step);
             return totp::code_for_step(&secret, step, totp::DIGITS);
