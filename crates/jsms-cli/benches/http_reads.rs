@@ -89,7 +89,7 @@ async fn main() {
         .await
         .unwrap();
 
-    let client = signed_in(&url, &logins, "hn.coordinator", connections).await;
+    let (client, _) = signed_in(&url, &logins, "hn.coordinator", connections).await;
 
     let log_before = log_size(&data);
     let deadline = Instant::now() + Duration::from_secs(seconds);
@@ -145,7 +145,7 @@ async fn main() {
     println!("  ratio baseline / HTTP: {:.1}x", baseline / rate);
 
     // (2) A list: the officer's 200 movement requests, each a disclosed object.
-    let officer = signed_in(&url, &logins, "pn.officer", connections).await;
+    let (officer, csrf) = signed_in(&url, &logins, "pn.officer", connections).await;
     let persons: serde_json::Value = officer
         .get(format!("{url}/api/v1/persons"))
         .send()
@@ -156,7 +156,6 @@ async fn main() {
         .unwrap();
     let person = persons["items"][0]["id"].clone();
     let start = time::OffsetDateTime::now_utc().unix_timestamp() + 86_400;
-    let csrf = officer_csrf(&officer, &url).await;
     for i in 0..MOVEMENTS {
         let at = |t: i64| {
             time::OffsetDateTime::from_unix_timestamp(t)
@@ -233,8 +232,13 @@ fn log_size(data: &DataDir) -> u64 {
     db.entries(0, u64::MAX).unwrap().last().map_or(0, |e| e.idx + 1)
 }
 
-/// A client signed in as `username` (password and TOTP).
-async fn signed_in(url: &str, logins: &[jsms_cli::init::Login], username: &str, connections: usize) -> reqwest::Client {
+/// A client signed in as `username` (password and TOTP), and its session's CSRF token.
+async fn signed_in(
+    url: &str,
+    logins: &[jsms_cli::init::Login],
+    username: &str,
+    connections: usize,
+) -> (reqwest::Client, String) {
     let login = logins.iter().find(|l| l.username == username).unwrap();
     let secret = TotpSecret::from_base32(login.totp_secret.as_deref().unwrap()).unwrap();
     let client = reqwest::Client::builder()
@@ -250,18 +254,7 @@ async fn signed_in(url: &str, logins: &[jsms_cli::init::Login], username: &str, 
         .await
         .unwrap();
     assert_eq!(r.status(), 200, "sign-in of {username}");
-    client
-}
-
-/// The session's CSRF token.
-async fn officer_csrf(client: &reqwest::Client, url: &str) -> String {
-    let s: serde_json::Value = client
-        .get(format!("{url}/api/v1/auth/session"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    s["csrf_token"].as_str().unwrap().to_owned()
+    let session: serde_json::Value = r.json().await.unwrap();
+    let csrf = session["csrf_token"].as_str().unwrap().to_owned();
+    (client, csrf)
 }

@@ -37,13 +37,33 @@ async fn plan(coord: &Client, id: &str, version: i64, team: &Value) -> common::R
         .await
 }
 
-#[tokio::test]
-async fn a_team_is_booked_once_per_trip_and_its_positions_reach_only_that_trip() {
-    let s = InProcess::start().await;
+/// The requesting officer, the two coordinators and the demo's escort team.
+async fn staff(s: &InProcess) -> (Client, Client, Client, Value) {
     let officer = s.signed_in("pn.officer").await;
     let coord = s.signed_in("hn.coordinator").await;
     let coord2 = s.signed_in("hn.coordinator2").await;
     let team = coord.get("/api/v1/escort-teams").await.body[0]["id"].clone();
+    (officer, coord, coord2, team)
+}
+
+/// A device of `team`, as the phone holding its token.
+async fn phone_of(s: &InProcess, coord: &Client, team: &Value, name: &str) -> Client {
+    let device = coord
+        .post(
+            &format!("/api/v1/escort-teams/{}/devices", team.as_str().unwrap()),
+            json!({"name": name}),
+        )
+        .await;
+    assert_eq!(device.status, 201, "{device:?}");
+    let mut phone = s.client();
+    phone.bearer = Some(device.body["token"].as_str().unwrap().to_owned());
+    phone
+}
+
+#[tokio::test]
+async fn a_team_is_booked_once_per_trip_and_its_positions_reach_only_that_trip() {
+    let s = InProcess::start().await;
+    let (officer, coord, coord2, team) = staff(&s).await;
 
     let (a, va) = approved(&officer, &coord, &coord2, (now() + 1800, now() + 4 * 3600)).await;
     let planned = plan(&coord, &a, va, &team).await;
@@ -78,15 +98,7 @@ async fn a_team_is_booked_once_per_trip_and_its_positions_reach_only_that_trip()
 
     // Only the first trip is due for release; the team's phone reports for it alone.
     assert_eq!(s.services.release_due().await.unwrap(), 1);
-    let device = coord
-        .post(
-            &format!("/api/v1/escort-teams/{}/devices", team.as_str().unwrap()),
-            json!({"name": "FALCON phone"}),
-        )
-        .await;
-    assert_eq!(device.status, 201, "{device:?}");
-    let mut phone = s.client();
-    phone.bearer = Some(device.body["token"].as_str().unwrap().to_owned());
+    let phone = phone_of(&s, &coord, &team, "FALCON phone").await;
     let assignment = phone.get("/api/v1/tracking/assignment").await;
     assert_eq!(assignment.body["movement"], json!(a), "{assignment:?}");
     let reported = phone
@@ -117,21 +129,11 @@ async fn a_team_is_booked_once_per_trip_and_its_positions_reach_only_that_trip()
 #[tokio::test]
 async fn the_documented_batch_of_ten_thousand_positions_is_taken_and_one_more_is_refused() {
     let s = InProcess::start().await;
-    let officer = s.signed_in("pn.officer").await;
-    let coord = s.signed_in("hn.coordinator").await;
-    let coord2 = s.signed_in("hn.coordinator2").await;
-    let team = coord.get("/api/v1/escort-teams").await.body[0]["id"].clone();
+    let (officer, coord, coord2, team) = staff(&s).await;
     let (a, va) = approved(&officer, &coord, &coord2, (now() + 1800, now() + 4 * 3600)).await;
     assert_eq!(plan(&coord, &a, va, &team).await.body["state"], "planned");
     assert_eq!(s.services.release_due().await.unwrap(), 1);
-    let device = coord
-        .post(
-            &format!("/api/v1/escort-teams/{}/devices", team.as_str().unwrap()),
-            json!({"name": "batch phone"}),
-        )
-        .await;
-    let mut phone = s.client();
-    phone.bearer = Some(device.body["token"].as_str().unwrap().to_owned());
+    let phone = phone_of(&s, &coord, &team, "batch phone").await;
     let batch = |n: i64| {
         let start = now() - n;
         json!({"positions": (0..n).map(|i| json!({

@@ -6,8 +6,7 @@ use crate::metrics::Metrics;
 use crate::throttle::Throttle;
 use jsms_domain::ids::PartyId;
 use jsms_domain::user::Party;
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 pub use jsms_service::Who;
 pub use jsms_service::clock::{Clock, ManualClock, SystemClock};
@@ -31,7 +30,6 @@ pub struct AppState {
     pub throttle: Arc<Throttle>,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
-    parties: Arc<RwLock<HashMap<PartyId, Party>>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -52,20 +50,12 @@ impl AppState {
             secure_cookies,
             throttle: Arc::new(Throttle::default()),
             metrics: Arc::new(Metrics::default()),
-            parties: Arc::new(RwLock::new(HashMap::new())),
         }
     }
 
-    /// A party by id, from a cache filled from storage (parties change only at `init`).
+    /// A party by id (cached by the service layer; parties change only at `init`).
     pub async fn party(&self, id: PartyId) -> Result<Party, ApiError> {
-        if let Some(p) = self.parties.read().ok().and_then(|m| m.get(&id).cloned()) {
-            return Ok(p);
-        }
-        let party = self.services.party(id).await?;
-        if let Ok(mut cache) = self.parties.write() {
-            cache.insert(id, party.clone());
-        }
-        Ok(party)
+        Ok(self.services.party(id).await?)
     }
 }
 

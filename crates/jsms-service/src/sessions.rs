@@ -45,6 +45,15 @@ pub struct SessionTimes {
     pub absolute_secs: i64,
 }
 
+/// How the audit log names a user of `party`.
+fn who_of(user: &User, party: &Party) -> Who {
+    Who {
+        principal: format!("user:{}", user.id),
+        name: Some(user.username.to_string()),
+        party: Some(party.code.to_string()),
+    }
+}
+
 impl Services {
     /// A party (parties change only at `init`): read from the store once, then cached.
     pub async fn party(&self, id: PartyId) -> Result<Party> {
@@ -62,11 +71,7 @@ impl Services {
     /// How the audit log names a signed-in user.
     pub async fn user_who(&self, user: &User) -> Result<Who> {
         let party = self.party(user.party_id).await?;
-        Ok(Who {
-            principal: format!("user:{}", user.id),
-            name: Some(user.username.to_string()),
-            party: Some(party.code.to_string()),
-        })
+        Ok(who_of(user, &party))
     }
 
     /// The live session whose token hashes to `hash`: unknown → unauthenticated; idle too
@@ -131,11 +136,7 @@ impl Services {
         let party = self.party(user.party_id).await?;
         let (uid, now) = (user.id, self.clock.now());
         let (grants, break_glass) = self.db(move |s| s.active_access(uid, now)).await?;
-        let who = Who {
-            principal: format!("user:{}", user.id),
-            name: Some(user.username.to_string()),
-            party: Some(party.code.to_string()),
-        };
+        let who = who_of(user, &party);
         let actor = Actor {
             party_id: user.party_id,
             party_kind: party.kind,
